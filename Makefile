@@ -1,0 +1,87 @@
+# growthops — every target creates .venv itself (installing uv with pip if it is missing).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+
+# Airflow runs from the repository: its home, DAGs and plugins are here, examples off.
+export AIRFLOW_HOME := $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__UNIT_TEST_MODE := False
+export AIRFLOW__LOGGING__LOGGING_LEVEL ?= INFO
+export GROWTHOPS_DATA_DIR ?= $(CURDIR)/data
+export GX_ANALYTICS_ENABLED := False
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export PYTHONPATH := $(CURDIR)/plugins
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+DEMO_START ?= 2025-01-01
+DEMO_END ?= 2025-06-30
+DEMO_SCALE ?= 0.02
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m pip install --user --quiet uv
+
+$(BIN)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --extra postgres
+	@touch $@
+
+.PHONY: install
+install: $(BIN)/.installed ## create .venv from uv.lock
+
+dbt_project/target/manifest.json: $(BIN)/.installed $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' 2>/dev/null | grep -v /target/)
+	cd dbt_project && $(CURDIR)/$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+
+.PHONY: manifest
+manifest: dbt_project/target/manifest.json ## pre-build the dbt manifest Airflow renders from
+
+.PHONY: airflow-init
+airflow-init: install ## migrate the local Airflow metadata database (SQLite) and create the pools
+	@mkdir -p $(AIRFLOW_HOME)
+	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (tail -30 $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+	$(BIN)/python -m growthops.airflow_setup
+
+.PHONY: demo
+demo: install manifest airflow-init ## generate sample exports, run the pipeline through Airflow, print the marts
+	$(BIN)/python -m growthops.demo --start $(DEMO_START) --end $(DEMO_END) --scale $(DEMO_SCALE)
+
+.PHONY: test
+test: install manifest airflow-init ## run the whole test suite (what CI runs)
+	$(BIN)/pytest
+
+.PHONY: test-slow
+test-slow: install manifest airflow-init ## soak and scale suites
+	$(BIN)/pytest -m slow
+
+.PHONY: bench
+bench: install manifest ## benchmarks: generator and load at scale (writes bench-results/)
+	$(BIN)/python -m growthops.bench
+
+.PHONY: lint
+lint: install manifest ## ruff (with Airflow AIR rules) and sqlfluff (dbt templater)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff lint models macros snapshots tests analyses
+
+.PHONY: format
+format: install ## apply ruff formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff fix models macros snapshots
+
+.PHONY: airflow
+airflow: airflow-init ## start Airflow locally (UI on http://localhost:8080)
+	$(BIN)/airflow standalone
+
+.PHONY: clean
+clean: ## remove generated data, Airflow home and dbt artefacts (keeps .venv)
+	rm -rf data .airflow dbt_project/target dbt_project/logs bench-results

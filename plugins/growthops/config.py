@@ -1,0 +1,134 @@
+"""One configuration file (``config/growthops.toml``) with ``GROWTHOPS_*`` environment overrides.
+
+Every key is overridable: the variable name is ``GROWTHOPS_`` followed by the key path in upper
+case joined by ``_`` (``[sources.orders] timezone`` -> ``GROWTHOPS_SOURCES_ORDERS_TIMEZONE``).
+``GROWTHOPS_DATA_DIR`` is the data root; ``GROWTHOPS_CONFIG`` points at another config file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG_FILE = REPO_ROOT / "config" / "growthops.toml"
+SOURCES = ("channel", "crm", "orders", "fx")
+
+
+def _coerce(raw: str, like: Any) -> Any:
+    if isinstance(like, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(like, int):
+        return int(raw)
+    if isinstance(like, float):
+        return float(raw)
+    return raw
+
+
+def _apply_env(tree: dict[str, Any], env: dict[str, str], prefix: str = "GROWTHOPS") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}_{key.upper()}"
+        if isinstance(value, dict):
+            out[key] = _apply_env(value, env, name)
+        elif name in env:
+            out[key] = _coerce(env[name], value)
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    name: str
+    timezone: str
+    reject_threshold: float
+    expected_by: str
+    stale_after_days: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    landing: str
+    reporting_currency: str
+    reporting_timezone: str
+    warehouse_target: str
+    keep_versions: int
+    reactivation_days: int
+    settle_seconds: float
+    sources: dict[str, SourceSettings] = field(default_factory=dict)
+    config_dir: Path = DEFAULT_CONFIG_FILE.parent
+
+    # Layout under the data root (SPEC §9).
+    @property
+    def landing_dir(self) -> Path:
+        return Path(self.landing)
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.data_dir / "warehouse"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The build database: raw tables, staging, intermediate and marts (one writer)."""
+        return self.warehouse_dir / "growthops.duckdb"
+
+    @property
+    def serving_path(self) -> Path:
+        """The published, read-only database BI tools open."""
+        return self.warehouse_dir / "serving.duckdb"
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.warehouse_dir / "versions"
+
+    @property
+    def platforms_dir(self) -> Path:
+        return self.config_dir / "platforms"
+
+    def source(self, name: str) -> SourceSettings:
+        return self.sources[name]
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read the config file and apply ``GROWTHOPS_*`` overrides from ``env`` (default: os.environ)."""
+    env = dict(os.environ if env is None else env)
+    config_file = Path(env.get("GROWTHOPS_CONFIG", DEFAULT_CONFIG_FILE))
+    with config_file.open("rb") as fh:
+        tree = _apply_env(tomllib.load(fh), env)
+
+    data_dir = Path(tree["data_dir"])
+    if not data_dir.is_absolute():
+        data_dir = (REPO_ROOT / data_dir).resolve()
+    landing = tree.get("landing_dir") or str(data_dir / "landing")
+    if "://" not in landing and not Path(landing).is_absolute():
+        landing = str((REPO_ROOT / landing).resolve())
+
+    sources = {
+        name: SourceSettings(name=name, **tree["sources"][name])
+        for name in SOURCES
+    }
+    return Settings(
+        data_dir=data_dir,
+        landing=landing,
+        reporting_currency=tree["reporting"]["currency"].upper(),
+        reporting_timezone=tree["reporting"]["timezone"],
+        warehouse_target=tree["warehouse"]["target"],
+        keep_versions=int(tree["warehouse"]["keep_versions"]),
+        reactivation_days=int(tree["marts"]["reactivation_days"]),
+        settle_seconds=float(tree["ingest"]["settle_seconds"]),
+        sources=sources,
+        config_dir=config_file.parent,
+    )

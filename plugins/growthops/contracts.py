@@ -1,0 +1,188 @@
+"""Export contracts (SPEC §2) and the raw tables they load into.
+
+This module is the single place that names source columns, their types and rules, and the raw
+table each source lands in. The generator writes files that satisfy it, ingestion reads files
+with it (explicit schemas, never sniffing), and dbt's ``_raw__sources.yml`` declares the same
+raw tables.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LIFECYCLE_STAGES = ("subscriber", "lead", "mql", "sql", "opportunity", "customer", "other")
+ORDER_STATUSES = (
+    "pending",
+    "paid",
+    "shipped",
+    "delivered",
+    "partially_refunded",
+    "refunded",
+    "cancelled",
+)
+VALID_ORDER_STATUSES = ("paid", "shipped", "delivered", "partially_refunded")
+CHANNELS = (
+    "google_ads",
+    "meta_ads",
+    "tiktok_ads",
+    "email",
+    "affiliate",
+    "organic_search",
+    "referral",
+    "direct",
+    "other",
+)
+# ISO 4217 codes the pipeline knows; a currency outside this list fails the raw gate.
+KNOWN_CURRENCIES = (
+    "USD", "EUR", "GBP", "JPY", "CNY", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "PLN",
+    "BRL", "MXN", "INR", "SGD", "HKD", "KRW", "NZD", "ZAR",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB type of the raw column
+    required: bool = True  # the header must contain it
+    not_null: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SourceContract:
+    source: str
+    raw_table: str  # schema-qualified raw table
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]  # unique within a file
+    file_glob: str  # relative to <landing>/<source>/<YYYY-MM-DD>/
+    timestamp_columns: tuple[str, ...] = ()
+    money_columns: tuple[str, ...] = ()
+    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+
+# Lineage columns every raw row carries, after the contract columns.
+LINEAGE_COLUMNS = (
+    Column("_batch_id", "VARCHAR", description="Load batch (ledger key) the row came from"),
+    Column("_batch_day", "DATE", description="Export day of the batch (landing folder date)"),
+    Column("_source_file", "VARCHAR", description="Landing path of the file, relative to the landing root"),
+    Column("_source_line", "BIGINT", description="Physical line number in the file where the record starts (header = 1)"),
+    Column("_extra", "JSON", description="Unknown extra columns of the file, kept as a JSON object"),
+    Column("_loaded_at", "TIMESTAMP", description="UTC time the batch was loaded"),
+)
+
+CHANNEL = SourceContract(
+    source="channel",
+    raw_table="raw.channel_performance",
+    columns=(
+        Column("date", "DATE", not_null=True),
+        Column("platform", "VARCHAR", required=False, not_null=True),  # from the file name when absent
+        Column("campaign_id", "VARCHAR", not_null=True),
+        Column("campaign_name", "VARCHAR", not_null=True),
+        Column("impressions", "BIGINT", not_null=True),
+        Column("clicks", "BIGINT", not_null=True),
+        Column("spend", "DECIMAL(18,4)", not_null=True),
+        Column("currency", "VARCHAR", not_null=True),
+    ),
+    primary_key=("date", "platform", "campaign_id"),
+    file_glob="*.csv",
+    money_columns=("spend",),
+    enums={"currency": KNOWN_CURRENCIES},
+)
+
+CRM = SourceContract(
+    source="crm",
+    raw_table="raw.crm_contacts",
+    columns=(
+        Column("contact_id", "VARCHAR", not_null=True),
+        Column("email", "VARCHAR", description="PII"),
+        Column("created_at", "TIMESTAMP", not_null=True, description="UTC"),
+        Column("updated_at", "TIMESTAMP", not_null=True, description="UTC"),
+        Column("lifecycle_stage", "VARCHAR", not_null=True),
+        Column("utm_source", "VARCHAR"),
+        Column("utm_medium", "VARCHAR"),
+        Column("utm_campaign", "VARCHAR"),
+        Column("country", "VARCHAR"),
+        Column("is_deleted", "BOOLEAN", required=False),
+    ),
+    primary_key=("contact_id",),
+    file_glob="contacts.*",
+    timestamp_columns=("created_at", "updated_at"),
+    enums={"lifecycle_stage": LIFECYCLE_STAGES},
+)
+
+ORDERS = SourceContract(
+    source="orders",
+    raw_table="raw.shop_orders",
+    columns=(
+        Column("order_id", "VARCHAR", not_null=True),
+        Column("contact_id", "VARCHAR"),
+        Column("created_at", "TIMESTAMP", not_null=True, description="UTC"),
+        Column("updated_at", "TIMESTAMP", not_null=True, description="UTC"),
+        Column("status", "VARCHAR", not_null=True),
+        Column("currency", "VARCHAR", not_null=True),
+        Column("gross_amount", "DECIMAL(18,4)", not_null=True),
+        Column("discount_amount", "DECIMAL(18,4)", not_null=True),
+        Column("refund_amount", "DECIMAL(18,4)", not_null=True),
+    ),
+    primary_key=("order_id",),
+    file_glob="orders.*",
+    timestamp_columns=("created_at", "updated_at"),
+    money_columns=("gross_amount", "discount_amount", "refund_amount"),
+    enums={"status": ORDER_STATUSES, "currency": KNOWN_CURRENCIES},
+)
+
+FX = SourceContract(
+    source="fx",
+    raw_table="raw.fx_rates",
+    columns=(
+        Column("date", "DATE", not_null=True),
+        Column("currency", "VARCHAR", not_null=True),
+        Column("usd_rate", "DECIMAL(18,8)", not_null=True),
+    ),
+    primary_key=("date", "currency"),
+    file_glob="rates.*",
+    enums={"currency": KNOWN_CURRENCIES},
+)
+
+CONTRACTS: dict[str, SourceContract] = {c.source: c for c in (CHANNEL, CRM, ORDERS, FX)}
+
+
+@dataclass(frozen=True)
+class PlatformMapping:
+    """How one ad platform's native export header maps onto the channel contract."""
+
+    platform: str
+    columns: dict[str, str]  # native header -> canonical column
+    date_format: str = "%Y-%m-%d"
+
+    @classmethod
+    def load(cls, path: Path) -> PlatformMapping:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            platform=data["platform"],
+            columns=dict(data["columns"]),
+            date_format=data.get("date_format", "%Y-%m-%d"),
+        )
+
+    @property
+    def native_header(self) -> tuple[str, ...]:
+        return tuple(self.columns)
+
+
+def load_platform_mappings(platforms_dir: Path) -> dict[str, PlatformMapping]:
+    """All platform mapping files (``config/platforms/<platform>.json``), keyed by platform."""
+    mappings = {}
+    for path in sorted(platforms_dir.glob("*.json")):
+        mapping = PlatformMapping.load(path)
+        mappings[mapping.platform] = mapping
+    return mappings
