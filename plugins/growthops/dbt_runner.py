@@ -1,0 +1,158 @@
+"""Run dbt in-process (``dbtRunner``) against the build warehouse, with readable results.
+
+Every dbt call of growthops goes through :func:`invoke`: the Airflow tasks rendered from the
+manifest, ``growthops backfill`` and ``growthops replay``. It sets the warehouse path and the
+project vars from the growthops config, keeps dbt's own log at warn level, and turns the run
+results into one line per node plus a structured list of failures, so that a failed model or
+test reads in one screen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from growthops.config import REPO_ROOT, Settings
+from growthops.logs import get_logger
+
+log = get_logger(__name__)
+
+DBT_PROJECT_DIR = Path(os.environ.get("GROWTHOPS_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project"))
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+@dataclass(frozen=True)
+class NodeOutcome:
+    unique_id: str
+    resource_type: str
+    name: str
+    status: str
+    message: str
+    failures: int | None
+    seconds: float
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+
+@dataclass
+class DbtResult:
+    command: list[str]
+    success: bool
+    outcomes: list[NodeOutcome] = field(default_factory=list)
+    exception: str | None = None
+
+    @property
+    def failures(self) -> list[NodeOutcome]:
+        return [o for o in self.outcomes if o.failed]
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{o.status.upper():<6} {o.resource_type:<9} {o.name} ({o.seconds:.1f}s)"
+            + (f" - {o.message}" if o.failed and o.message else "")
+            for o in self.outcomes
+        ]
+        if self.exception:
+            out.append(f"ERROR  dbt could not run: {self.exception}")
+        return out
+
+
+class DbtFailure(RuntimeError):
+    """A dbt model failed to build or a dbt test failed: a data/code error, never retried."""
+
+    def __init__(self, result: DbtResult):
+        self.result = result
+        failed = result.failures
+        if failed:
+            kinds = {"test" if o.resource_type in {"test", "unit_test"} else "model" for o in failed}
+            what = "dbt test failure" if kinds == {"test"} else "dbt model error"
+            names = ", ".join(o.name for o in failed[:5])
+            summary = f"{what}: {len(failed)} node(s) failed: {names}"
+        else:
+            what = "dbt error"
+            summary = f"dbt error: {result.exception or 'dbt reported failure'}"
+        self.kind = what
+        super().__init__(summary)
+
+
+def dbt_vars(settings: Settings) -> dict[str, object]:
+    return {
+        "reporting_currency": settings.reporting_currency,
+        "reporting_timezone": settings.reporting_timezone,
+        "reactivation_days": settings.reactivation_days,
+    }
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment the dbt profile reads (``profiles.yml`` uses ``env_var``)."""
+    return {
+        "GROWTHOPS_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "GROWTHOPS_DATA_DIR": str(settings.data_dir),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+
+
+def base_args(settings: Settings) -> list[str]:
+    target_dir = settings.data_dir / "dbt" / "target"
+    log_dir = settings.data_dir / "dbt" / "logs"
+    return [
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target",
+        settings.warehouse_target,
+        "--target-path",
+        str(target_dir),
+        "--log-path",
+        str(log_dir),
+        "--vars",
+        json.dumps(dbt_vars(settings), sort_keys=True),
+    ]
+
+
+def invoke(settings: Settings, command: list[str], *, raise_on_failure: bool = True) -> DbtResult:
+    """Run ``dbt <command>`` in-process; log one line per node; raise DbtFailure on failure."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(dbt_env(settings))
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    # Global flags go before the subcommand; the rest after it.
+    args = [
+        "--quiet",
+        "--no-use-colors",
+        "--log-format",
+        "text",
+        "--no-send-anonymous-usage-stats",
+        *command[:1],
+        *base_args(settings),
+        *command[1:],
+    ]
+    log.info("dbt %s", " ".join(command))
+    res = dbtRunner().invoke(args)
+    result = DbtResult(command=command, success=bool(res.success))
+    if res.exception is not None:
+        result.exception = f"{type(res.exception).__name__}: {res.exception}"
+    run_results = getattr(res.result, "results", None) or []
+    for r in run_results:
+        node = r.node
+        result.outcomes.append(
+            NodeOutcome(
+                unique_id=node.unique_id,
+                resource_type=str(node.resource_type),
+                name=node.name,
+                status=str(r.status),
+                message=(r.message or "").strip(),
+                failures=getattr(r, "failures", None),
+                seconds=float(r.execution_time or 0.0),
+            )
+        )
+    for line in result.lines():
+        log.info("%s", line)
+    if raise_on_failure and not result.success:
+        raise DbtFailure(result)
+    return result
