@@ -177,7 +177,16 @@ def write_report(report: FailureReport, settings: Settings | None = None) -> Pat
         try:
             from growthops.publish import current_version
 
-            report.serving_version = current_version(settings)
+            served = current_version(settings)
+            report.serving_version = (
+                None
+                if served is None
+                else {
+                    "run_id": served.run_id,
+                    "published_at": served.published_at.isoformat(timespec="seconds"),
+                    "version_file": served.version_file,
+                }
+            )
         except Exception as exc:  # the report must be written even if the serving file is unreadable
             report.details.setdefault("serving version", f"could not read the serving file: {exc}")
     if not report.commands:
