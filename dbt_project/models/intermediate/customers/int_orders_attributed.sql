@@ -1,0 +1,97 @@
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_converted') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('int_contacts_attributed') }}
+
+),
+
+-- orders inherit their contact's first-touch attribution; guest orders and orders of
+-- contacts unknown to the CRM are `unattributed`
+attributed as (
+
+    select
+        orders.*,
+        orders.contact_id as customer_id,
+        orders.contact_id is null as is_guest,
+        contacts.contact_id is not null as is_known_contact,
+        coalesce(contacts.channel, 'unattributed') as channel,
+        case when contacts.contact_id is null then '(none)' else contacts.campaign end as campaign,
+        contacts.source_loaded_at as contact_loaded_at
+
+    from orders
+    left join contacts
+        on orders.contact_id = contacts.contact_id
+
+),
+
+-- first order = the customer's earliest valid order by created_at (ties: lowest order_id)
+sequenced as (
+
+    select
+        attributed.*,
+        case
+            when attributed.is_valid and attributed.customer_id is not null
+                then row_number() over (
+                    partition by attributed.customer_id, attributed.is_valid
+                    order by attributed.created_at asc, attributed.order_id asc
+                )
+        end as valid_order_number,
+        case
+            when attributed.customer_id is not null
+                then max(attributed.source_loaded_at) over (partition by attributed.customer_id)
+        end as customer_orders_loaded_at
+
+    from attributed
+
+),
+
+final as (
+
+    select
+        sequenced.order_id,
+        sequenced.customer_id,
+        sequenced.is_guest,
+        sequenced.is_known_contact,
+        sequenced.created_at,
+        sequenced.updated_at,
+        sequenced.order_date,
+        sequenced.order_month,
+        sequenced.status,
+        sequenced.is_valid,
+        sequenced.is_revenue_counted,
+        coalesce(sequenced.valid_order_number = 1, false) as is_first_order,
+        sequenced.valid_order_number,
+        sequenced.currency,
+        sequenced.gross_amount_local,
+        sequenced.discount_amount_local,
+        sequenced.refund_amount_local,
+        sequenced.net_amount_local,
+        sequenced.fx_rate,
+        sequenced.net_revenue,
+        sequenced.channel,
+        sequenced.campaign,
+        sequenced.source_batch_id,
+        sequenced.source_batch_day,
+        sequenced.source_file,
+        sequenced.source_line,
+        sequenced.source_loaded_at,
+        -- newest load among everything this row is computed from (incremental watermark of fct_orders)
+        greatest(
+            sequenced.source_loaded_at,
+            sequenced.contact_loaded_at,
+            sequenced.fx_loaded_at,
+            sequenced.customer_orders_loaded_at
+        ) as inputs_loaded_at
+
+    from sequenced
+
+)
+
+select * from final

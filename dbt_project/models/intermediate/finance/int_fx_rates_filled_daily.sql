@@ -1,0 +1,193 @@
+{%- set reporting_currency = var('reporting_currency') | upper -%}
+
+with
+
+rates as (
+
+    select * from {{ ref('stg_fx__rates') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('stg_shop__orders') }}
+
+),
+
+campaign_days as (
+
+    select * from {{ ref('stg_channel__campaign_days') }}
+
+),
+
+-- every day something has to be converted on, plus every rate day
+days_needed as (
+
+    select {{ growthops.to_reporting_date('orders.created_at') }} as day_needed
+    from orders
+
+    union all
+
+    select campaign_days.report_date as day_needed
+    from campaign_days
+
+    union all
+
+    select rates.rate_date as day_needed
+    from rates
+
+),
+
+bounds as (
+
+    select
+        min(days_needed.day_needed) as first_day,
+        max(days_needed.day_needed) as last_day
+
+    from days_needed
+
+),
+
+day_offsets as (
+
+    select
+        bounds.first_day,
+        {{ growthops.integer_series('0', growthops.days_between('bounds.first_day', 'bounds.last_day')) }} as day_offset
+
+    from bounds
+    where bounds.first_day is not null
+
+),
+
+calendar as (
+
+    select cast(day_offsets.first_day + cast(day_offsets.day_offset as integer) as date) as rate_day
+    from day_offsets
+
+),
+
+-- USD has rate 1 by definition; the reporting currency must be in the grid even without rates
+currencies as (
+
+    select rates.currency
+    from rates
+
+    union
+
+    select 'USD' as currency
+
+    union
+
+    select '{{ reporting_currency }}' as currency
+
+),
+
+grid as (
+
+    select
+        calendar.rate_day,
+        currencies.currency
+
+    from calendar
+    cross join currencies
+
+),
+
+observed as (
+
+    select
+        grid.rate_day,
+        grid.currency,
+        rates.rate_date,
+        rates.usd_rate,
+        rates.source_loaded_at,
+        -- the n-th rate of the currency seen so far: days sharing it use the same (latest) rate
+        count(rates.usd_rate) over (
+            partition by grid.currency
+            order by grid.rate_day
+            rows between unbounded preceding and current row
+        ) as rate_sequence
+
+    from grid
+    left join rates
+        on
+            grid.currency = rates.currency
+            and grid.rate_day = rates.rate_date
+
+),
+
+-- as-of rule: the latest rate on or before the day (none before the first rate of a currency)
+as_of as (
+
+    select
+        observed.rate_day,
+        observed.currency,
+        max(observed.rate_date) over (
+            partition by observed.currency, observed.rate_sequence
+        ) as rate_date,
+        max(observed.usd_rate) over (
+            partition by observed.currency, observed.rate_sequence
+        ) as usd_rate,
+        max(observed.source_loaded_at) over (
+            partition by observed.currency, observed.rate_sequence
+        ) as source_loaded_at
+
+    from observed
+
+),
+
+usd_defined as (
+
+    select
+        as_of.rate_day,
+        as_of.currency,
+        case when as_of.currency = 'USD' then null else as_of.rate_date end as rate_date,
+        case
+            when as_of.currency = 'USD' then cast(1 as decimal(18, 8))
+            else as_of.usd_rate
+        end as usd_rate,
+        case when as_of.currency = 'USD' then null else as_of.source_loaded_at end as source_loaded_at
+
+    from as_of
+
+),
+
+reporting_currency_rates as (
+
+    select
+        usd_defined.rate_day,
+        usd_defined.usd_rate,
+        usd_defined.source_loaded_at
+
+    from usd_defined
+    where usd_defined.currency = '{{ reporting_currency }}'
+
+),
+
+-- cross rate of SPEC §2: usd_rate(currency) / usd_rate(reporting currency), each as of the day
+cross_rates as (
+
+    select
+        usd_defined.rate_day,
+        usd_defined.currency,
+        '{{ reporting_currency }}' as reporting_currency,
+        usd_defined.rate_date,
+        usd_defined.usd_rate,
+        reporting_currency_rates.usd_rate as reporting_currency_usd_rate,
+        case
+            when usd_defined.currency = '{{ reporting_currency }}' then cast(1 as decimal(18, 10))
+            else cast(
+                cast(usd_defined.usd_rate as double precision)
+                / cast(reporting_currency_rates.usd_rate as double precision)
+                as decimal(18, 10)
+            )
+        end as to_reporting_rate,
+        greatest(usd_defined.source_loaded_at, reporting_currency_rates.source_loaded_at) as source_loaded_at
+
+    from usd_defined
+    inner join reporting_currency_rates
+        on usd_defined.rate_day = reporting_currency_rates.rate_day
+
+)
+
+select * from cross_rates

@@ -1,0 +1,87 @@
+with
+
+contacts as (
+
+    select * from {{ ref('int_contacts_attributed') }}
+
+),
+
+first_orders as (
+
+    select * from {{ ref('int_first_orders_identified') }}
+
+),
+
+contact_orders as (
+
+    select * from {{ ref('int_contact_orders_aggregated') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_converted') }}
+
+),
+
+-- the data's as-of date: the latest order date loaded (reporting timezone)
+as_of as (
+
+    select max(orders.order_date) as as_of_date
+    from orders
+
+),
+
+-- every CRM contact, plus every contact_id seen on an order but unknown to the CRM
+customer_keys as (
+
+    select contacts.contact_id as customer_id
+    from contacts
+
+    union
+
+    select contact_orders.customer_id
+    from contact_orders
+
+),
+
+joined as (
+
+    select
+        customer_keys.customer_id,
+        contacts.contact_id is not null as is_known_contact,
+        coalesce(contacts.is_deleted, false) as is_erased,
+        contacts.email_sha256,
+        contacts.country_code,
+        coalesce(contacts.channel, 'unattributed') as first_touch_channel,
+        coalesce(contacts.campaign, '(none)') as first_touch_campaign,
+        contacts.signup_at,
+        contacts.signup_date,
+        contacts.lifecycle_stage,
+        coalesce(contacts.is_engaged, false) as is_engaged,
+        first_orders.customer_id is not null as is_customer,
+        first_orders.first_order_id,
+        first_orders.first_order_date,
+        first_orders.cohort_month,
+        cast(coalesce(contact_orders.valid_orders_count, 0) as bigint) as orders_count,
+        cast(coalesce(contact_orders.net_revenue, 0) as decimal(18, 4)) as lifetime_net_revenue,
+        contact_orders.last_valid_order_date as last_order_date,
+        cast(
+            {{ growthops.days_between('contact_orders.last_valid_order_date', 'as_of.as_of_date') }}
+            as bigint
+        ) as days_since_last_order,
+        as_of.as_of_date,
+        '{{ var("reporting_currency") | upper }}' as reporting_currency
+
+    from customer_keys
+    cross join as_of
+    left join contacts
+        on customer_keys.customer_id = contacts.contact_id
+    left join first_orders
+        on customer_keys.customer_id = first_orders.customer_id
+    left join contact_orders
+        on customer_keys.customer_id = contact_orders.customer_id
+
+)
+
+select * from joined

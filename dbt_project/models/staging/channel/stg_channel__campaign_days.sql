@@ -1,0 +1,73 @@
+with
+
+source as (
+
+    select * from {{ source('channel', 'channel_performance') }}
+
+),
+
+renamed as (
+
+    select
+        cast(source.date as date) as report_date,
+        lower(trim(source.platform)) as platform,
+        trim(source.campaign_id) as campaign_id,
+        trim(source.campaign_name) as campaign_name,
+        lower(trim(source.campaign_name)) as campaign_key,
+        cast(source.impressions as bigint) as impressions,
+        cast(source.clicks as bigint) as clicks,
+        cast(source.spend as decimal(18, 4)) as spend_local,
+        upper(trim(source.currency)) as currency,
+        source._batch_id as source_batch_id,
+        source._batch_day as source_batch_day,
+        source._source_file as source_file,
+        source._source_line as source_line,
+        source._loaded_at as source_loaded_at
+
+    from source
+
+),
+
+-- a platform re-sends a day when its numbers are restated: the newest file wins
+ranked as (
+
+    select
+        renamed.*,
+        row_number() over (
+            partition by renamed.report_date, renamed.platform, renamed.campaign_id
+            order by
+                renamed.source_batch_day desc,
+                renamed.source_loaded_at desc,
+                renamed.source_batch_id desc,
+                renamed.source_file desc,
+                renamed.source_line desc
+        ) as version_rank
+
+    from renamed
+
+),
+
+newest_file as (
+
+    select
+        ranked.report_date,
+        ranked.platform,
+        ranked.campaign_id,
+        ranked.campaign_name,
+        ranked.campaign_key,
+        ranked.impressions,
+        ranked.clicks,
+        ranked.spend_local,
+        ranked.currency,
+        ranked.source_batch_id,
+        ranked.source_batch_day,
+        ranked.source_file,
+        ranked.source_line,
+        ranked.source_loaded_at
+
+    from ranked
+    where ranked.version_rank = 1
+
+)
+
+select * from newest_file

@@ -1,0 +1,80 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'crm_contacts') }}
+
+),
+
+renamed as (
+
+    select
+        trim(source.contact_id) as contact_id,
+        -- PII: only the sha256 of the lower-trimmed email leaves raw; nothing after an erasure request
+        case
+            when coalesce(source.is_deleted, false) then null
+            when nullif(trim(source.email), '') is null then null
+            else {{ growthops.sha256_hex('lower(trim(source.email))') }}
+        end as email_sha256,
+        cast(source.created_at as timestamp) as created_at,
+        cast(source.updated_at as timestamp) as updated_at,
+        lower(trim(source.lifecycle_stage)) as lifecycle_stage,
+        nullif(lower(trim(source.utm_source)), '') as utm_source,
+        nullif(lower(trim(source.utm_medium)), '') as utm_medium,
+        nullif(lower(trim(source.utm_campaign)), '') as campaign_key,
+        nullif(upper(trim(source.country)), '') as country_code,
+        coalesce(source.is_deleted, false) as is_deleted,
+        source._batch_id as source_batch_id,
+        source._batch_day as source_batch_day,
+        source._source_file as source_file,
+        source._source_line as source_line,
+        source._loaded_at as source_loaded_at
+
+    from source
+
+),
+
+-- a contact appears again whenever it changes: the newest updated_at wins, ties go to the later batch
+ranked as (
+
+    select
+        renamed.*,
+        row_number() over (
+            partition by renamed.contact_id
+            order by
+                renamed.updated_at desc,
+                renamed.source_batch_day desc,
+                renamed.source_loaded_at desc,
+                renamed.source_batch_id desc,
+                renamed.source_line desc
+        ) as version_rank
+
+    from renamed
+
+),
+
+latest_version as (
+
+    select
+        ranked.contact_id,
+        ranked.email_sha256,
+        ranked.created_at,
+        ranked.updated_at,
+        ranked.lifecycle_stage,
+        ranked.utm_source,
+        ranked.utm_medium,
+        ranked.campaign_key,
+        ranked.country_code,
+        ranked.is_deleted,
+        ranked.source_batch_id,
+        ranked.source_batch_day,
+        ranked.source_file,
+        ranked.source_line,
+        ranked.source_loaded_at
+
+    from ranked
+    where ranked.version_rank = 1
+
+)
+
+select * from latest_version

@@ -1,0 +1,60 @@
+with
+
+source as (
+
+    select * from {{ source('fx', 'fx_rates') }}
+
+),
+
+renamed as (
+
+    select
+        cast(source.date as date) as rate_date,
+        upper(trim(source.currency)) as currency,
+        cast(source.usd_rate as decimal(18, 8)) as usd_rate,
+        source._batch_id as source_batch_id,
+        source._batch_day as source_batch_day,
+        source._source_file as source_file,
+        source._source_line as source_line,
+        source._loaded_at as source_loaded_at
+
+    from source
+
+),
+
+-- a rate re-sent for the same day: the newest file wins
+ranked as (
+
+    select
+        renamed.*,
+        row_number() over (
+            partition by renamed.rate_date, renamed.currency
+            order by
+                renamed.source_batch_day desc,
+                renamed.source_loaded_at desc,
+                renamed.source_batch_id desc,
+                renamed.source_line desc
+        ) as version_rank
+
+    from renamed
+
+),
+
+newest_file as (
+
+    select
+        ranked.rate_date,
+        ranked.currency,
+        ranked.usd_rate,
+        ranked.source_batch_id,
+        ranked.source_batch_day,
+        ranked.source_file,
+        ranked.source_line,
+        ranked.source_loaded_at
+
+    from ranked
+    where ranked.version_rank = 1
+
+)
+
+select * from newest_file
