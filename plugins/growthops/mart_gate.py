@@ -237,8 +237,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Sample rows as plain dicts; doubles rounded to 6 places (money is compared to 4)."""
     cols = [d[0] for d in cur.description]
-    return [{c: _jsonable(v) for c, v in zip(cols, row, strict=True)} for row in cur.fetchall()]
+    return [
+        {c: round(v, 6) if isinstance(v, float) else _jsonable(v) for c, v in zip(cols, row, strict=True)}
+        for row in cur.fetchall()
+    ]
 
 
 def _quote(name: str) -> str:
@@ -318,7 +322,9 @@ def _schema_checks(suite: dict[str, Any], existing: dict[str, set[str]]) -> list
 # --------------------------------------------------------------------------------------- GX
 
 
-def _describe_expected(kwargs: dict[str, Any], parameters: dict[str, Any]) -> str:
+def _describe_expected(
+    kwargs: dict[str, Any], parameters: dict[str, Any], exp_type: str | None = None
+) -> str:
     def value(v: Any) -> Any:
         return parameters.get(v["$PARAMETER"]) if isinstance(v, dict) and "$PARAMETER" in v else v
 
@@ -336,7 +342,13 @@ def _describe_expected(kwargs: dict[str, Any], parameters: dict[str, Any]) -> st
         if isinstance(cond, dict):
             where = f" where {cond['column']['name']} {cond['operator']} {cond['parameter']!r}"
         return f"{kwargs['column_A']} {op} {kwargs['column_B']}{where}"
-    return "no unexpected values"
+    kind = exp_type or ""
+    if kind.endswith("_to_not_be_null"):
+        return "no nulls"
+    if kind in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
+        return "no duplicates"
+    rest = {k: v for k, v in kwargs.items() if k not in ("column", "column_list", "batch_id")}
+    return ", ".join(f"{k}={v!r}" for k, v in rest.items()) or "no unexpected values"
 
 
 def _expectation_name(exp: dict[str, Any]) -> str:
@@ -384,7 +396,7 @@ def _gx_checks(
                 kind="expectation",
                 table=table,
                 passed=False,
-                expected=_describe_expected(exp["kwargs"], parameters),
+                expected=_describe_expected(exp["kwargs"], parameters, exp["type"]),
                 error=f"{type(exc).__name__}: {exc}",
             )
             for _, exp in items
@@ -448,7 +460,7 @@ def _gx_checks(
 
 def _from_gx(table, exp, res, df, key_cols, parameters) -> CheckResult:
     name = _expectation_name(exp)
-    expected = _describe_expected(exp["kwargs"], parameters)
+    expected = _describe_expected(exp["kwargs"], parameters, exp["type"])
     error = _raised(res.exception_info)
     if error is not None:
         return CheckResult(

@@ -1,0 +1,453 @@
+"""Mart gate: GX expectations on the marts and SQL reconciliations against the raw tables.
+
+The build DB is the hand-made one of conftest.py (its docstring has the hand computation).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from growthops import mart_gate as mg
+
+# A one-expectation suite: reconciliation tests need no full GX run.
+TINY_SUITE = {
+    "name": "tiny",
+    "meta": {"keys": {"fct_orders": ["order_id"]}},
+    "expectations": [
+        {
+            "type": "expect_column_values_to_not_be_null",
+            "kwargs": {"column": "order_id"},
+            "meta": {"table": "fct_orders"},
+        }
+    ],
+}
+
+
+@pytest.fixture
+def tiny_suite(tmp_path) -> Path:
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(TINY_SUITE))
+    return path
+
+
+def _check(result: mg.GateResult, name: str) -> mg.CheckResult:
+    matches = [c for c in result.checks if c.name == name]
+    assert len(matches) == 1, [c.name for c in result.checks]
+    return matches[0]
+
+
+SPEND = "spend equals the latest raw channel rows in the reporting currency"
+NET_REVENUE = "net revenue equals that of the latest raw orders"
+FUNNEL_REVENUE = "attributed revenue equals net revenue of the latest raw orders"
+KEYS = "every raw order key is exactly once in fct_orders"
+FX = "every currency has a rate on or before the day"
+
+
+def test_hand_made_marts_pass_every_check(settings, con):
+    result = mg.run_mart_gate(settings, con)
+    assert result.status == "passed", result.message()
+    assert result.passed
+    suite = mg.load_suite()
+    expectations = [c for c in result.checks if c.kind == "expectation"]
+    assert len(expectations) == len(suite["expectations"]) == 65
+    assert all(c.passed and c.error is None for c in result.checks)
+    assert (_check(result, SPEND).observed, _check(result, SPEND).expected) == (257.5, 257.5)
+    assert (_check(result, NET_REVENUE).observed, _check(result, NET_REVENUE).expected) == (150.0, 150.0)
+    assert _check(result, FUNNEL_REVENUE).expected == 150.0
+    assert _check(result, KEYS).observed == {"missing": 0, "duplicated": 0, "not_in_raw": 0}
+    assert result.message().startswith("mart gate passed: 76 checks")
+    result.raise_for_status()  # no exception
+    result.raise_for_airflow()
+
+
+def test_violated_rate_fails_with_observed_vs_expected(settings, con):
+    con.execute(
+        "update marts.mart_channel_funnel_daily set ctr = 1.5 where channel = 'meta_ads' and report_date = '2025-01-02'"
+    )
+    result = mg.run_mart_gate(settings, con)
+    assert result.status == "data_failed"
+    assert [c.name for c in result.failed] == ["expect_column_values_to_be_between(ctr)"]
+    failed = result.failed[0]
+    assert failed.table == "mart_channel_funnel_daily"
+    assert failed.observed == "1 of 5 rows unexpected, e.g. [1.5]"
+    assert failed.expected == "values in [0, 1]"
+    assert failed.sample_rows == [
+        {"report_date": "2025-01-02", "channel": "meta_ads", "campaign": "promo", "ctr": 1.5}
+    ]
+    message = result.message()
+    assert "FAILED expect_column_values_to_be_between(ctr) [mart_channel_funnel_daily]" in message
+    assert "observed 1 of 5 rows unexpected, e.g. [1.5], expected values in [0, 1]" in message
+    with pytest.raises(mg.MartGateFailed, match=r"ctr"):
+        result.raise_for_status()
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises(AirflowFailException, match=r"expected values in \[0, 1\]"):
+        result.raise_for_airflow()
+    report = result.to_failure_report()
+    assert report.kind == "mart gate failed"
+    assert report.checks[0].observed == "1 of 5 rows unexpected, e.g. [1.5]"
+    assert report.sample_rows[0]["ctr"] == 1.5
+    json.dumps(result.to_dict())  # the on-call report is JSON
+
+
+@pytest.mark.parametrize(
+    ("tamper", "failed_name"),
+    [
+        (
+            "update marts.dim_customers set lifetime_net_revenue = -1 where customer_id = 'k3'",
+            "expect_column_values_to_be_between(lifetime_net_revenue)",
+        ),
+        (
+            "update marts.mart_funnel_stages set customers = 2, customer_rate = 1 where channel = 'google_ads'",
+            "expect_column_pair_values_a_to_be_greater_than_b(signups, customers)",
+        ),
+        (
+            "update marts.mart_cohort_retention set active_customers = 3, retention_rate = 1 where channel = 'all'",
+            "expect_column_pair_values_a_to_be_greater_than_b(cohort_size, active_customers)",
+        ),
+    ],
+    ids=["negative-money", "customers-above-signups", "active-above-cohort"],
+)
+def test_range_and_funnel_expectations_fail(settings, con, tamper, failed_name):
+    con.execute(tamper)
+    result = mg.run_mart_gate(settings, con)
+    assert result.status == "data_failed"
+    assert [c.name for c in result.failed] == [failed_name]
+    assert result.failed[0].observed.startswith("1 of 3 rows unexpected")
+
+
+def test_customers_above_signups_is_allowed_where_unattributed(settings, con):
+    con.execute(
+        "insert into marts.mart_funnel_stages values (date '2025-01-01', 'unattributed', 0, 0, 2, 0, null, null, 0.0)"
+    )
+    result = mg.run_mart_gate(settings, con)
+    assert result.status == "passed", result.message()
+
+
+def test_reactivation_threshold_comes_from_settings(con, monkeypatch, tmp_path):
+    from growthops.config import load_settings
+
+    monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(tmp_path / "d"))
+    monkeypatch.setenv("GROWTHOPS_MARTS_REACTIVATION_DAYS", "120")  # the candidate has exactly 120 days
+    result = mg.run_mart_gate(load_settings(), con)
+    assert [c.name for c in result.failed] == ["expect_column_values_to_be_between(days_since_last_order)"]
+    assert result.failed[0].expected == "values in (120, +inf]"
+
+
+# --------------------------------------------------------------------------------- validator errors
+
+
+def test_gx_crash_is_a_validator_error_not_pass_not_data_failure(settings, con, monkeypatch):
+    import great_expectations as gx
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("GX exploded (injected)")
+
+    monkeypatch.setattr(gx, "get_context", broken)
+    result = mg.run_mart_gate(settings, con)
+    assert result.status == "validator_error"
+    assert not result.passed
+    assert result.failed == []  # the data was not judged bad ...
+    assert len(result.errors) == 65  # ... and no expectation counts as passed
+    assert all("GX exploded" in c.error for c in result.errors)
+    assert all(c.passed for c in result.checks if c.kind == "reconciliation")
+    assert "VALIDATOR ERROR" in result.message()
+    with pytest.raises(mg.MartGateValidatorError, match="GX exploded"):
+        result.raise_for_status()
+    with pytest.raises(mg.MartGateValidatorError):  # not AirflowFailException: retries may apply
+        result.raise_for_airflow()
+    assert result.to_failure_report().kind == "validator error"
+
+
+def test_crash_inside_validate_is_a_validator_error(settings, con, monkeypatch, tiny_suite):
+    from great_expectations.datasource.fluent.interfaces import Batch
+
+    monkeypatch.setattr(
+        Batch, "validate", lambda self, *a, **k: (_ for _ in ()).throw(MemoryError("oom (injected)"))
+    )
+    result = mg.run_mart_gate(settings, con, suite_path=tiny_suite)
+    assert result.status == "validator_error"
+    assert [c.error for c in result.errors] == ["MemoryError: oom (injected)"]
+
+
+def test_exception_caught_by_gx_is_a_validator_error(settings, con, tmp_path):
+    suite = {
+        "name": "bad",
+        "meta": {"keys": {}},
+        "expectations": [
+            # a numeric bound on a text column: GX catches the exception and reports success=False
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "channel", "min_value": 0},
+                "meta": {"table": "mart_channel_funnel_daily"},
+            },
+            {
+                "type": "expect_column_values_to_not_be_null",
+                "kwargs": {"column": "spend"},
+                "meta": {"table": "mart_channel_funnel_daily"},
+            },
+        ],
+    }
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(suite))
+    result = mg.run_mart_gate(settings, con, suite_path=path)
+    assert result.status == "validator_error"
+    assert [c.name for c in result.errors] == ["expect_column_values_to_be_between(channel)"]
+    assert "same type" in result.errors[0].error
+    assert _check(result, "expect_column_values_to_not_be_null(spend)").passed
+
+
+def test_reconciliation_query_crash_is_a_validator_error(settings, con, tiny_suite, monkeypatch):
+    def broken(con, settings):
+        raise RuntimeError("query engine gone (injected)")
+
+    monkeypatch.setattr(mg, "_prepare_raw", broken)
+    result = mg.run_mart_gate(settings, con, suite_path=tiny_suite)
+    assert result.status == "validator_error"
+    assert {c.name for c in result.errors} == {SPEND, NET_REVENUE, FUNNEL_REVENUE, KEYS, FX}
+
+
+def test_data_failure_wins_over_a_validator_error(settings, con, tiny_suite, monkeypatch):
+    con.execute("update marts.fct_orders set order_id = null where order_id = 'o3'")
+    monkeypatch.setattr(mg, "_check_fx_available", lambda con, s: (_ for _ in ()).throw(RuntimeError("x")))
+    result = mg.run_mart_gate(settings, con, suite_path=tiny_suite)
+    assert result.status == "data_failed"
+    assert [c.name for c in result.errors] == [FX]
+    assert "3 failed, 1 errors of 8 checks" in result.message()  # null key: not null, keys, revenue
+    with pytest.raises(mg.MartGateFailed):
+        result.raise_for_status()
+
+
+# --------------------------------------------------------------------------------- reconciliations
+
+
+@pytest.mark.parametrize(
+    ("tamper", "name", "observed", "expected", "sample"),
+    [
+        (
+            "update marts.mart_channel_funnel_daily set spend = 101 where report_date = '2025-01-02' and channel = 'google_ads'",
+            SPEND,
+            258.5,
+            257.5,
+            {"day": "2025-01-02", "mart_spend": 156.0, "raw_spend": 155.0, "difference": 1.0},
+        ),
+        (  # the restated (newer) file was ignored
+            "update marts.mart_channel_funnel_daily set spend = 80 where report_date = '2025-01-03' and channel = 'google_ads'",
+            SPEND,
+            247.5,
+            257.5,
+            {"day": "2025-01-03", "mart_spend": 92.5, "raw_spend": 102.5, "difference": -10.0},
+        ),
+        (  # converted with the superseded EUR rate 1.20 instead of the restated 1.25
+            "update marts.mart_channel_funnel_daily set spend = 12 where report_date = '2025-01-03' and channel = 'meta_ads'",
+            SPEND,
+            257.0,
+            257.5,
+            {"day": "2025-01-03", "mart_spend": 102.0, "raw_spend": 102.5, "difference": -0.5},
+        ),
+        (
+            "update marts.fct_orders set net_revenue = 60 where order_id = 'o2'",
+            NET_REVENUE,
+            155.0,
+            150.0,
+            {"order_id": "o2", "mart_net_revenue": 60.0, "raw_net_revenue": 55.0, "difference": 5.0},
+        ),
+        (  # an older version of o1 (before the partial refund)
+            "update marts.fct_orders set net_revenue = 90, status = 'paid' where order_id = 'o1'",
+            NET_REVENUE,
+            170.0,
+            150.0,
+            {"order_id": "o1", "mart_status": "paid", "raw_status": "partially_refunded"},
+        ),
+        (
+            "update marts.mart_channel_funnel_daily set attributed_revenue = 69 where report_date = '2025-01-02' and channel = 'google_ads'",
+            FUNNEL_REVENUE,
+            149.0,
+            150.0,
+            {"day": "2025-01-02", "mart_attributed_revenue": 124.0, "raw_net_revenue": 125.0},
+        ),
+        (
+            "delete from marts.fct_orders where order_id = 'o3'",
+            KEYS,
+            {"missing": 1, "duplicated": 0, "not_in_raw": 0},
+            None,
+            {
+                "problem": "missing from fct_orders",
+                "order_id": "o3",
+                "source_file": "orders/2025-01-03/orders.csv",
+                "source_line": 3,
+            },
+        ),
+        (
+            "insert into marts.fct_orders select * from marts.fct_orders where order_id = 'o4'",
+            KEYS,
+            {"missing": 0, "duplicated": 1, "not_in_raw": 0},
+            None,
+            {"problem": "duplicated in fct_orders", "order_id": "o4", "times_in_mart": 2},
+        ),
+        (
+            "insert into marts.fct_orders select 'o99', customer_id, order_date, status, is_valid, false, 0, channel, campaign, source_batch_id from marts.fct_orders where order_id = 'o4'",
+            KEYS,
+            {"missing": 0, "duplicated": 0, "not_in_raw": 1},
+            None,
+            {"problem": "not in raw orders", "order_id": "o99"},
+        ),
+    ],
+    ids=[
+        "spend",
+        "spend-restated-day",
+        "spend-restated-rate",
+        "order-revenue",
+        "order-old-version",
+        "funnel-revenue",
+        "key-missing",
+        "key-duplicated",
+        "key-not-in-raw",
+    ],
+)
+def test_each_reconciliation_fails_when_a_mart_row_is_tampered(
+    settings, con, tiny_suite, tamper, name, observed, expected, sample
+):
+    con.execute(tamper)
+    result = mg.run_mart_gate(settings, con, suite_path=tiny_suite)
+    assert result.status == "data_failed"
+    check = _check(result, name)
+    assert not check.passed and check.error is None
+    assert check.observed == observed
+    if expected is not None:
+        assert check.expected == expected
+        assert f"observed {observed:,.4f}, expected {expected:,.4f}" in result.message()
+    first = check.sample_rows[0]
+    assert {k: first[k] for k in sample} == sample
+
+
+def test_currency_without_rate_fails_and_is_named(settings, con, tiny_suite):
+    con.execute(
+        "insert into raw.shop_orders (order_id, contact_id, created_at, updated_at, status, currency, gross_amount, "
+        "discount_amount, refund_amount, _batch_id, _batch_day, _source_file, _source_line, _loaded_at) values "
+        "('o6', 'k1', '2025-01-03 11:00', '2025-01-03 11:00', 'paid', 'JPY', 1000, 0, 0, 'or:d3', '2025-01-03', "
+        "'orders/2025-01-03/orders.csv', 6, '2025-01-04 01:00')"
+    )
+    con.execute(
+        "insert into marts.fct_orders values ('o6', 'k1', date '2025-01-03', 'paid', true, false, null, 'google_ads', 'brand', 'or:d3')"
+    )
+    result = mg.run_mart_gate(settings, con, suite_path=tiny_suite)
+    check = _check(result, FX)
+    assert not check.passed
+    assert check.observed == "1 latest raw rows without a rate (['JPY'])"
+    assert check.sample_rows == [
+        {
+            "source": "orders",
+            "day": "2025-01-03",
+            "currency": "JPY",
+            "rows": 1,
+            "source_file": "orders/2025-01-03/orders.csv",
+            "source_line": 6,
+        }
+    ]
+    # the order is in fct_orders with a null net revenue: the other checks agree it is not reconciled
+    assert not _check(result, FUNNEL_REVENUE).passed
+
+
+def test_fx_rate_before_first_rate_is_missing_not_one(settings, con, tiny_suite):
+    con.execute("update raw.fx_rates set date = '2025-01-05' where currency = 'GBP'")
+    result = mg.run_mart_gate(settings, con, suite_path=tiny_suite)
+    fx = _check(result, FX)
+    assert not fx.passed
+    assert fx.observed == "2 latest raw rows without a rate (['GBP'])"
+
+
+@pytest.mark.parametrize(("mart_value", "passes"), [(36.6666, True), (36.6667, True), (36.6676, False)])
+def test_rounding_to_four_decimals_is_tolerated_but_not_more(settings, con, tiny_suite, mart_value, passes):
+    # 33.3333 EUR x 1.10 = 36.66663 USD
+    con.execute(
+        "insert into raw.channel_performance (date, platform, campaign_id, campaign_name, impressions, clicks, spend, "
+        "currency, _batch_id, _batch_day, _source_file, _source_line, _loaded_at) values "
+        "('2025-01-02', 'meta_ads', 'm2', 'Other', 10, 1, 33.3333, 'EUR', 'ch:d2m', '2025-01-02', "
+        "'channel/2025-01-02/meta_ads.csv', 3, '2025-01-03 01:00')"
+    )
+    con.execute(
+        f"insert into marts.mart_channel_funnel_daily values (date '2025-01-02', 'meta_ads', 'other', {mart_value}, "
+        "10, 1, 0, 0, 0, 0, 0.1, null, null, null, 0)"
+    )
+    result = mg.run_mart_gate(settings, con, suite_path=tiny_suite)
+    assert _check(result, SPEND).passed is passes
+    assert result.passed is passes
+
+
+def test_order_days_follow_the_reporting_timezone(con, tiny_suite, monkeypatch, tmp_path):
+    """o2 (2025-01-02 23:30 UTC) is 2025-01-03 in Tokyo, where EUR is at the restated 1.25: 62.50."""
+    from growthops.config import load_settings
+
+    monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(tmp_path / "d"))
+    monkeypatch.setenv("GROWTHOPS_REPORTING_TIMEZONE", "Asia/Tokyo")
+    result = mg.run_mart_gate(load_settings(), con, suite_path=tiny_suite)
+    check = _check(result, NET_REVENUE)
+    assert not check.passed
+    assert check.expected == 157.5
+    assert check.sample_rows[0]["order_id"] == "o2"
+    assert check.sample_rows[0]["raw_net_revenue"] == 62.5
+    funnel = _check(result, FUNNEL_REVENUE)
+    assert {r["day"]: r["raw_net_revenue"] for r in funnel.sample_rows} == {
+        "2025-01-02": 70.0,
+        "2025-01-03": 87.5,
+    }
+
+
+def test_reporting_currency_other_than_usd(con, tiny_suite, monkeypatch, tmp_path):
+    """In EUR: 100 USD on 2025-01-02 is 100 / 1.10; the marts (in USD) no longer reconcile."""
+    from growthops.config import load_settings
+
+    monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(tmp_path / "d"))
+    monkeypatch.setenv("GROWTHOPS_REPORTING_CURRENCY", "EUR")
+    result = mg.run_mart_gate(load_settings(), con, suite_path=tiny_suite)
+    spend = _check(result, SPEND)
+    # 2025-01-02: 100/1.1 + 50 ; 2025-01-03: 90/1.25 + 10
+    assert spend.expected == round(100 / 1.1 + 50 + 90 / 1.25 + 10, 4)
+    assert not spend.passed
+
+
+# --------------------------------------------------------------------------------- schema
+
+
+def test_missing_mart_table_and_column_fail_the_gate(settings, con):
+    con.execute("drop table marts.mart_reactivation_candidates")
+    con.execute("alter table marts.fct_orders drop column net_revenue")
+    result = mg.run_mart_gate(settings, con)
+    assert result.status == "data_failed"
+    failed = {(c.name, c.table): c for c in result.failed}
+    assert failed[("mart table exists", "mart_reactivation_candidates")].observed == "missing"
+    assert failed[("mart columns exist", "fct_orders")].observed == "missing ['net_revenue']"
+    assert failed[(NET_REVENUE, "fct_orders")].observed == "not run"
+    assert not [
+        c
+        for c in result.checks
+        if c.table in ("fct_orders", "mart_reactivation_candidates") and c.kind == "expectation"
+    ]
+    assert result.errors == []
+
+
+def test_suite_and_reconciliation_columns_exist_in_the_dbt_mart_contracts():
+    """The gate's column names (marts.json + MartColumns) match the dbt models' enforced contracts."""
+    import yaml
+
+    models_dir = Path(mg.REPO_ROOT) / "dbt_project" / "models" / "marts"
+    declared: dict[str, set[str]] = {}
+    for path in models_dir.rglob("*.yml"):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
+            declared[model["name"]] = {c["name"] for c in model.get("columns", [])}
+    if not declared:
+        pytest.skip("no dbt mart contracts yet")
+    suite = mg.load_suite()
+    needed: dict[str, set[str]] = {}
+    for exp in suite["expectations"]:
+        needed.setdefault(exp["meta"]["table"], set()).update(mg._expectation_columns(exp["kwargs"]))
+    for table, cols in mg.COLUMNS.required().items():
+        needed.setdefault(table, set()).update(cols)
+    missing = {
+        t: sorted(cols - declared[t]) for t, cols in needed.items() if t in declared and cols - declared[t]
+    }
+    assert missing == {}
