@@ -60,15 +60,24 @@ def init_command(doc: dict[str, Any] | None = None) -> list[str]:
 
 
 def bind_mounts(doc: dict[str, Any], variables: dict[str, str]) -> dict[str, str]:
-    """container path -> host path (relative to the repository) of x-airflow-common's volumes."""
+    """container path -> host path of x-airflow-common's bind mounts (named volumes left out)."""
     mounts = {}
     for spec in doc["x-airflow-common"]["volumes"]:
         host, container = interpolate(spec, variables).split(":")[:2]
-        if host.startswith((".", "/")):
-            mounts[container] = str((REPO_ROOT / host).resolve()) if host.startswith(".") else host
-        else:
-            mounts[container] = host  # a named volume
+        if host.startswith("."):
+            mounts[container] = str((REPO_ROOT / host).resolve())
+        elif host.startswith("/"):
+            mounts[container] = host
     return mounts
+
+
+def named_volume_targets(doc: dict[str, Any]) -> set[str]:
+    targets = set()
+    for spec in doc["x-airflow-common"]["volumes"]:
+        host, container = spec.split(":")[:2]
+        if not host.startswith((".", "/", "$")):
+            targets.add(container)
+    return targets
 
 
 def airflow_common_env(
@@ -76,9 +85,15 @@ def airflow_common_env(
 ) -> dict[str, str]:
     """x-airflow-common environment, interpolated, with container paths mapped by ``path_map``.
 
-    ``path_map`` (container path -> host path) wins over the bind mounts of the compose file.
+    ``path_map`` (container path -> host path) wins over the bind mounts of the compose file and
+    must cover its named volumes; map every folder the services write to a temporary folder.
     """
     doc = doc or load_compose()
+    unmapped = {
+        t for t in named_volume_targets(doc) if not any(t == p or t.startswith(p + "/") for p in path_map)
+    }
+    if unmapped:
+        raise ValueError(f"named volumes need a host folder in path_map: {sorted(unmapped)}")
     mapping = {**bind_mounts(doc, variables), **path_map}
     prefixes = sorted(mapping, key=len, reverse=True)
     env = {}

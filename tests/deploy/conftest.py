@@ -115,9 +115,12 @@ def airflow_on_postgres(postgres_server, tmp_path_factory) -> AirflowOnPostgres:
     compose_env = airflow_common_env(
         variables,
         {
+            # every folder the services write goes to a temporary folder, never the repository
             "/opt/growthops/data": str(data_dir),
             "/opt/growthops/dbt_project": str(dbt_project_dir),
             "/opt/airflow": str(airflow_home),
+            "/opt/airflow/logs": str(airflow_home / "logs"),
+            "/opt/airflow/auth": str(airflow_home / "auth"),
         },
     )
     env = airflow_env(postgres_server, database, airflow_home=airflow_home, data_dir=data_dir)

@@ -11,6 +11,7 @@ import json
 import os
 import pwd
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,6 @@ def _airflow_migration_head() -> str:
     airflow costs seconds): the one revision that no other names as its down_revision."""
     import importlib.util
     import re
-    from pathlib import Path
 
     package = Path(importlib.util.find_spec("airflow").submodule_search_locations[0])
     revisions, parents = set(), set()
@@ -146,3 +146,21 @@ def test_init_is_idempotent(airflow_on_postgres):
         (_airflow_migration_head(),)
     ]
     assert json.loads(af.passwords_file.read_text()) == {af.admin_user: af.admin_password}
+
+
+def test_fixture_keeps_every_written_folder_out_of_the_repository(airflow_on_postgres):
+    from compose_env import REPO_ROOT
+
+    af = airflow_on_postgres
+    written = {
+        "AIRFLOW_HOME": af.env["AIRFLOW_HOME"],
+        "GROWTHOPS_DATA_DIR": af.env["GROWTHOPS_DATA_DIR"],
+        "GROWTHOPS_DBT_PROJECT_DIR": af.env["GROWTHOPS_DBT_PROJECT_DIR"],
+        "passwords": af.env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"],
+    }
+    for name, value in written.items():
+        path = Path(value)
+        assert path.is_absolute(), name
+        assert not path.resolve().is_relative_to(REPO_ROOT), name
+    assert af.passwords_file.parent == af.airflow_home / "auth"
+    assert (af.dbt_project_dir / "target" / "manifest.json").exists()
