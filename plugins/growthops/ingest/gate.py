@@ -1,0 +1,220 @@
+"""The raw gate: Great Expectations suites (``expectations/<source>.json``) run on pandas DataFrames.
+
+GX's SQL path through duckdb-engine is broken upstream, so the gate validates DataFrames built by
+DuckDB. Each suite holds two kinds of expectations, told apart by ``meta.level``:
+
+- ``row`` expectations run on the parsed rows of the batch (every structurally sound record of
+  every file, typed, with a ``_file_id`` column). They run with ``result_format=COMPLETE`` so GX
+  returns the index of *every* unexpected row: those rows become row rejects (if the SQL rules
+  did not reject them already) and count towards their file's reject share.
+- ``file`` expectations run on a one-row-per-file DataFrame of file facts (rows in file, header
+  problems, truncation, reject share, row count vs the recent average). A failing ``critical``
+  one fails that file — the whole file is quarantined; a failing ``warning`` one is reported only.
+
+One GX validation per level per batch: a daily run validates one file, a backfill validates all
+its files at once (same function, same suites) and still gets a verdict per file.
+
+The outcome is three-valued and never ambiguous: ``passed``, ``data_failed`` (an expectation was
+evaluated and not met) or ``validator_error`` (GX raised, or reported an exception for an
+expectation). A validator error is never turned into "data failed" and never passes.
+
+GX is imported inside the functions (it costs seconds), with an ephemeral context, analytics off
+and progress bars off.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from growthops.config import REPO_ROOT
+from growthops.logs import get_logger, quiet_third_party
+
+log = get_logger(__name__)
+
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+PASSED, DATA_FAILED, VALIDATOR_ERROR = "passed", "data_failed", "validator_error"
+
+_CONTEXT: Any = None
+
+
+@dataclass
+class ExpectationRun:
+    """One expectation's result, flattened."""
+
+    rule: str
+    type: str
+    kwargs: dict[str, Any]
+    severity: str  # critical | warning
+    success: bool
+    unexpected_index: list[int] = field(default_factory=list)
+    observed: Any = None
+
+    @property
+    def column(self) -> str | None:
+        kw = self.kwargs
+        if "column" in kw:
+            return kw["column"]
+        if "column_A" in kw:
+            return f"{kw['column_A']}, {kw['column_B']}"
+        if "column_list" in kw:
+            return ", ".join(kw["column_list"])
+        return None
+
+    @property
+    def expected(self) -> str:
+        kw = {k: v for k, v in self.kwargs.items() if k not in ("column", "result_format", "batch_id")}
+        if "value_set" in kw and len(kw["value_set"]) > 8:
+            kw["value_set"] = [*kw["value_set"][:8], "..."]
+        return f"{self.type}({', '.join(f'{k}={v}' for k, v in kw.items())})"
+
+
+@dataclass
+class SuiteRun:
+    """The outcome of one GX validation: status, per-expectation results, timing."""
+
+    status: str  # passed | data_failed | validator_error
+    results: list[ExpectationRun] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[ExpectationRun]:
+        return [r for r in self.results if not r.success and r.severity == "critical"]
+
+    @property
+    def warnings(self) -> list[ExpectationRun]:
+        return [r for r in self.results if not r.success and r.severity != "critical"]
+
+
+def suite_path(source: str, directory: Path | None = None) -> Path:
+    return (directory or EXPECTATIONS_DIR) / f"{source}.json"
+
+
+def load_suite(source: str, directory: Path | None = None) -> dict[str, Any]:
+    """The suite of ``source`` as GX-native JSON: ``{"name", "meta", "expectations": [...]}``."""
+    return json.loads(suite_path(source, directory).read_text(encoding="utf-8"))
+
+
+def expectations_of(suite: dict[str, Any], level: str) -> list[dict[str, Any]]:
+    return [e for e in suite["expectations"] if e.get("meta", {}).get("level", "row") == level]
+
+
+def _context() -> Any:
+    global _CONTEXT
+    if _CONTEXT is None:
+        quiet_third_party()
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
+
+        _CONTEXT = gx.get_context(
+            mode="ephemeral",
+            project_config=DataContextConfig(
+                store_backend_defaults=InMemoryStoreBackendDefaults(),
+                progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+                analytics_enabled=False,
+            ),
+        )
+    return _CONTEXT
+
+
+def _raised(exception_info: Any) -> str | None:
+    """The exception message if GX reports one for an expectation (two shapes exist)."""
+    if not exception_info:
+        return None
+    if isinstance(exception_info, dict):
+        if exception_info.get("raised_exception"):
+            return str(exception_info.get("exception_message") or "exception")
+        for value in exception_info.values():
+            if isinstance(value, dict) and value.get("raised_exception"):
+                return str(value.get("exception_message") or "exception")
+            if getattr(value, "raised_exception", False):
+                return str(getattr(value, "exception_message", "exception"))
+    elif getattr(exception_info, "raised_exception", False):
+        return str(getattr(exception_info, "exception_message", "exception"))
+    return None
+
+
+def validate(
+    df: Any, expectations: list[dict[str, Any]], parameters: dict[str, Any] | None = None
+) -> SuiteRun:
+    """Run ``expectations`` (GX-native dicts) on ``df`` in one GX validation. Never raises."""
+    started = time.perf_counter()
+    if not expectations:
+        return SuiteRun(PASSED, seconds=0.0)
+    try:
+        import great_expectations as gx
+        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+        ctx = _context()
+        name = f"growthops_{time.monotonic_ns()}"
+        configs = [
+            ExpectationConfiguration(
+                type=e["type"], kwargs=copy.deepcopy(e["kwargs"]), meta=e.get("meta", {})
+            )
+            for e in expectations
+        ]
+        suite = gx.ExpectationSuite(name=name, expectations=configs)
+        datasource = ctx.data_sources.add_or_update_pandas(name="growthops_raw_gate")
+        try:
+            asset = datasource.get_asset("frame")
+        except LookupError:
+            asset = datasource.add_dataframe_asset(name="frame")
+        try:
+            batch_definition = asset.get_batch_definition("whole")
+        except (KeyError, LookupError):
+            batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
+        result = batch.validate(
+            suite,
+            result_format={"result_format": "COMPLETE", "include_unexpected_rows": False},
+            expectation_parameters=parameters or {},
+        )
+    except Exception as exc:  # GX crashed: the data was not judged
+        log.warning("raw gate: validator error: %s: %s", type(exc).__name__, exc)
+        return SuiteRun(
+            VALIDATOR_ERROR,
+            error=f"{type(exc).__name__}: {exc}",
+            seconds=time.perf_counter() - started,
+        )
+
+    runs: list[ExpectationRun] = []
+    errors: list[str] = []
+    by_kwargs = {json.dumps(e["kwargs"], sort_keys=True, default=str): e for e in expectations}
+    for r in result.results:
+        cfg = r.expectation_config
+        meta = dict(cfg.meta or {})
+        if not meta.get("rule"):  # GX may drop meta: find the source expectation by its kwargs
+            key = json.dumps(
+                {k: v for k, v in cfg.kwargs.items() if k != "batch_id"}, sort_keys=True, default=str
+            )
+            meta = by_kwargs.get(key, {}).get("meta", {})
+        problem = _raised(r.exception_info)
+        if problem:
+            errors.append(f"{cfg.type}({cfg.kwargs.get('column', '')}): {problem}")
+            continue
+        res = r.result or {}
+        runs.append(
+            ExpectationRun(
+                rule=meta.get("rule", cfg.type),
+                type=cfg.type,
+                kwargs={k: v for k, v in cfg.kwargs.items() if k != "batch_id"},
+                severity=meta.get("severity", "critical"),
+                success=bool(r.success),
+                unexpected_index=[int(i) for i in (res.get("unexpected_index_list") or [])],
+                observed=res.get("observed_value", res.get("unexpected_count")),
+            )
+        )
+    seconds = time.perf_counter() - started
+    if errors:
+        return SuiteRun(VALIDATOR_ERROR, runs, error="; ".join(errors), seconds=seconds)
+    status = DATA_FAILED if any(not x.success and x.severity == "critical" for x in runs) else PASSED
+    return SuiteRun(status, runs, seconds=seconds)

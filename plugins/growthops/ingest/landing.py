@@ -1,0 +1,154 @@
+"""Finding a source's export files in the landing folder, and telling finished from unfinished ones.
+
+Layout (SPEC §2): ``<landing>/<source>/<YYYY-MM-DD>/<name>.<csv|jsonl|ndjson|parquet>``. The file
+stem must match the contract (``orders``, ``contacts``, ``rates``; any stem for ``channel``, where
+the stem is the platform). A file is *not ready* while it is being written: a name that ends in
+``.part``/``.tmp``/``.partial``/``.crdownload``/``.filepart``, starts with ``.`` or ``_``, or was
+modified less than ``settings.settle_seconds`` ago. Unready files are never read.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from growthops.config import Settings
+from growthops.contracts import CONTRACTS
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".filepart", ".uploading")
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """One finished export file of a source and day."""
+
+    source: str
+    day: date
+    path: Path
+    rel_path: str  # relative to the landing root, with forward slashes
+    name: str
+    format: str  # csv | jsonl | parquet
+
+    @property
+    def export_key(self) -> str:
+        """What a re-delivery replaces: the file stem (the platform for channel files)."""
+        return self.path.name.rsplit(".", 1)[0]
+
+    def sha256(self) -> str:
+        h = hashlib.sha256()
+        with self.path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class PendingFile:
+    """A file that looks like an export but must not be read yet."""
+
+    path: Path
+    rel_path: str
+    reason: str
+
+
+def day_dir(settings: Settings, source: str, day: date) -> Path:
+    return settings.landing_dir / source / day.isoformat()
+
+
+def rel_to_landing(settings: Settings, path: Path) -> str:
+    try:
+        return path.relative_to(settings.landing_dir).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def stem_pattern(source: str) -> str:
+    """``orders.*`` -> ``orders``; ``*.csv`` -> ``*`` (channel: any platform)."""
+    return CONTRACTS[source].file_glob.split(".", 1)[0]
+
+
+def _in_progress_reason(path: Path, settle_seconds: float, now: float) -> str | None:
+    name = path.name
+    if name.startswith((".", "_")):
+        return f"hidden/temporary name {name!r}"
+    lower = name.lower()
+    for suffix in IN_PROGRESS_SUFFIXES:
+        if lower.endswith(suffix):
+            return f"name ends with {suffix!r} (still being written)"
+    age = now - path.stat().st_mtime
+    if age < settle_seconds:
+        return f"modified {age:.1f}s ago (< settle_seconds={settle_seconds:g}): still being written"
+    return None
+
+
+def _export_name(name: str) -> str:
+    """The export name a temporary file will get: ``orders.csv.part`` -> ``orders.csv``."""
+    lower = name.lower()
+    for suffix in IN_PROGRESS_SUFFIXES:
+        if lower.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name.lstrip("._")
+
+
+def _is_export_name(source: str, name: str) -> bool:
+    stem, dot, ext = name.rpartition(".")
+    if not dot or f".{ext.lower()}" not in FORMATS:
+        return False
+    return fnmatch.fnmatchcase(stem, stem_pattern(source))
+
+
+def scan_day(
+    settings: Settings, source: str, day: date, *, now: float | None = None
+) -> tuple[list[LandingFile], list[PendingFile]]:
+    """The ready export files of ``source`` on ``day`` and the ones still being written."""
+    folder = day_dir(settings, source, day)
+    if not folder.is_dir():
+        return [], []
+    now = time.time() if now is None else now
+    ready: list[LandingFile] = []
+    pending: list[PendingFile] = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or not _is_export_name(source, _export_name(path.name)):
+            continue
+        rel = rel_to_landing(settings, path)
+        reason = _in_progress_reason(path, settings.settle_seconds, now)
+        if reason is not None:
+            pending.append(PendingFile(path=path, rel_path=rel, reason=reason))
+            continue
+        ready.append(
+            LandingFile(
+                source=source,
+                day=day,
+                path=path,
+                rel_path=rel,
+                name=path.name,
+                format=FORMATS[path.suffix.lower()],
+            )
+        )
+    return ready, pending
+
+
+def landing_days(settings: Settings, source: str, start: date, end: date) -> list[date]:
+    """Days in ``[start, end]`` that have a landing folder for ``source``."""
+    root = settings.landing_dir / source
+    if not root.is_dir():
+        return []
+    days = []
+    for child in root.iterdir():
+        try:
+            d = date.fromisoformat(child.name)
+        except ValueError:
+            continue
+        if start <= d <= end and child.is_dir():
+            days.append(d)
+    return sorted(days)
+
+
+def daterange(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]

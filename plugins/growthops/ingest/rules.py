@@ -1,0 +1,215 @@
+"""Typing the staged text and the row-level rules, as one SQL statement per batch.
+
+From ``_ing_text`` (all text) to ``_ing_typed``: every contract column parsed to its contract type
+(money ``"1,234.50"`` -> 1234.50; timestamps with an offset converted to UTC, naive ones read in the
+source's declared timezone — the connection's ``TimeZone`` is set explicitly, never the machine's),
+plus ``sql_rule`` / ``reject_column`` / ``reject_value``: the first rule a row breaks, in this order
+
+1. structural (from the reader): ``unterminated_quote``, ``malformed_quoting``, ``truncated_row``,
+   ``field_count``, ``repeated_header``, ``invalid_json``
+2. ``unparseable`` — a value that does not parse as its contract type
+3. ``missing_value`` — a not-null contract column is empty
+4. ``not_in_enumeration`` — status, lifecycle stage, currency outside the contract's set
+5. source rules: ``negative_amount``, ``negative_count``, ``clicks_exceed_impressions``,
+   ``discount_refund_exceed_gross``, ``updated_before_created``, ``non_positive_rate``,
+   ``usd_rate_not_one``, ``invalid_country``, ``platform_mismatch``
+6. ``outside_export_window`` — the row's day is not the export's day
+7. ``duplicate_key`` — the primary key occurs more than once in the file: *every* occurrence is
+   rejected (neither version can be trusted; both stay visible in ``raw.rejects``)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from growthops.contracts import CONTRACTS, Column, SourceContract
+from growthops.ingest.reader import ident, sql_str
+
+INT_RE = r"[+-]?[0-9]+"
+INT_THOUSANDS_RE = r"[+-]?[0-9]{1,3}(,[0-9]{3})+"
+MONEY_RE = r"[+-]?[$€£¥]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?"
+DECIMAL_RE = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+COUNTRY_RE = r"[A-Z]{2}"
+
+# (column, lowest, highest) allowed offset in days between the row's day and the export's day.
+# The row's day of a timestamp is its date in the source's declared timezone.
+EXPORT_WINDOW: dict[str, tuple[str, int, int]] = {
+    "channel": ("date", 0, 0),  # a platform file reports exactly its day
+    "crm": ("updated_at", 0, 0),  # contacts created or changed that day
+    "orders": ("updated_at", 0, 0),  # orders created or changed that day
+    "fx": ("date", -6, 0),  # the latest rate on or before the day (allowing a week of carry-over)
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    column: str | None
+    condition: str  # SQL on the typed CTE ``t``; NULL counts as "not broken"
+    value: str  # SQL text of the offending value
+
+
+def _typed_expr(c: Column, contract: SourceContract, date_formats: list[str]) -> str:
+    txt = f"t.{ident(c.name)}"
+    ctype = c.type.upper()
+    if ctype == "DATE":
+        formats = date_formats or ["%Y-%m-%d"]
+        if len(formats) == 1:
+            return f"cast(try_strptime({txt}, {sql_str(formats[0])}) as date)"
+        whens = " ".join(
+            f"when {sql_str(fmt)} then cast(try_strptime({txt}, {sql_str(fmt)}) as date)" for fmt in formats
+        )
+        return f"case f.date_format {whens} end"
+    if ctype == "TIMESTAMP":
+        return f"timezone('UTC', try_cast({txt} as timestamptz))"
+    if ctype == "BIGINT":
+        return (
+            f"case when regexp_full_match({txt}, '{INT_RE}') then try_cast({txt} as bigint) "
+            f"when regexp_full_match({txt}, '{INT_THOUSANDS_RE}') then try_cast(replace({txt}, ',', '') as bigint) end"
+        )
+    if ctype.startswith("DECIMAL"):
+        if c.name in contract.money_columns:
+            return (
+                f"case when regexp_full_match({txt}, '{MONEY_RE}') "
+                f"then try_cast(regexp_replace({txt}, '[$€£¥,]', '', 'g') as {ctype}) end"
+            )
+        return f"case when regexp_full_match({txt}, '{DECIMAL_RE}') then try_cast({txt} as {ctype}) end"
+    if ctype == "BOOLEAN":
+        return f"try_cast({txt} as boolean)"
+    if c.name == "platform":
+        return f"coalesce({txt}, f.export_key)"
+    return txt
+
+
+def _is_typed(c: Column) -> bool:
+    return c.type.upper() != "VARCHAR"
+
+
+def window_offset_sql(source: str) -> str:
+    column, _, _ = EXPORT_WINDOW[source]
+    ctype = next(c.type for c in CONTRACTS[source].columns if c.name == column).upper()
+    if ctype == "TIMESTAMP":  # UTC timestamp -> its date in the session (= declared) timezone
+        return f"date_diff('day', day, cast(timezone('UTC', {ident(column)}) as date))"
+    return f"date_diff('day', day, {ident(column)})"
+
+
+def value_rules(source: str) -> list[Rule]:
+    """Rules 2-6 above, in priority order, for ``source``."""
+    contract = CONTRACTS[source]
+    rules: list[Rule] = []
+    for c in contract.columns:
+        if _is_typed(c):
+            txt = ident(f"__txt_{c.name}")
+            rules.append(Rule("unparseable", c.name, f"{txt} is not null and {ident(c.name)} is null", txt))
+    for c in contract.columns:
+        if c.not_null:
+            rules.append(Rule("missing_value", c.name, f"{ident(c.name)} is null", "''"))
+    for col, values in contract.enums.items():
+        vals = ", ".join(sql_str(v) for v in values)
+        rules.append(
+            Rule("not_in_enumeration", col, f"not list_contains([{vals}], {ident(col)})", ident(col))
+        )
+
+    def money(col: str) -> str:
+        return f"cast({ident(col)} as varchar)"
+
+    if source == "channel":
+        rules.append(Rule("platform_mismatch", "platform", "__txt_platform <> export_key", "__txt_platform"))
+        for col in ("impressions", "clicks"):
+            rules.append(Rule("negative_count", col, f"{ident(col)} < 0", money(col)))
+        rules.append(Rule("negative_amount", "spend", "spend < 0", money("spend")))
+        rules.append(
+            Rule(
+                "clicks_exceed_impressions",
+                "clicks",
+                "clicks > impressions",
+                "clicks || ' > ' || impressions",
+            )
+        )
+    if source == "orders":
+        for col in contract.money_columns:
+            rules.append(Rule("negative_amount", col, f"{ident(col)} < 0", money(col)))
+        rules.append(
+            Rule(
+                "discount_refund_exceed_gross",
+                "gross_amount",
+                "discount_amount + refund_amount > gross_amount",
+                "discount_amount || ' + ' || refund_amount || ' > ' || gross_amount",
+            )
+        )
+    if source in ("orders", "crm"):
+        rules.append(
+            Rule(
+                "updated_before_created",
+                "updated_at",
+                "updated_at < created_at",
+                "cast(updated_at as varchar) || ' < ' || cast(created_at as varchar)",
+            )
+        )
+    if source == "crm":
+        rules.append(
+            Rule("invalid_country", "country", f"not regexp_full_match(country, '{COUNTRY_RE}')", "country")
+        )
+    if source == "fx":
+        rules.append(Rule("non_positive_rate", "usd_rate", "usd_rate <= 0", money("usd_rate")))
+        rules.append(
+            Rule("usd_rate_not_one", "usd_rate", "currency = 'USD' and usd_rate <> 1", money("usd_rate"))
+        )
+    column, lo, hi = EXPORT_WINDOW[source]
+    rules.append(
+        Rule(
+            "outside_export_window",
+            column,
+            f"_window_offset not between {lo} and {hi}",
+            f"cast({ident(column)} as varchar) || ' (export day ' || day || ')'",
+        )
+    )
+    return rules
+
+
+def build_typed(con: duckdb.DuckDBPyConnection, source: str, timezone: str, date_formats: list[str]) -> None:
+    """``_ing_typed``: typed contract columns, lineage inputs and the first SQL rule each row breaks."""
+    contract = CONTRACTS[source]
+    con.execute(f"set TimeZone = {sql_str(timezone)}")
+    typed = [f"{_typed_expr(c, contract, date_formats)} as {ident(c.name)}" for c in contract.columns]
+    texts = [f"t.{ident(c.name)} as {ident('__txt_' + c.name)}" for c in contract.columns if _is_typed(c)]
+    if source == "channel":
+        texts.append("t.platform as __txt_platform")
+    rules = value_rules(source)
+    rule_case = " ".join(f"when {r.condition} then {sql_str(r.name)}" for r in rules)
+    col_case = " ".join(f"when {r.condition} then {sql_str(r.column) if r.column else 'null'}" for r in rules)
+    val_case = " ".join(f"when {r.condition} then cast({r.value} as varchar)" for r in rules)
+    pk = ", ".join(ident(c) for c in contract.primary_key)
+    pk_not_null = " and ".join(f"{ident(c)} is not null" for c in contract.primary_key)
+    con.execute(
+        f"""
+        create or replace temp table _ing_typed as
+        with t as (
+            select t.file_id, t.line, f.day, f.export_key,
+                   {", ".join(typed)},
+                   {", ".join(texts)},
+                   t._extra, t.raw_record, t.struct_rule, t.struct_detail
+            from _ing_text t join _ing_files f using (file_id)
+        ),
+        w as (select *, {window_offset_sql(source)} as _window_offset from t),
+        r as (
+            select *,
+                   case when struct_rule is not null then struct_rule {rule_case} end as rule0,
+                   case when struct_rule is not null then null {col_case} end as col0,
+                   case when struct_rule is not null then struct_detail {val_case} end as val0,
+                   struct_rule is null and {pk_not_null}
+                       and count(*) over (partition by file_id, struct_rule is null, {pk}) > 1 as is_dup
+            from w
+        )
+        select * exclude (rule0, col0, val0, is_dup),
+               coalesce(rule0, case when is_dup then 'duplicate_key' end) as sql_rule,
+               case when rule0 is not null then col0 when is_dup then {sql_str(", ".join(contract.primary_key))} end
+                   as reject_column,
+               case when rule0 is not null then val0
+                    when is_dup then concat_ws(', ', {", ".join(f"cast({ident(c)} as varchar)" for c in contract.primary_key)})
+               end as reject_value
+        from r
+        """
+    )
