@@ -424,6 +424,16 @@ def _verify_version(path: Path, expected_counts: dict[str, int], run_id: str) ->
         con.close()
 
 
+def _open_build(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """The build DB, read-only; read-write when this process already holds it so (in-process dbt)."""
+    try:
+        return connect(settings.warehouse_path, read_only=True)
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise
+        return connect(settings.warehouse_path)
+
+
 def publish(
     settings: Settings,
     run_id: str,
@@ -440,7 +450,7 @@ def publish(
     started = time.monotonic()
     own_con = con is None
     if con is None:
-        con = connect(settings.warehouse_path, read_only=True)
+        con = _open_build(settings)
     try:
         with _publish_lock(settings):
             _cleanup_leftovers(settings)

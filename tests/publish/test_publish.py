@@ -216,3 +216,14 @@ def test_history_journal_is_json_lines(settings, build):
     pub.publish(settings, "j")
     lines = (settings.versions_dir / "HISTORY.jsonl").read_text().splitlines()
     assert json.loads(lines[0])["row_counts"]["fct_orders"] == 3
+
+
+def test_publish_while_this_process_holds_the_build_db_read_write(settings, build):
+    """In-process dbt (growthops backfill) keeps the build DB open read-write in this process."""
+    build("in-process")
+    held = connect(settings.warehouse_path)
+    try:
+        assert pub.publish(settings, "in-process").row_counts["fct_orders"] == 3
+    finally:
+        held.close()
+    assert pub.current_version(settings).run_id == "in-process"
