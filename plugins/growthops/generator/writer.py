@@ -1,0 +1,333 @@
+"""Write a simulated world as landing files (SPEC §2 layout) with DuckDB.
+
+Rows are sorted by export day. For a batch of days, one DuckDB query formats every row into one
+CSV line (ISO-8601 timestamps with offset, 2-decimal money, RFC 4180 quoting, ``\\n`` ended);
+the result is an Arrow string column whose data buffer is exactly the concatenated lines, so a
+day's file is the header plus one contiguous slice of that buffer — no per-row Python and no
+per-file query. Files are written as ``<name>.part`` and renamed into place, so a reader never
+sees a half-written ``.csv``. Days without rows get a header-only file: every source has a file
+for every day of the range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from growthops.contracts import CRM, FX, ORDERS, PlatformMapping
+from growthops.generator import params as P
+from growthops.generator.simulate import World
+
+TS_FORMAT = "%Y-%m-%dT%H:%M:%S"
+BATCH_ROWS = 1_000_000  # rows formatted per DuckDB query (bounds memory at scale 1.0)
+_MACROS = """
+CREATE MACRO csvq(x) AS CASE
+    WHEN contains(x, ',') OR contains(x, '"') OR contains(x, chr(10)) OR contains(x, chr(13))
+    THEN '"' || replace(x, '"', '""') || '"' ELSE x END;
+CREATE MACRO money(c) AS printf('%d.%02d', c // 100, c % 100);
+CREATE MACRO money_thousands(c) AS format('{:,}', c // 100) || '.' || lpad((c % 100)::VARCHAR, 2, '0');
+"""
+
+
+def _offset_text(minutes: int) -> str:
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _csv_field(value: str) -> str:
+    if any(ch in value for ch in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _line(exprs: list[str]) -> str:
+    """SQL for one CSV line from VARCHAR expressions (NULL -> empty field)."""
+    return " || ',' || ".join(f"coalesce({e}, '')" for e in exprs) + " || chr(10)"
+
+
+class Writer:
+    """Writes every file of every source; collects the exact data-row count per file."""
+
+    def __init__(self, world: World, landing: Path, mappings: dict[str, PlatformMapping]) -> None:
+        import pyarrow as pa
+
+        self.pa = pa
+        self.world = world
+        self.landing = landing
+        self.mappings = mappings
+        self.epoch0 = int(datetime.combine(world.cal.start, datetime.min.time(), UTC).timestamp())
+        self.con = duckdb.connect()
+        self.con.execute("SET preserve_insertion_order = true")
+        self.con.execute(_MACROS)
+        self.files: dict[str, int] = {}
+        self.bytes_written = 0
+        self.day_text = [world.cal.day(i).isoformat() for i in range(world.cal.n_days)]
+
+    # -- helpers ------------------------------------------------------------------------------
+    def dictionary(self, values: list[str], codes: np.ndarray) -> Any:
+        """Codes (-1 = empty) as an Arrow dictionary column DuckDB reads as text."""
+        pa = self.pa
+        codes = np.asarray(codes)
+        return pa.DictionaryArray.from_arrays(
+            pa.array(codes.astype(np.int32), mask=codes < 0), pa.array(values, pa.string())
+        )
+
+    def _timestamp(self, col: str, offset_seconds: str = "0", offset_text: str = "'+00:00'") -> str:
+        return (
+            f"strftime(make_timestamp(({col} + {offset_seconds} + {self.epoch0})::BIGINT * 1000000), "
+            f"'{TS_FORMAT}') || {offset_text}"
+        )
+
+    def _emit(
+        self,
+        table: Any,
+        exprs: list[str],
+        header: list[str],
+        export_day: np.ndarray,
+        days: range,
+        relpath: Callable[[str], str],
+    ) -> None:
+        """Format ``table`` (rows sorted by export day) and write one file per day in ``days``."""
+        pa = self.pa
+        table = table.append_column("_row", pa.array(np.arange(len(table), dtype=np.int64)))
+        self.con.register("batch", table)
+        try:
+            result = self.con.execute(
+                f"SELECT {_line(exprs)} AS line FROM batch ORDER BY _row"
+            ).fetch_arrow_table()
+        finally:
+            self.con.unregister("batch")
+        column = result.column("line")
+        lines = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
+        offset_type = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+        buffers = lines.buffers()
+        offsets = np.frombuffer(buffers[1], dtype=offset_type)[lines.offset : lines.offset + len(lines) + 1]
+        data = memoryview(buffers[2]) if buffers[2] is not None else memoryview(b"")
+        bounds = np.searchsorted(export_day, np.arange(days.start, days.stop + 1))
+        head = (",".join(_csv_field(h) for h in header) + "\n").encode("utf-8")
+        for i, day in enumerate(days):
+            a, b = int(bounds[i]), int(bounds[i + 1])
+            rel = relpath(self.day_text[day])
+            path = self.landing / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            part = path.with_name(path.name + ".part")
+            with open(part, "wb") as fh:
+                fh.write(head)
+                if b > a:
+                    fh.write(data[int(offsets[a]) : int(offsets[b])])
+            part.replace(path)
+            self.files[rel] = b - a
+            self.bytes_written += len(head) + (int(offsets[b]) - int(offsets[a]) if b > a else 0)
+
+    def _day_batches(self, export_day: np.ndarray) -> Iterator[tuple[range, int, int]]:
+        """Consecutive day ranges holding about BATCH_ROWS rows: (days, first row, end row)."""
+        n = self.world.cal.n_days
+        bounds = np.searchsorted(export_day, np.arange(n + 1))
+        day = 0
+        while day < n:
+            stop = int(np.searchsorted(bounds, bounds[day] + BATCH_ROWS, side="right")) - 1
+            stop = min(max(stop, day + 1), n)
+            yield range(day, stop), int(bounds[day]), int(bounds[stop])
+            day = stop
+
+    # -- sources ------------------------------------------------------------------------------
+    def write_channel(self) -> None:
+        pa = self.pa
+        w = self.world
+        camps = w.campaigns
+        ch = w.channel
+        id_rank = np.argsort(np.argsort(np.array(camps.ids)))
+        campaign_ids = pa.array(camps.ids, pa.string())
+        campaign_names = pa.array(camps.export_names, pa.string())
+        for pi, platform in enumerate(P.PLATFORMS):
+            mapping = self.mappings[platform.name]
+            rows = np.nonzero(ch["platform"] == pi)[0]
+            rows = rows[np.lexsort((id_rank[ch["campaign"][rows]], ch["day"][rows], ch["export_day"][rows]))]
+            camp = ch["campaign"][rows]
+            table = pa.table(
+                {
+                    "date": pa.array(w.cal.dates[ch["day"][rows]]),
+                    "campaign_id": campaign_ids.take(pa.array(camp)),
+                    "campaign_name": campaign_names.take(pa.array(camp)),
+                    "impressions": pa.array(ch["impressions"][rows]),
+                    "clicks": pa.array(ch["clicks"][rows]),
+                    "spend": pa.array(ch["spend"][rows]),
+                    "currency": self.dictionary(list(P.CURRENCIES), camps.currency[camp]),
+                }
+            )
+            spend = "money_thousands(spend)" if platform.thousands_separator else "money(spend)"
+            expr = {
+                "date": f"strftime(date, {_sql_str(mapping.date_format)})",
+                "platform": _sql_str(platform.name),
+                "campaign_id": "csvq(campaign_id)",
+                "campaign_name": "csvq(campaign_name)",
+                "impressions": "impressions::VARCHAR",
+                "clicks": "clicks::VARCHAR",
+                "spend": f"csvq({spend})",
+                "currency": "currency::VARCHAR",
+            }
+            self._emit(
+                table,
+                [expr[canonical] for canonical in mapping.columns.values()],
+                list(mapping.columns),
+                ch["export_day"][rows],
+                range(w.cal.n_days),
+                lambda day, name=platform.name: f"channel/{day}/{name}.csv",
+            )
+
+    def write_crm(self) -> None:
+        pa = self.pa
+        import pyarrow.compute as pc
+
+        w = self.world
+        c = w.contacts
+        r = w.crm_rows
+        v = w.vocab
+        # emails per contact (PII; a few capitalised the way people type them)
+        domains = [d for d, _ in P.EMAIL_DOMAINS]
+
+        def pick(values: list[str] | tuple[str, ...], codes: np.ndarray) -> Any:
+            return pa.array(list(values)).take(pa.array(codes))
+
+        cap = pa.array(c["email_capitalised"])
+        first = pc.if_else(cap, pick([n.capitalize() for n in P.FIRST_NAMES], c["email_first"]),
+                           pick(P.FIRST_NAMES, c["email_first"]))  # fmt: skip
+        last = pc.if_else(cap, pick([n.capitalize() for n in P.LAST_NAMES], c["email_last"]),
+                          pick(P.LAST_NAMES, c["email_last"]))  # fmt: skip
+        domain = pc.if_else(cap, pick([d.capitalize() for d in domains], c["email_domain"]),
+                            pick(domains, c["email_domain"]))  # fmt: skip
+        local = pc.binary_join_element_wise(first, last, ".")
+        local = pc.binary_join_element_wise(local, pc.cast(pa.array(c["email_suffix"]), pa.string()), "")
+        emails = pc.binary_join_element_wise(local, domain, "@")
+        expr = {
+            "contact_id": "printf('C%08d', num)",
+            "email": "csvq(email)",
+            "created_at": self._timestamp("created"),
+            "updated_at": self._timestamp("updated"),
+            "lifecycle_stage": "stage::VARCHAR",
+            "utm_source": "csvq(utm_source::VARCHAR)",
+            "utm_medium": "csvq(utm_medium::VARCHAR)",
+            "utm_campaign": "csvq(utm_campaign::VARCHAR)",
+            "country": "country::VARCHAR",
+            "is_deleted": "is_deleted::VARCHAR",
+        }
+        for days, a, b in self._day_batches(r["export_day"]):
+            contact = r["contact"][a:b]
+            deleted = r["is_deleted"][a:b]
+            email = pc.if_else(
+                pa.array(deleted), pa.scalar(None, pa.string()), emails.take(pa.array(contact))
+            )
+            table = pa.table(
+                {
+                    "num": pa.array(c["num"][contact]),
+                    "email": email,
+                    "created": pa.array(c["created"][contact]),
+                    "updated": pa.array(r["updated"][a:b]),
+                    "stage": self.dictionary(v["stage"].values, r["stage"][a:b]),
+                    "utm_source": self.dictionary(v["utm_source"].values, c["utm_source"][contact]),
+                    "utm_medium": self.dictionary(v["utm_medium"].values, c["utm_medium"][contact]),
+                    "utm_campaign": self.dictionary(v["utm_campaign"].values, c["utm_campaign"][contact]),
+                    "country": self.dictionary(v["country"].values, c["country"][contact]),
+                    "is_deleted": pa.array(deleted),
+                }
+            )
+            self._emit(
+                table,
+                [expr[name] for name in CRM.names],
+                list(CRM.names),
+                r["export_day"][a:b],
+                days,
+                lambda day: f"crm/{day}/contacts.csv",
+            )
+
+    def write_orders(self, progress: Callable[[str], None]) -> None:
+        pa = self.pa
+        w = self.world
+        r = w.order_rows
+        o = w.orders
+        offset_seconds = np.array([P.ORDER_OFFSET_MINUTES[cur] * 60 for cur in P.CURRENCIES], dtype=np.int64)
+        offset_text = [_offset_text(P.ORDER_OFFSET_MINUTES[cur]) for cur in P.CURRENCIES]
+        expr = {
+            "order_id": "printf('O%09d', num)",
+            "contact_id": "printf('C%08d', contact)",
+            "created_at": self._timestamp("created", "off", "off_text::VARCHAR"),
+            "updated_at": self._timestamp("updated", "off", "off_text::VARCHAR"),
+            "status": "status::VARCHAR",
+            "currency": "currency::VARCHAR",
+            "gross_amount": "money(gross)",
+            "discount_amount": "money(discount)",
+            "refund_amount": "money(refund)",
+        }
+        total = len(r["order"])
+        for days, a, b in self._day_batches(r["export_day"]):
+            order = r["order"][a:b]
+            currency = o["currency"][order]
+            contact = o["contact"][order]
+            table = pa.table(
+                {
+                    "num": pa.array(o["num"][order]),
+                    "contact": pa.array(contact + 1, mask=contact < 0),
+                    "created": pa.array(o["created"][order]),
+                    "updated": pa.array(r["updated"][a:b].astype(np.int64)),
+                    "off": pa.array(offset_seconds[currency]),
+                    "off_text": self.dictionary(offset_text, currency),
+                    "status": self.dictionary(w.vocab["status"].values, r["status"][a:b]),
+                    "currency": self.dictionary(list(P.CURRENCIES), currency),
+                    "gross": pa.array(o["gross"][order]),
+                    "discount": pa.array(o["discount"][order]),
+                    "refund": pa.array(r["refund"][a:b]),
+                }
+            )
+            self._emit(
+                table,
+                [expr[name] for name in ORDERS.names],
+                list(ORDERS.names),
+                r["export_day"][a:b],
+                days,
+                lambda day: f"orders/{day}/orders.csv",
+            )
+            if total > BATCH_ROWS:
+                progress(f"writing orders: {b:,}/{total:,} rows, through {self.day_text[days.stop - 1]}")
+
+    def write_fx(self) -> None:
+        pa = self.pa
+        w = self.world
+        order = np.argsort(np.array(P.CURRENCIES))
+        n, k = w.cal.n_days, len(order)
+        export_day = np.repeat(np.arange(n), k)
+        table = pa.table(
+            {
+                "date": pa.array(w.cal.dates[export_day]),
+                "currency": self.dictionary(list(P.CURRENCIES), np.tile(order, n)),
+                "usd_rate": pa.array(w.fx[np.tile(order, n), export_day]),
+            }
+        )
+        expr = {
+            "date": "date::VARCHAR",
+            "currency": "currency::VARCHAR",
+            "usd_rate": "printf('%.8f', usd_rate)",
+        }
+        self._emit(
+            table, [expr[name] for name in FX.names], list(FX.names), export_day, range(n),
+            lambda day: f"fx/{day}/rates.csv",
+        )  # fmt: skip
+
+    def write_all(self, progress: Callable[[str], None]) -> dict[str, int]:
+        self.write_channel()
+        self.write_fx()
+        progress(f"wrote channel and fx: {len(self.files):,} files")
+        self.write_crm()
+        progress(f"wrote crm: {len(self.files):,} files")
+        self.write_orders(progress)
+        progress(f"wrote orders: {len(self.files):,} files, {self.bytes_written / 1e6:,.1f} MB in total")
+        self.con.close()
+        return self.files
