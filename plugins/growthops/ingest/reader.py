@@ -242,6 +242,11 @@ def stage_lines(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
     con.execute(
         "create or replace temp table _ing_blob as select file_id, bytes, utf8_ok, ends_nl from _ing_decoded"
     )
+    # json_type() raises on malformed JSON: only ask it about valid documents
+    con.execute(
+        "create or replace temp macro is_object(doc) as "
+        "coalesce(case when json_valid(doc) then json_type(doc) = 'OBJECT' end, false)"
+    )
     con.execute("drop table _ing_decoded")
 
 
@@ -301,9 +306,9 @@ def stage_jsonl_keys(con: duckdb.DuckDBPyConnection) -> dict[int, list[str]]:
         """
         select file_id, list(distinct k order by k)
         from (
-            select l.file_id, unnest(json_keys(l.line)) as k
+            select l.file_id, unnest(case when is_object(l.line) then json_keys(l.line) end) as k
             from _ing_lines l join _ing_files f using (file_id)
-            where f.format = 'jsonl' and l.line <> '' and json_valid(l.line) and json_type(l.line) = 'OBJECT'
+            where f.format = 'jsonl' and l.line <> ''
         )
         group by file_id
         """
@@ -389,7 +394,7 @@ def insert_jsonl_group(
             select l.file_id, l.line_no, l.line, ok,
                    case when ok then json_extract_string(l.line, ?::varchar[]) end as v
             from (
-                select l.*, json_valid(l.line) and json_type(l.line) = 'OBJECT' as ok
+                select l.*, is_object(l.line) as ok
                 from _ing_lines l where l.line <> ''
             ) l
             join _ing_files f using (file_id)
