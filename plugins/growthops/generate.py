@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import time
@@ -69,9 +70,9 @@ def generate(
     from growthops.generator.writer import Writer
 
     report = progress or _silent
-    landing = Path(landing)
-    if "://" in str(landing):
+    if _is_url(str(landing)):
         raise ValueError(f"generate writes to a local folder, not {landing}; generate locally and copy")
+    landing = Path(landing)
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     if not 0 < scale <= MAX_SCALE:
@@ -120,6 +121,11 @@ def generate(
     tmp.replace(landing / SUMMARY_NAME)
     phase("done")
     return summary
+
+
+def _is_url(text: str) -> bool:
+    """``s3://...`` (also once collapsed by Path to ``s3:/...``); not a Windows drive like ``C:/``."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", text) is not None
 
 
 def _days_outside(landing: Path, start: date, end: date) -> int:
@@ -221,9 +227,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Files: channel/<day>/<platform>.csv, crm/<day>/contacts.csv, orders/<day>/orders.csv, "
         "fx/<day>/rates.csv and _generated.json (exact rows per file, facts, defects)."
     )
-    parser.add_argument(
-        "--landing", type=Path, default=None, help="landing root (default: settings landing_dir)"
-    )
+    parser.add_argument("--landing", default=None, help="landing root folder (default: settings landing_dir)")
     parser.add_argument(
         "--start", type=_date, default=DEFAULT_START, help=f"first day (default {DEFAULT_START})"
     )
@@ -253,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
     if landing is None:
         from growthops.config import load_settings
 
-        landing = load_settings().landing_dir
+        landing = load_settings().landing
 
     def to_stderr(message: str) -> None:
         print(f"generate {message}", file=sys.stderr, flush=True)
