@@ -22,6 +22,7 @@ the data was not judged; never a pass, never reported as bad data). Airflow wiri
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -123,6 +124,7 @@ class CheckResult:
 class GateResult:
     checks: list[CheckResult]
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (and per GX table)
 
     @property
     def failed(self) -> list[CheckResult]:
@@ -166,6 +168,7 @@ class GateResult:
         return {
             "status": self.status,
             "seconds": self.seconds,
+            "timings": self.timings,
             "checks": [{**asdict(c), "status": c.status} for c in self.checks],
         }
 
@@ -378,8 +381,10 @@ def _gx_checks(
     suite: dict[str, Any],
     tables: list[str],
     parameters: dict[str, Any],
+    timings: dict[str, float] | None = None,
 ) -> list[CheckResult]:
     """Run the suite's expectations of ``tables`` with GX on pandas; one CheckResult per expectation."""
+    timings = {} if timings is None else timings
     by_table: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for i, exp in enumerate(suite["expectations"]):
         if exp["meta"]["table"] in tables:
@@ -415,6 +420,7 @@ def _gx_checks(
         return [c for table, items in by_table.items() for c in crashed(items, table, exc)]
 
     for table, items in by_table.items():
+        table_started = time.monotonic()
         try:
             cols = list(
                 dict.fromkeys(
@@ -455,6 +461,7 @@ def _gx_checks(
                 )
                 continue
             results.append(_from_gx(table, exp, res, df, keys.get(table, []), parameters))
+        timings[f"gx:{table}"] = time.monotonic() - table_started
     return results
 
 
@@ -499,6 +506,13 @@ def _from_gx(table, exp, res, df, key_cols, parameters) -> CheckResult:
 # --------------------------------------------------------------------------------------- SQL
 
 
+def _local_date_sql(column: str, timezone: str) -> str:
+    """The calendar day in ``timezone`` of a UTC ``TIMESTAMP`` column (ICU only when needed)."""
+    if timezone.upper() in ("UTC", "ETC/UTC", "Z", "GMT"):
+        return f"cast({column} as date)"
+    return f"cast(({column} at time zone 'UTC') at time zone {_literal(timezone)} as date)"
+
+
 def _prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Temp tables of the latest raw channel rows and orders, converted to the reporting currency.
 
@@ -506,9 +520,10 @@ def _prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     newest version per order (updated_at, then the later batch); the rate of a currency is its
     latest usd_rate on or before the day (the newest file per rate day), USD being 1; the
     reporting rate usd_rate(R) likewise; order days are created_at in the reporting timezone.
+    Rates are resolved once per (day, currency) pair, then hash-joined to the rows.
     """
     rep = _literal(settings.reporting_currency.upper())
-    tz = _literal(settings.reporting_timezone)
+    statuses = ", ".join(_literal(s) for s in REVENUE_STATUSES)
     con.execute(
         """
         create or replace temp table gate_fx as
@@ -516,20 +531,38 @@ def _prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
             select
                 cast(date as date) as rate_date,
                 upper(trim(currency)) as currency,
-                cast(usd_rate as double) as usd_rate,
-                row_number() over (
-                    partition by cast(date as date), upper(trim(currency))
-                    order by _batch_day desc, _loaded_at desc, _batch_id desc, _source_line desc
-                ) as rn
+                cast(usd_rate as double) as usd_rate
             from raw.fx_rates
+            qualify row_number() over (
+                partition by cast(date as date), upper(trim(currency))
+                order by _batch_day desc, _loaded_at desc, _batch_id desc, _source_line desc
+            ) = 1
         )
-        where rn = 1 and currency <> 'USD'
+        where currency <> 'USD'
         union all
         select date '0001-01-01', 'USD', 1.0
         """
     )
+    order_date = _local_date_sql("created_at", settings.reporting_timezone)
+    # every (day, currency) any raw row needs (all versions: a superset of the latest ones)
     con.execute(
         f"""
+        create or replace temp table gate_rates as
+        with pairs as (
+            select distinct {order_date} as day, upper(trim(currency)) as currency from raw.shop_orders
+            union
+            select distinct cast(date as date), upper(trim(currency)) from raw.channel_performance
+        )
+        select pairs.day, pairs.currency, cur.usd_rate, rc.usd_rate as reporting_usd_rate
+        from (select *, {rep} as reporting_currency from pairs) as pairs
+        asof left join gate_fx as cur
+            on pairs.currency = cur.currency and pairs.day >= cur.rate_date
+        asof left join gate_fx as rc
+            on pairs.reporting_currency = rc.currency and pairs.day >= rc.rate_date
+        """
+    )
+    con.execute(
+        """
         create or replace temp table gate_channel as
         with latest as (
             select
@@ -539,69 +572,51 @@ def _prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
                 upper(trim(currency)) as currency,
                 cast(spend as double) as spend_local,
                 _source_file as source_file,
-                _source_line as source_line,
-                row_number() over (
-                    partition by cast(date as date), lower(trim(platform)), trim(campaign_id)
-                    order by _batch_day desc, _loaded_at desc, _batch_id desc, _source_file desc, _source_line desc
-                ) as rn
+                _source_line as source_line
             from raw.channel_performance
-        ),
-        picked as (select *, {rep} as reporting_currency from latest where rn = 1)
+            qualify row_number() over (
+                partition by cast(date as date), lower(trim(platform)), trim(campaign_id)
+                order by _batch_day desc, _loaded_at desc, _batch_id desc, _source_file desc, _source_line desc
+            ) = 1
+        )
         select
-            picked.report_date, picked.platform, picked.campaign_id, picked.currency, picked.spend_local,
-            picked.source_file, picked.source_line,
-            cur.usd_rate as usd_rate, rc.usd_rate as reporting_usd_rate,
-            picked.spend_local * cur.usd_rate / rc.usd_rate as spend
-        from picked
-        asof left join gate_fx as cur
-            on picked.currency = cur.currency and picked.report_date >= cur.rate_date
-        asof left join gate_fx as rc
-            on picked.reporting_currency = rc.currency and picked.report_date >= rc.rate_date
+            latest.*, r.usd_rate, r.reporting_usd_rate,
+            latest.spend_local * r.usd_rate / r.reporting_usd_rate as spend
+        from latest
+        left join gate_rates as r on latest.report_date = r.day and latest.currency = r.currency
         """
     )
-    statuses = ", ".join(_literal(s) for s in REVENUE_STATUSES)
     con.execute(
         f"""
         create or replace temp table gate_orders as
-        with versions as (
+        with latest as (
             select
                 trim(order_id) as order_id,
                 lower(trim(status)) as status,
                 upper(trim(currency)) as currency,
-                created_at,
+                {order_date} as order_date,
                 cast(gross_amount as double) - cast(discount_amount as double)
                     - cast(refund_amount as double) as net_local,
                 _source_file as source_file,
-                _source_line as source_line,
-                row_number() over (
-                    partition by trim(order_id)
-                    order by updated_at desc, _batch_day desc, _loaded_at desc, _batch_id desc, _source_line desc
-                ) as rn
+                _source_line as source_line
             from raw.shop_orders
             where order_id is not null and trim(order_id) <> ''
-        ),
-        latest as (
-            select
-                *,
-                cast((created_at at time zone 'UTC') at time zone {tz} as date) as order_date,
-                {rep} as reporting_currency
-            from versions
-            where rn = 1
+            qualify row_number() over (
+                partition by trim(order_id)
+                order by updated_at desc, _batch_day desc, _loaded_at desc, _batch_id desc, _source_line desc
+            ) = 1
         )
         select
-            latest.order_id, latest.status, latest.currency, latest.order_date, latest.net_local,
-            latest.source_file, latest.source_line,
+            latest.*,
             latest.status in ({statuses}) as is_counted,
-            cur.usd_rate as usd_rate, rc.usd_rate as reporting_usd_rate,
+            r.usd_rate,
+            r.reporting_usd_rate,
             case
-                when latest.status in ({statuses}) then latest.net_local * cur.usd_rate / rc.usd_rate
+                when latest.status in ({statuses}) then latest.net_local * r.usd_rate / r.reporting_usd_rate
                 else 0.0
             end as net_revenue
         from latest
-        asof left join gate_fx as cur
-            on latest.currency = cur.currency and latest.order_date >= cur.rate_date
-        asof left join gate_fx as rc
-            on latest.reporting_currency = rc.currency and latest.order_date >= rc.rate_date
+        left join gate_rates as r on latest.order_date = r.day and latest.currency = r.currency
         """
     )
 
@@ -891,6 +906,26 @@ def _sql_checks(
         ),
     ]
     try:
+        return _run_sql_plan(con, settings, existing, plan)
+    finally:
+        for temp in _TEMP_TABLES:
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"drop table if exists temp.{temp}")
+
+
+_TEMP_TABLES = (
+    "gate_fx",
+    "gate_rates",
+    "gate_channel",
+    "gate_orders",
+    "gate_daily",
+    "gate_order_revenue",
+    "gate_order_keys",
+)
+
+
+def _run_sql_plan(con, settings, existing, plan) -> list[CheckResult]:
+    try:
         _prepare_raw(con, settings)
     except Exception as exc:
         return [
@@ -930,15 +965,6 @@ def _sql_checks(
                     error=f"{type(exc).__name__}: {exc}",
                 )
             )
-    for temp in (
-        "gate_fx",
-        "gate_channel",
-        "gate_orders",
-        "gate_daily",
-        "gate_order_revenue",
-        "gate_order_keys",
-    ):
-        con.execute(f"drop table if exists temp.{temp}")
     return results
 
 
@@ -957,13 +983,20 @@ def run_mart_gate(
     """
     started = time.monotonic()
     checks: list[CheckResult] = []
+    timings: dict[str, float] = {}
     try:
         suite = load_suite(suite_path)
         existing = _existing_columns(con)
         checks += _schema_checks(suite, existing)
         ok_tables = [c.table for c in checks if c.kind == "schema" and c.passed and c.table]
-        checks += _gx_checks(con, suite, ok_tables, {"reactivation_days": settings.reactivation_days})
+        phase = time.monotonic()
+        checks += _gx_checks(
+            con, suite, ok_tables, {"reactivation_days": settings.reactivation_days}, timings
+        )
+        timings["expectations"] = time.monotonic() - phase
+        phase = time.monotonic()
         checks += _sql_checks(con, settings, existing)
+        timings["reconciliations"] = time.monotonic() - phase
     except Exception as exc:  # the gate itself broke: never a pass
         checks.append(
             CheckResult(
@@ -974,6 +1007,6 @@ def run_mart_gate(
                 error=f"{type(exc).__name__}: {exc}",
             )
         )
-    result = GateResult(checks=checks, seconds=time.monotonic() - started)
+    result = GateResult(checks=checks, seconds=time.monotonic() - started, timings=timings)
     log.info(result.message())
     return result
