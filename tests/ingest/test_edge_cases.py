@@ -68,16 +68,18 @@ def test_empty_file_is_quarantined(settings, landing, wh):
     with pytest.raises(DataQualityError) as exc:
         ingest_day(settings, "orders", DAY)
     assert_quarantined(settings, wh, path, b"", rules=["non_empty_file"], exc=exc.value)
-    assert "0 data rows (0 bytes)" in str(exc.value)
+    assert "no header and no rows (0 bytes)" in str(exc.value)
 
 
-def test_header_only_file_is_quarantined(settings, landing, wh):
-    content = (ORDERS_HEADER + "\n").encode()
-    path = landing.put("orders", "orders.csv", content)
-    with pytest.raises(DataQualityError) as exc:
-        ingest_day(settings, "orders", DAY)
-    assert_quarantined(settings, wh, path, content, rules=["non_empty_file"], exc=exc.value)
-    assert exc.value.report.rows_in_file == 0
+def test_header_only_file_is_a_valid_empty_day(settings, landing, wh):
+    """A quiet day (no orders, no active campaign) is exported as a header line: 0 rows, reported."""
+    path = landing.put("orders", "orders.csv", ORDERS_HEADER + "\n")
+    [o] = ingest_day(settings, "orders", DAY).outcomes
+    assert (o.status, o.rows_in_file, o.rows_loaded, o.rows_rejected) == ("loaded", 0, 0, 0)
+    assert o.warnings[0].startswith("no_data_rows: observed 0")
+    assert path.exists() and not settings.quarantine_dir.exists()
+    assert wh.rows("select status, rows_in_file from raw.load_ledger") == [("loaded", 0)]
+    assert wh.count("raw.shop_orders") == 0
 
 
 def test_missing_required_column_quarantines_with_expected_vs_found(settings, landing, wh):

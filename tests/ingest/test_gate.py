@@ -171,12 +171,13 @@ def test_suites_cover_the_contract(source):
     assert sets == contract.enums
     unique = [e for e in rows if e["meta"]["rule"] == "duplicate_key"]
     [u] = unique
-    assert tuple(u["kwargs"].get("column_list", [u["kwargs"].get("column")])) == contract.primary_key
+    assert tuple(u["kwargs"]["column_list"]) == ("_file_id", *contract.primary_key)  # unique within a file
     [window] = [e for e in rows if e["meta"]["rule"] == "outside_export_window"]
     _, lo, hi = rules.EXPORT_WINDOW[source]
     assert (window["kwargs"]["min_value"], window["kwargs"]["max_value"]) == (lo, hi)
     assert {e["meta"]["rule"] for e in files} >= {
         "non_empty_file",
+        "no_data_rows",
         "header_matches_contract",
         "utf8_encoding",
         "file_truncated",

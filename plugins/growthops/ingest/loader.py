@@ -273,6 +273,7 @@ def _gate_and_load(
         facts_rows.append(
             {
                 "_file_id": fid,
+                "has_header": (1 if plan.has_header else 0) if fact.utf8_ok else None,
                 "rows_in_file": n,
                 "header_problems": plan.header_problems if fact.utf8_ok else None,
                 "utf8_invalid": 0 if fact.utf8_ok else 1,
@@ -284,7 +285,12 @@ def _gate_and_load(
     import pandas as pd
 
     file_frame = pd.DataFrame(facts_rows).astype(
-        {"header_problems": "Float64", "reject_share": "Float64", "row_count_ratio": "Float64"}
+        {
+            "has_header": "Float64",
+            "header_problems": "Float64",
+            "reject_share": "Float64",
+            "row_count_ratio": "Float64",
+        }
     )
     file_run = gate.validate(
         file_frame,
@@ -483,8 +489,8 @@ def _quality_report(
         observed = facts.get(run.column) if run.column else None
         check = QualityCheck(run.rule, observed=observed, expected=run.expected)
         if run.rule == "non_empty_file":
-            check.observed = f"{facts['rows_in_file']} data rows ({staged.facts[fid].bytes} bytes)"
-            check.expected = "at least 1 data row"
+            check.observed = f"no header and no rows ({staged.facts[fid].bytes} bytes)"
+            check.expected = "a header line (and data rows)"
         elif run.rule == "utf8_encoding":
             check.observed, check.expected = "bytes that are not valid UTF-8", "UTF-8 (with or without BOM)"
         elif run.rule == "reject_threshold":

@@ -36,7 +36,7 @@ COUNTRY_RE = r"[A-Z]{2}"
 # (column, lowest, highest) allowed offset in days between the row's day and the export's day.
 # The row's day of a timestamp is its date in the source's declared timezone.
 EXPORT_WINDOW: dict[str, tuple[str, int, int]] = {
-    "channel": ("date", 0, 0),  # a platform file reports exactly its day
+    "channel": ("date", -30, 0),  # its day, plus restated earlier days (conversion lookback windows)
     "crm": ("updated_at", 0, 0),  # contacts created or changed that day
     "orders": ("updated_at", 0, 0),  # orders created or changed that day
     "fx": ("date", -6, 0),  # the latest rate on or before the day (allowing a week of carry-over)
