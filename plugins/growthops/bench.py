@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-BYTES_PER_SCALE = 5e9  # CSV written by generate at scale 1.0 (~3.4 GB measured), with headroom
+BYTES_PER_SCALE = 4e9  # CSV written by generate at scale 1.0 (2.7 GB measured), with headroom
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ def generate(
     ``clean`` first removes the source folders and the summary from ``landing``.
     """
     from growthops.contracts import load_platform_mappings
-    from growthops.generator.defects import inject
+    from growthops.generator.defects import KINDS, inject
     from growthops.generator.simulate import simulate
     from growthops.generator.writer import Writer
 
@@ -112,8 +112,13 @@ def generate(
     del writer
     days = [world.cal.day(i).isoformat() for i in range(world.cal.n_days)]
     defect_records = inject(landing, files, days, seed, mappings) if defects else []
-    if defect_records:
+    if defects:
+        missing_rules = sorted({k.rule for k in KINDS} - {r["rule"] for r in defect_records})
         phase(f"defects: {len(defect_records)} bad rows injected")
+        if missing_rules:
+            phase(
+                f"defects: range too short for {', '.join(missing_rules)} (they need a day after the first with rows)"
+            )
 
     summary = _summary(world, files, days, start, end, scale, seed, defects, defect_records)
     tmp = landing / (SUMMARY_NAME + ".part")
@@ -223,7 +228,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         "Scale: 1.0 = ~1M contacts, ~10M orders, ~200 campaigns over 2023-01-01..2025-12-31 "
         "(~912 signups/day x scale, any range; the shop opens on --start, so orders build up "
-        "as customers accumulate). Scale 1.0 takes a few minutes and ~4 GB of CSV.\n"
+        "as customers accumulate). Scale 1.0 takes a few minutes, ~3.5 GB of memory and ~2.7 GB of CSV.\n"
         "Files: channel/<day>/<platform>.csv, crm/<day>/contacts.csv, orders/<day>/orders.csv, "
         "fx/<day>/rates.csv and _generated.json (exact rows per file, facts, defects)."
     )
