@@ -56,7 +56,7 @@ import duckdb
 from growthops.config import Settings
 from growthops.contracts import CONTRACTS
 from growthops.logs import get_logger
-from growthops.warehouse import connect
+from growthops.warehouse import WarehouseLocked, connect, is_lock_error
 
 log = get_logger(__name__)
 
@@ -424,6 +424,25 @@ def _verify_version(path: Path, expected_counts: dict[str, int], run_id: str) ->
         con.close()
 
 
+def _served_lineage(settings: Settings) -> list[dict[str, Any]]:
+    """The publish log of the serving file, to carry forward. A lock is transient (raise, retry);
+    an unreadable serving file must not block every later publication: start a new lineage (the
+    journal versions/HISTORY.jsonl still has the old one)."""
+    if not settings.serving_path.exists():
+        return []
+    try:
+        return read_publish_log(settings.serving_path)
+    except duckdb.Error as exc:
+        if is_lock_error(exc):
+            raise WarehouseLocked(
+                f"{settings.serving_path} is opened read-write by another process: {exc}"
+            ) from exc
+        log.warning(
+            "serving file %s is unreadable (%s): starting a new publish log", settings.serving_path, exc
+        )
+        return []
+
+
 def _open_build(settings: Settings) -> duckdb.DuckDBPyConnection:
     """The build DB, read-only; read-write when this process already holds it so (in-process dbt)."""
     try:
@@ -465,7 +484,7 @@ def publish(
                 for name, _ in relations
             }
 
-            lineage = read_publish_log(settings.serving_path) if settings.serving_path.exists() else []
+            lineage = _served_lineage(settings)
             previous = lineage[-1] if lineage else None
             since = previous["published_at"] if previous else None
             derived_batches, watermarks = _source_batches_since(con, catalog, since)

@@ -227,3 +227,11 @@ def test_publish_while_this_process_holds_the_build_db_read_write(settings, buil
     finally:
         held.close()
     assert pub.current_version(settings).run_id == "in-process"
+
+
+def test_unreadable_serving_file_does_not_block_publication(settings, build):
+    settings.serving_path.write_bytes(b"not a duckdb file" * 100)
+    build("fresh")
+    result = pub.publish(settings, "fresh")
+    assert result.previous_run_id is None
+    assert [r["run_id"] for r in pub.read_publish_log(settings.serving_path)] == ["fresh"]

@@ -261,3 +261,36 @@ def test_crash_after_replace_is_recovered_not_deleted(settings, build):
     assert two.version_file.exists()
     assert pub.read_publish_log(two.version_file)[-1]["run_id"] == "two"
     assert pub.rollback(settings).run_id == "two"
+
+
+def test_serving_file_held_read_write_is_a_transient_lock_error(settings, build, tmp_path):
+    """Someone opened the serving file read-write (they must not): retry later, do not drop history."""
+    from growthops.warehouse import WarehouseLocked
+
+    build("one")
+    pub.publish(settings, "one")
+    ready = tmp_path / "holder-ready"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time, pathlib\n"
+            "con = duckdb.connect(sys.argv[1])\n"
+            "pathlib.Path(sys.argv[2]).touch()\n"
+            "time.sleep(60)\n",
+            str(settings.serving_path),
+            str(ready),
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        build("two")
+        with pytest.raises(WarehouseLocked):
+            pub.publish(settings, "two")
+    finally:
+        holder.kill()
+        holder.wait()
+    pub.publish(settings, "two")
+    assert [r["run_id"] for r in pub.read_publish_log(settings.serving_path)] == ["one", "two"]
