@@ -147,6 +147,20 @@ class GateResult:
     def passed(self) -> bool:
         return self.status == "passed"
 
+    @property
+    def validator_error(self) -> str | None:
+        """What crashed, when the gate could not judge the marts (and found no data failure)."""
+        if self.status != "validator_error":
+            return None
+        if not self.checks:
+            return "no checks ran"
+        return "; ".join(dict.fromkeys(f"{c.name}: {c.error}" for c in self.errors[:5]))
+
+    def lines(self) -> list[str]:
+        """One line per check (failures and errors first), for the task log."""
+        order = {"failed": 0, "error": 1, "passed": 2}
+        return [c.line() for c in sorted(self.checks, key=lambda c: order[c.status])]
+
     def message(self, max_samples: int = 3) -> str:
         bad = self.failed + self.errors
         if self.status == "passed":

@@ -79,6 +79,9 @@ def test_violated_rate_fails_with_observed_vs_expected(settings, con):
     ]
     message = result.message()
     assert "FAILED expect_column_values_to_be_between(ctr) [mart_channel_funnel_daily]" in message
+    assert result.validator_error is None
+    assert result.lines()[0] == message.splitlines()[1].strip()
+    assert len(result.lines()) == 76
     assert "observed 1 of 5 rows unexpected, e.g. [1.5], expected values in [0, 1]" in message
     with pytest.raises(mg.MartGateFailed, match=r"ctr"):
         result.raise_for_status()
@@ -155,6 +158,10 @@ def test_gx_crash_is_a_validator_error_not_pass_not_data_failure(settings, con, 
     assert all("GX exploded" in c.error for c in result.errors)
     assert all(c.passed for c in result.checks if c.kind == "reconciliation")
     assert "VALIDATOR ERROR" in result.message()
+    assert result.validator_error.startswith(
+        "expect_column_values_to_not_be_null(order_id): RuntimeError: GX exploded"
+    )
+    assert result.lines()[0].startswith("ERROR expect_")
     with pytest.raises(mg.MartGateValidatorError, match="GX exploded"):
         result.raise_for_status()
     with pytest.raises(mg.MartGateValidatorError):  # not AirflowFailException: retries may apply
