@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -426,6 +427,8 @@ def _gx_checks(
         from great_expectations.data_context.types.base import ProgressBarsConfig
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
+        # GX sets this logger to INFO itself ("Created temporary directory ... for ephemeral docs site")
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
         context = gx.get_context(mode="ephemeral")
         # no tqdm bars in task logs (GX ignores environment variables for this)
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
