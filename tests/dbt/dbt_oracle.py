@@ -1,0 +1,273 @@
+"""An independent recomputation of the marts straight from the landing files (pandas).
+
+Written from SPEC §2-§3 and the pinned readings in dbt_project/DECISIONLOG.md, without
+looking at the dbt SQL: files are read with pandas, platform headers mapped with
+config/platforms/*.json, latest versions picked in pandas, fx as-of through merge_asof, the
+channel mapping evaluated by translating the seed's LIKE patterns to regular expressions.
+Money is rounded to 4 decimals per order and per campaign day (the pinned conversion), so the
+marts must match to the cent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from growthops.config import REPO_ROOT
+
+VALID = {"paid", "shipped", "delivered", "partially_refunded"}
+COUNTED = VALID | {"refunded"}
+ENGAGED = {"mql", "sql", "opportunity", "customer"}
+SEEDS = REPO_ROOT / "dbt_project" / "seeds"
+PLATFORMS = REPO_ROOT / "config" / "platforms"
+
+
+def _files(landing: Path, source: str) -> list[tuple[str, Path]]:
+    return sorted((p.parent.name, p) for p in (landing / source).glob("*/*.csv"))
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def _latest(df: pd.DataFrame, keys: list[str], order: list[str]) -> pd.DataFrame:
+    return df.sort_values(order, kind="mergesort").groupby(keys, as_index=False, sort=False).tail(1)
+
+
+def _strip_lower(s: pd.Series) -> pd.Series:
+    return s.str.strip().str.lower()
+
+
+def _like_to_regex(pattern: str) -> re.Pattern:
+    out = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
+    return re.compile(out, re.DOTALL)
+
+
+@dataclass
+class Oracle:
+    orders: pd.DataFrame
+    contacts: pd.DataFrame
+    funnel_daily: pd.DataFrame
+    funnel_stages: pd.DataFrame
+    cohort_retention: pd.DataFrame
+    reactivation: pd.DataFrame
+    as_of_date: object
+
+
+def compute(landing: Path, reporting_currency: str, reporting_timezone: str, reactivation_days: int) -> Oracle:
+    landing = Path(landing)
+    rc = reporting_currency.upper()
+
+    # ---- fx: newest file per (date, currency); as of the latest rate on or before the day
+    fx = pd.concat([_read(p).assign(landing_day=d) for d, p in _files(landing, "fx")], ignore_index=True)
+    fx["currency"] = fx["currency"].str.strip().str.upper()
+    fx["date"] = pd.to_datetime(fx["date"])
+    fx["usd_rate"] = fx["usd_rate"].astype(float)
+    fx = _latest(fx, ["date", "currency"], ["landing_day"])
+    fx = fx[fx["currency"] != "USD"][["date", "currency", "usd_rate"]].sort_values("date")
+
+    def usd_rate(days: pd.Series, currencies: pd.Series) -> np.ndarray:
+        need = pd.DataFrame({"date": pd.to_datetime(days).values, "currency": currencies.values})
+        need["_i"] = np.arange(len(need))
+        got = pd.merge_asof(
+            need.sort_values("date"), fx, on="date", by="currency", direction="backward"
+        ).sort_values("_i")
+        rates = got["usd_rate"].to_numpy(dtype=float)
+        rates[got["currency"].to_numpy() == "USD"] = 1.0
+        return rates
+
+    def to_reporting(days: pd.Series, currencies: pd.Series) -> np.ndarray:
+        own = usd_rate(days, currencies)
+        rep = usd_rate(days, pd.Series([rc] * len(days)))
+        rate = own / rep
+        rate[currencies.to_numpy() == rc] = 1.0
+        assert not np.isnan(rate).any(), "oracle: a currency without a rate"
+        return rate
+
+    # ---- channel: platform headers from config/platforms, newest file per campaign day
+    frames = []
+    for day, path in _files(landing, "channel"):
+        mapping = json.loads((PLATFORMS / f"{path.stem}.json").read_text(encoding="utf-8"))["columns"]
+        df = _read(path).rename(columns=mapping)
+        if "platform" not in df:
+            df["platform"] = path.stem
+        frames.append(df.assign(landing_day=day))
+    ch = pd.concat(frames, ignore_index=True)
+    ch["platform"] = _strip_lower(ch["platform"])
+    ch["campaign_id"] = ch["campaign_id"].str.strip()
+    ch["date"] = pd.to_datetime(ch["date"])
+    ch = _latest(ch, ["date", "platform", "campaign_id"], ["landing_day"])
+    ch["impressions"] = ch["impressions"].astype(int)
+    ch["clicks"] = ch["clicks"].astype(int)
+    ch["spend_local"] = ch["spend"].str.replace(",", "", regex=False).astype(float)
+    ch["currency"] = ch["currency"].str.strip().str.upper()
+    platform_channel = dict(pd.read_csv(SEEDS / "platform_channels.csv", dtype=str).values)
+    ch["channel"] = ch["platform"].map(platform_channel)
+    ch["campaign"] = _strip_lower(ch["campaign_name"])
+    ch["spend"] = (ch["spend_local"] * to_reporting(ch["date"], ch["currency"])).round(4)
+    ch["report_date"] = ch["date"].dt.date
+
+    # ---- contacts: newest version, first-touch channel through the seed's rules
+    crm = pd.concat([_read(p).assign(landing_day=d) for d, p in _files(landing, "crm")], ignore_index=True)
+    crm["updated_at"] = pd.to_datetime(crm["updated_at"], utc=True, format="ISO8601")
+    crm["created_at"] = pd.to_datetime(crm["created_at"], utc=True, format="ISO8601")
+    crm["contact_id"] = crm["contact_id"].str.strip()
+    crm = _latest(crm, ["contact_id"], ["updated_at", "landing_day"])
+    rules = pd.read_csv(SEEDS / "channel_mapping.csv", dtype=str, keep_default_na=False)
+    rules["priority"] = rules["priority"].astype(int)
+    rules = rules.sort_values(["priority", "utm_source_pattern", "utm_medium_pattern"])
+    compiled = [
+        (_like_to_regex(r.utm_source_pattern.strip().lower()), _like_to_regex(r.utm_medium_pattern.strip().lower()), r.channel)
+        for r in rules.itertuples()
+    ]  # fmt: skip
+
+    def channel_of(source: str, medium: str) -> str:
+        if source == "" and medium == "":
+            return "direct"
+        for src, med, channel in compiled:
+            if src.fullmatch(source) and med.fullmatch(medium):
+                return channel
+        return "unmatched"
+
+    src = _strip_lower(crm["utm_source"])
+    med = _strip_lower(crm["utm_medium"])
+    crm["channel"] = [channel_of(s, m) for s, m in zip(src, med, strict=True)]
+    camp = _strip_lower(crm["utm_campaign"])
+    crm["campaign"] = camp.where(camp != "", "(none)")
+    local_signup = crm["created_at"].dt.tz_convert(reporting_timezone)
+    crm["signup_date"] = local_signup.dt.date
+    crm["signup_month"] = local_signup.dt.tz_localize(None).dt.to_period("M").dt.to_timestamp().dt.date
+    crm["is_engaged"] = _strip_lower(crm["lifecycle_stage"]).isin(ENGAGED)
+    contacts = crm.set_index("contact_id")
+
+    # ---- orders: newest version, net revenue converted at the order's local date
+    od = pd.concat([_read(p).assign(landing_day=d) for d, p in _files(landing, "orders")], ignore_index=True)
+    od["updated_at"] = pd.to_datetime(od["updated_at"], utc=True, format="ISO8601")
+    od["created_at"] = pd.to_datetime(od["created_at"], utc=True, format="ISO8601")
+    od["order_id"] = od["order_id"].str.strip()
+    od = _latest(od, ["order_id"], ["updated_at", "landing_day"]).copy()
+    od["status"] = _strip_lower(od["status"])
+    od["currency"] = od["currency"].str.strip().str.upper()
+    od["contact_id"] = od["contact_id"].str.strip().replace("", None)
+    local_created = od["created_at"].dt.tz_convert(reporting_timezone)
+    od["order_date"] = local_created.dt.date
+    od["order_month"] = local_created.dt.tz_localize(None).dt.to_period("M").dt.to_timestamp().dt.date
+    od["is_valid"] = od["status"].isin(VALID)
+    od["is_counted"] = od["status"].isin(COUNTED)
+    net_local = (
+        od["gross_amount"].astype(float) - od["discount_amount"].astype(float) - od["refund_amount"].astype(float)
+    )
+    od["net_revenue"] = np.where(
+        od["is_counted"], (net_local * to_reporting(pd.to_datetime(od["order_date"]), od["currency"])).round(4), 0.0
+    )
+    known = od["contact_id"].isin(contacts.index)
+    od["channel"] = np.where(known, od["contact_id"].map(contacts["channel"]), "unattributed")
+    od["campaign"] = np.where(known, od["contact_id"].map(contacts["campaign"]), "(none)")
+    first = (
+        od[od["is_valid"] & od["contact_id"].notna()]
+        .sort_values(["created_at", "order_id"])
+        .groupby("contact_id", as_index=False)
+        .head(1)
+    )
+    od["is_first_order"] = od["order_id"].isin(first["order_id"])
+    as_of_date = od["order_date"].max()
+
+    # ---- mart_channel_funnel_daily
+    keys = ["report_date", "channel", "campaign"]
+    spend = ch.groupby(keys).agg(spend=("spend", "sum"), impressions=("impressions", "sum"), clicks=("clicks", "sum"))
+    signups = crm.rename(columns={"signup_date": "report_date"}).groupby(keys).size().rename("signups")
+    newc = first.rename(columns={"order_date": "report_date"}).groupby(keys).agg(
+        new_customers=("order_id", "size"), first_order_revenue=("net_revenue", "sum")
+    )
+    rev = (
+        od[od["is_counted"]].rename(columns={"order_date": "report_date"}).groupby(keys)["net_revenue"].sum()
+        .rename("attributed_revenue")
+    )  # fmt: skip
+    funnel = pd.concat([spend, signups, newc, rev], axis=1).fillna(0).reset_index()
+    for c in ("impressions", "clicks", "signups", "new_customers"):
+        funnel[c] = funnel[c].astype(int)
+
+    def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+        return (num / den.where(den != 0)).astype(float)
+
+    funnel["ctr"] = ratio(funnel["clicks"], funnel["impressions"])
+    funnel["cpc"] = ratio(funnel["spend"], funnel["clicks"])
+    funnel["cpl"] = ratio(funnel["spend"], funnel["signups"])
+    funnel["cac"] = ratio(funnel["spend"], funnel["new_customers"])
+    funnel["roas"] = ratio(funnel["attributed_revenue"], funnel["spend"])
+
+    # ---- mart_funnel_stages
+    valid_counts = od[od["is_valid"] & od["contact_id"].notna()].groupby("contact_id").size()
+    crm["valid_orders"] = crm["contact_id"].map(valid_counts).fillna(0).astype(int)
+    stages = crm.groupby(["signup_month", "channel"]).agg(
+        signups=("contact_id", "size"),
+        engaged=("is_engaged", "sum"),
+        customers=("valid_orders", lambda s: int((s >= 1).sum())),
+        repeat_customers=("valid_orders", lambda s: int((s >= 2).sum())),
+    ).reset_index()  # fmt: skip
+    stages["engaged_rate"] = ratio(stages["engaged"], stages["signups"])
+    stages["customer_rate"] = ratio(stages["customers"], stages["signups"])
+    stages["repeat_rate"] = ratio(stages["repeat_customers"], stages["customers"])
+
+    # ---- mart_cohort_retention
+    members = first[["contact_id", "order_month", "channel"]].rename(columns={"order_month": "cohort_month"})
+    members = pd.concat([members, members.assign(channel="all")], ignore_index=True)
+    as_of_month = pd.Timestamp(as_of_date).to_period("M")
+    rows = []
+    counted = od[od["is_counted"] & od["contact_id"].notna()]
+    for (cohort_month, channel), group in members.groupby(["cohort_month", "channel"]):
+        ids = set(group["contact_id"])
+        mine = counted[counted["contact_id"].isin(ids)].copy()
+        mine["period"] = [
+            (pd.Timestamp(m).to_period("M") - pd.Timestamp(cohort_month).to_period("M")).n for m in mine["order_month"]
+        ]
+        periods = (as_of_month - pd.Timestamp(cohort_month).to_period("M")).n
+        cumulative = 0.0
+        for p in range(periods + 1):
+            month = mine[mine["period"] == p]
+            active = month[month["is_valid"]]["contact_id"].nunique()
+            revenue = float(month["net_revenue"].sum())
+            cumulative += revenue
+            rows.append(
+                {
+                    "cohort_month": cohort_month,
+                    "channel": channel,
+                    "months_since_first_order": p,
+                    "cohort_size": len(ids),
+                    "active_customers": active,
+                    "retention_rate": active / len(ids),
+                    "net_revenue": revenue,
+                    "cumulative_net_revenue": cumulative,
+                    "ltv_per_customer": cumulative / len(ids),
+                }
+            )
+    cohorts = pd.DataFrame(rows)
+
+    # ---- mart_reactivation_candidates
+    valid = od[od["is_valid"] & od["contact_id"].notna()]
+    last_valid = valid.groupby("contact_id")["order_date"].max()
+    days_since = last_valid.map(lambda d: (as_of_date - d).days)
+    lapsed = days_since[days_since > reactivation_days]
+    reactivation = pd.DataFrame(
+        {
+            "customer_id": lapsed.index,
+            "days_since_last_order": lapsed.values,
+            "orders_count": valid_counts.reindex(lapsed.index).values,
+            "lifetime_net_revenue": counted.groupby("contact_id")["net_revenue"].sum().reindex(lapsed.index).values,
+        }
+    )
+
+    return Oracle(
+        orders=od,
+        contacts=crm,
+        funnel_daily=funnel,
+        funnel_stages=stages,
+        cohort_retention=cohorts,
+        reactivation=reactivation,
+        as_of_date=as_of_date,
+    )
