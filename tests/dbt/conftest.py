@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from dbt_helpers import explain, run_dbt
 from dbt_late_updates import write_late_updates
 from dbt_raw_loading import load_landing, next_morning
@@ -65,7 +64,9 @@ def built_warehouse(tmp_path_factory, generated_landing, dbt_work_dir) -> dict:
         warehouse, ["build", "--exclude-resource-type", "unit_test"], work_dir=dbt_work_dir, vars=ORACLE_VARS
     )
     assert second.success, explain(second)
-    fct_orders_sql = dbt_work_dir / "target" / "compiled" / "growthops" / "models" / "marts" / "core" / "fct_orders.sql"
+    fct_orders_sql = (
+        dbt_work_dir / "target" / "compiled" / "growthops" / "models" / "marts" / "core" / "fct_orders.sql"
+    )
     return {
         "path": warehouse,
         "landing": generated_landing,

@@ -58,7 +58,7 @@ def write_late_updates(warehouse: Path, landing: Path, end: date) -> LateUpdates
     _read(con, landing, "crm", "contacts.csv")
     valid = ", ".join(f"'{s}'" for s in VALID_ORDER_STATUSES)
     con.execute(
-        f"""
+        """
         create temp table latest_orders as
         select * exclude (rn) from (
             select *, row_number() over (

@@ -59,7 +59,9 @@ class Oracle:
     as_of_date: object
 
 
-def compute(landing: Path, reporting_currency: str, reporting_timezone: str, reactivation_days: int) -> Oracle:
+def compute(
+    landing: Path, reporting_currency: str, reporting_timezone: str, reactivation_days: int
+) -> Oracle:
     landing = Path(landing)
     rc = reporting_currency.upper()
 
@@ -160,10 +162,14 @@ def compute(landing: Path, reporting_currency: str, reporting_timezone: str, rea
     od["is_valid"] = od["status"].isin(VALID)
     od["is_counted"] = od["status"].isin(COUNTED)
     net_local = (
-        od["gross_amount"].astype(float) - od["discount_amount"].astype(float) - od["refund_amount"].astype(float)
+        od["gross_amount"].astype(float)
+        - od["discount_amount"].astype(float)
+        - od["refund_amount"].astype(float)
     )
     od["net_revenue"] = np.where(
-        od["is_counted"], (net_local * to_reporting(pd.to_datetime(od["order_date"]), od["currency"])).round(4), 0.0
+        od["is_counted"],
+        (net_local * to_reporting(pd.to_datetime(od["order_date"]), od["currency"])).round(4),
+        0.0,
     )
     known = od["contact_id"].isin(contacts.index)
     od["channel"] = np.where(known, od["contact_id"].map(contacts["channel"]), "unattributed")
@@ -179,10 +185,14 @@ def compute(landing: Path, reporting_currency: str, reporting_timezone: str, rea
 
     # ---- mart_channel_funnel_daily
     keys = ["report_date", "channel", "campaign"]
-    spend = ch.groupby(keys).agg(spend=("spend", "sum"), impressions=("impressions", "sum"), clicks=("clicks", "sum"))
+    spend = ch.groupby(keys).agg(
+        spend=("spend", "sum"), impressions=("impressions", "sum"), clicks=("clicks", "sum")
+    )
     signups = crm.rename(columns={"signup_date": "report_date"}).groupby(keys).size().rename("signups")
-    newc = first.rename(columns={"order_date": "report_date"}).groupby(keys).agg(
-        new_customers=("order_id", "size"), first_order_revenue=("net_revenue", "sum")
+    newc = (
+        first.rename(columns={"order_date": "report_date"})
+        .groupby(keys)
+        .agg(new_customers=("order_id", "size"), first_order_revenue=("net_revenue", "sum"))
     )
     rev = (
         od[od["is_counted"]].rename(columns={"order_date": "report_date"}).groupby(keys)["net_revenue"].sum()
@@ -224,7 +234,8 @@ def compute(landing: Path, reporting_currency: str, reporting_timezone: str, rea
         ids = set(group["contact_id"])
         mine = counted[counted["contact_id"].isin(ids)].copy()
         mine["period"] = [
-            (pd.Timestamp(m).to_period("M") - pd.Timestamp(cohort_month).to_period("M")).n for m in mine["order_month"]
+            (pd.Timestamp(m).to_period("M") - pd.Timestamp(cohort_month).to_period("M")).n
+            for m in mine["order_month"]
         ]
         periods = (as_of_month - pd.Timestamp(cohort_month).to_period("M")).n
         cumulative = 0.0
@@ -258,7 +269,10 @@ def compute(landing: Path, reporting_currency: str, reporting_timezone: str, rea
             "customer_id": lapsed.index,
             "days_since_last_order": lapsed.values,
             "orders_count": valid_counts.reindex(lapsed.index).values,
-            "lifetime_net_revenue": counted.groupby("contact_id")["net_revenue"].sum().reindex(lapsed.index).values,
+            "lifetime_net_revenue": counted.groupby("contact_id")["net_revenue"]
+            .sum()
+            .reindex(lapsed.index)
+            .values,
         }
     )
 

@@ -86,17 +86,17 @@ def _columns(source: str, platform: str | None) -> str:
 
         platform_expr = col("platform") if "platform" in native else sql_str(platform or "")
         return f"""
-            cast({col('date')} as date), {platform_expr}, {col('campaign_id')}, {col('campaign_name')},
-            cast({col('impressions')} as bigint), cast({col('clicks')} as bigint),
-            cast(replace({col('spend')}, ',', '') as decimal(18, 4)), {col('currency')}"""
+            cast({col("date")} as date), {platform_expr}, {col("campaign_id")}, {col("campaign_name")},
+            cast({col("impressions")} as bigint), cast({col("clicks")} as bigint),
+            cast(replace({col("spend")}, ',', '') as decimal(18, 4)), {col("currency")}"""
     if source == "crm":
         return f"""
-            contact_id, {_nullif('email')}, {_utc('created_at')}, {_utc('updated_at')}, lifecycle_stage,
-            {_nullif('utm_source')}, {_nullif('utm_medium')}, {_nullif('utm_campaign')}, {_nullif('country')},
-            cast({_nullif('is_deleted')} as boolean)"""
+            contact_id, {_nullif("email")}, {_utc("created_at")}, {_utc("updated_at")}, lifecycle_stage,
+            {_nullif("utm_source")}, {_nullif("utm_medium")}, {_nullif("utm_campaign")}, {_nullif("country")},
+            cast({_nullif("is_deleted")} as boolean)"""
     if source == "orders":
         return f"""
-            order_id, {_nullif('contact_id')}, {_utc('created_at')}, {_utc('updated_at')}, status, currency,
+            order_id, {_nullif("contact_id")}, {_utc("created_at")}, {_utc("updated_at")}, status, currency,
             cast(gross_amount as decimal(18, 4)), cast(discount_amount as decimal(18, 4)),
             cast(refund_amount as decimal(18, 4))"""
     return "cast(date as date), currency, cast(usd_rate as decimal(18, 8))"
@@ -111,18 +111,12 @@ def load_batches(con: duckdb.DuckDBPyConnection, landing: Path, batches: list[Ba
     contract = CONTRACTS[source]
     landing = Path(landing)
     by_day = {b.day: b for b in batches}
-    files = sorted(
-        f for day in by_day for f in (landing / source / day.isoformat()).glob("*.csv")
-    )
-    con.execute(
-        "create or replace temp table _batches (day date, batch_id varchar, loaded_at timestamp)"
-    )
+    files = sorted(f for day in by_day for f in (landing / source / day.isoformat()).glob("*.csv"))
+    con.execute("create or replace temp table _batches (day date, batch_id varchar, loaded_at timestamp)")
     con.executemany(
         "insert into _batches values (?, ?, ?)", [[b.day, b.batch_id, b.load_time] for b in batches]
     )
-    con.execute(
-        f"delete from {contract.raw_table} where _batch_day in (select day from _batches)"
-    )
+    con.execute(f"delete from {contract.raw_table} where _batch_day in (select day from _batches)")
     if not files:
         return 0
     groups: dict[str | None, list[Path]] = {}

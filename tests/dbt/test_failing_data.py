@@ -100,6 +100,8 @@ def test_missing_fx_rate_and_unknown_platform_fail_the_build(tmp_path):
     _assert_marts_not_built(run)
     # the CHF order is kept with no rate (the test lists it): never dropped, never converted at 1
     con = duckdb.connect(str(warehouse), read_only=True)
-    kept = con.execute("select order_id, currency, fx_rate, net_revenue from intermediate.int_orders_converted").fetchall()
+    kept = con.execute(
+        "select order_id, currency, fx_rate, net_revenue from intermediate.int_orders_converted"
+    ).fetchall()
     con.close()
     assert sorted(kept) == [("o1", "USD", 1, 10), ("o2", "CHF", None, None)]

@@ -43,13 +43,19 @@ def assert_match(mart, oracle, keys, exact=(), money=(), ratios=(), money_ratios
         _normalise_keys(oracle, keys), on=keys, how="outer", suffixes=("_mart", "_oracle"), indicator=True
     )
     lonely = m[m["_merge"] != "both"]
-    assert lonely.empty, f"{len(lonely)} rows in only one of mart/oracle:\n{lonely[[*keys, '_merge']].head(10)}"
+    assert lonely.empty, (
+        f"{len(lonely)} rows in only one of mart/oracle:\n{lonely[[*keys, '_merge']].head(10)}"
+    )
     problems = []
     for col in exact:
         bad = m[m[f"{col}_mart"] != m[f"{col}_oracle"]]
         if len(bad):
             problems.append((col, bad[[*keys, f"{col}_mart", f"{col}_oracle"]].head(5)))
-    for cols, tol in ((money, MONEY_TOLERANCE), (ratios, RATIO_TOLERANCE), (money_ratios, MONEY_RATIO_TOLERANCE)):
+    for cols, tol in (
+        (money, MONEY_TOLERANCE),
+        (ratios, RATIO_TOLERANCE),
+        (money_ratios, MONEY_RATIO_TOLERANCE),
+    ):
         for col in cols:
             a = m[f"{col}_mart"].astype(float)
             b = m[f"{col}_oracle"].astype(float)
