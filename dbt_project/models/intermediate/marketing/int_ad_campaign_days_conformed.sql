@@ -43,19 +43,10 @@ fx_rates as (
 conformed as (
 
     select
-        {%- for field in field_map %}
-        {%- set overrides = field.get('platforms', {}) %}
-        {%- if overrides %}
-        cast(case campaign_days.platform
-            {%- for platform, expression in overrides.items() %}
-            when '{{ platform }}' then {{ expression }}
-            {%- endfor %}
-            else {{ field.default }}
-        end as {{ field.type }}) as {{ field.name }}{{ ',' if not loop.last }}
-        {%- else %}
-        cast({{ field.default }} as {{ field.type }}) as {{ field.name }}{{ ',' if not loop.last }}
-        {%- endif %}
-        {%- endfor %}
+        {% for field in field_map -%}
+            {{ growthops.conformed_field(field, 'campaign_days.platform') }} as {{ field.name }}
+            {%- if not loop.last %},{% endif %}
+        {% endfor %}
 
     from campaign_days
 

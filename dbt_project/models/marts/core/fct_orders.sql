@@ -16,36 +16,24 @@ orders as (
 
 ),
 
-{% if is_incremental() %}
--- rebuild every order whose latest version, contact, fx rate or sibling order (first-order flag)
--- was loaded since the newest load already in the table, minus a lookback
-watermark as (
-
-    select
-        coalesce(
-            {{ dbt.dateadd('day', -1 * var('fct_orders_lookback_days'), 'max(existing.inputs_loaded_at)') }},
-            cast('1900-01-01' as timestamp)
-        ) as rebuild_loaded_after
-
-    from {{ this }} as existing
-
-),
-
+-- incremental: rebuild every order whose latest version, contact, fx rate or sibling order
+-- (first-order flag) was loaded after the newest load already in the table, minus a lookback
 changed_orders as (
 
     select orders.*
     from orders
-    cross join watermark
-    where orders.inputs_loaded_at > watermark.rebuild_loaded_after
+    {% if is_incremental() %}
+        where orders.inputs_loaded_at > (
+            select
+                coalesce(
+                    {{ dbt.dateadd('day', -1 * var('fct_orders_lookback_days'), 'max(existing.inputs_loaded_at)') }},
+                    cast('1900-01-01' as timestamp)
+                ) as rebuild_loaded_after
+            from {{ this }} as existing
+        )
+    {% endif %}
 
 ),
-{% else %}
-changed_orders as (
-
-    select * from orders
-
-),
-{% endif %}
 
 final as (
 
