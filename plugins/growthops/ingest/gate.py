@@ -126,6 +126,14 @@ def _context() -> Any:
     return _CONTEXT
 
 
+def warm_up() -> None:
+    """Import GX and build its context now (seconds), e.g. before taking the warehouse write lock."""
+    try:
+        _context()
+    except Exception as exc:  # a broken GX install shows up as a validator error at validation time
+        log.warning("raw gate: could not initialise Great Expectations: %s", exc)
+
+
 def _raised(exception_info: Any) -> str | None:
     """The exception message if GX reports one for an expectation (two shapes exist)."""
     if not exception_info:

@@ -111,6 +111,8 @@ def ingest_files(
     """
     own = con is None
     if own:
+        if files:
+            gate.warm_up()  # import GX (seconds) before taking the warehouse write lock
         con = connect(settings.warehouse_path)
     try:
         ledger.ensure_tables(con)
@@ -838,6 +840,8 @@ def load_range(
     chunks = [c for c in chunks if c]
     own = con is None
     if own:
+        if files:
+            gate.warm_up()
         con = connect(settings.warehouse_path)
     timings: Counter[str] = Counter()
     try:
