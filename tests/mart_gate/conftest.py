@@ -119,3 +119,9 @@ def con(tmp_path):
     c.execute(MARTS_SQL)
     yield c
     c.close()
+
+
+@pytest.fixture
+def raw_sql() -> str:
+    """The INSERTs of the hand-made raw tables (for tests that build their own DB)."""
+    return RAW_SQL

@@ -6,7 +6,6 @@ tables it sees in one connection come from the same publication.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import duckdb
@@ -59,10 +58,6 @@ def build_marts(path: Path, run_tag: str, rows: int = 3, batches: tuple[str, ...
         return counts
     finally:
         con.close()
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture

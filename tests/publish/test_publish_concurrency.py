@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
@@ -13,6 +14,11 @@ import duckdb
 import pytest
 
 from growthops import publish as pub
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
 
 READER = textwrap.dedent(
     """
@@ -141,8 +147,6 @@ def _boom():
     ["before_checkpoint", "during_copy", "verify", "link_before_replace"],
 )
 def test_failure_anywhere_before_replace_keeps_serving_byte_identical(settings, build, monkeypatch, where):
-    from conftest import sha256
-
     build("good")
     pub.publish(settings, "good")
     before = sha256(settings.serving_path)
@@ -215,8 +219,6 @@ KILLED_PUBLISHER = textwrap.dedent(
 
 @pytest.mark.parametrize("where", ["before_checkpoint", "before_verify", "link_before_replace"])
 def test_killed_publisher_never_publishes_and_leftovers_are_cleaned(settings, build, tmp_path, where):
-    from conftest import sha256
-
     build("good")
     pub.publish(settings, "good")
     before = sha256(settings.serving_path)
