@@ -1,30 +1,47 @@
 """Shared fixtures of the dbt tests: one generated landing and one warehouse built per session.
 
-The shared warehouse is built the way production builds it, in two loads: the landing days up to
-``SPLIT_DAY`` first (``dbt build``), then the later days (late status and refund changes,
-restated channel days, contacts exported after their orders) plus a hand-made batch of late
-updates (see ``late_updates.py``), then ``dbt build`` again - so fct_orders is built
-incrementally and the lifecycle snapshot runs twice. The oracle, incremental and docs tests read it.
+The shared warehouse is loaded through the ingestion bulk path (``growthops.ingest.loader``,
+raw gate included) and built the way production builds it, in two rounds: the landing days up
+to ``SPLIT_DAY`` first (``dbt build``), then the later days (late status and refund changes,
+restated channel days, contacts exported after their orders) plus hand-made late updates (see
+``dbt_late_updates.py``: a refunded first order, a contact exported late, a re-delivered fx
+file), then ``dbt build`` again - so fct_orders is built incrementally and the lifecycle
+snapshot runs twice. The oracle, incremental and docs tests read it.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from dbt_helpers import explain, run_dbt
 from dbt_late_updates import write_late_updates
-from dbt_raw_loading import load_landing, next_morning
 
 START = date(2025, 1, 1)
 END = date(2025, 4, 30)
 SPLIT_DAY = date(2025, 3, 20)
 SCALE = 0.01
 SEED = 11
+SOURCES = ("fx", "channel", "crm", "orders")
 # Non-default reporting currency and timezone: the cross rate and the timezone shift are exercised
-# at scale (UTC+9 keeps every order day on or after the first fx day).
-ORACLE_VARS = {"reporting_currency": "EUR", "reporting_timezone": "Asia/Tokyo", "reactivation_days": 30}
+# at scale (UTC+9 keeps every order day on or after the first fx day). Lookback 0: both loads
+# happen within seconds, so any lookback would rebuild everything; with 0 the incremental run
+# relies on the watermark alone, the strictest case for "incremental = full refresh".
+ORACLE_VARS = {
+    "reporting_currency": "EUR",
+    "reporting_timezone": "Asia/Tokyo",
+    "reactivation_days": 30,
+    "fct_orders_lookback_days": 0,
+}
+
+
+def ingest(settings, first_day: date, last_day: date, sources=SOURCES) -> None:
+    from growthops.ingest.loader import load_range
+
+    for source in sources:
+        result = load_range(settings, source, first_day, last_day)
+        assert result.ok and result.rows_rejected == 0, result.summary()
 
 
 @pytest.fixture(scope="session")
@@ -33,32 +50,38 @@ def dbt_work_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def generated_landing(tmp_path_factory) -> Path:
+def growthops_settings(tmp_path_factory):
+    from growthops.config import load_settings
+
+    data_dir = tmp_path_factory.mktemp("data")
+    # files written by the tests are complete: no settle time
+    return load_settings(env={"GROWTHOPS_DATA_DIR": str(data_dir), "GROWTHOPS_INGEST_SETTLE_SECONDS": "0"})
+
+
+@pytest.fixture(scope="session")
+def generated_landing(growthops_settings) -> Path:
     from growthops.generate import generate
 
-    landing = tmp_path_factory.mktemp("landing")
+    landing = Path(growthops_settings.landing_dir)
     generate(landing, START, END, SCALE, SEED)
     return landing
 
 
 @pytest.fixture(scope="session")
-def built_warehouse(tmp_path_factory, generated_landing, dbt_work_dir) -> dict:
-    warehouse = tmp_path_factory.mktemp("warehouse") / "growthops.duckdb"
-    load_landing(warehouse, generated_landing, last_day=SPLIT_DAY)
+def built_warehouse(growthops_settings, generated_landing, dbt_work_dir) -> dict:
+    settings = growthops_settings
+    warehouse = settings.warehouse_path
+    ingest(settings, START, SPLIT_DAY)
     first = run_dbt(warehouse, ["build"], work_dir=dbt_work_dir, vars=ORACLE_VARS)
     assert first.success, explain(first)
 
-    late = write_late_updates(warehouse, generated_landing, END)
-    load_landing(warehouse, generated_landing, first_day=SPLIT_DAY + date.resolution)
-    for batch_day in late.replaced_days:
-        load_landing(
-            warehouse,
-            generated_landing,
-            first_day=batch_day,
-            last_day=batch_day,
-            loaded_at=next_morning(late.day),
-            sources=("fx",),
-        )
+    con = _connect_read_only(warehouse)
+    first_watermark = con.execute("select max(inputs_loaded_at) from marts.fct_orders").fetchone()[0]
+    con.close()
+
+    late = write_late_updates(generated_landing, END)
+    ingest(settings, SPLIT_DAY + timedelta(days=1), late.day)
+    ingest(settings, late.fx_day, late.fx_day, sources=("fx",))  # the corrected file replaces the batch
     # unit tests do not depend on the data: they ran in the first build
     second = run_dbt(
         warehouse, ["build", "--exclude-resource-type", "unit_test"], work_dir=dbt_work_dir, vars=ORACLE_VARS
@@ -72,6 +95,12 @@ def built_warehouse(tmp_path_factory, generated_landing, dbt_work_dir) -> dict:
         "landing": generated_landing,
         "late": late,
         "runs": (first, second),
-        "first_load_until": next_morning(SPLIT_DAY),
+        "first_watermark": first_watermark,
         "second_fct_orders_sql": fct_orders_sql.read_text(encoding="utf-8"),
     }
+
+
+def _connect_read_only(path: Path):
+    import duckdb
+
+    return duckdb.connect(str(path), read_only=True)

@@ -49,8 +49,8 @@ def _read(con: duckdb.DuckDBPyConnection, landing: Path, source: str, name: str)
     )
 
 
-def write_late_updates(warehouse: Path, landing: Path, end: date) -> LateUpdates:
-    del warehouse  # picked from the landing files: the warehouse may hold only part of them
+def write_late_updates(landing: Path, end: date) -> LateUpdates:
+    """Write the late updates into ``landing`` (picked from its files); return what was written."""
     day = end + timedelta(days=1)
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
 
 import duckdb
 from conftest import ORACLE_VARS
@@ -23,7 +22,7 @@ def test_second_build_was_incremental_and_not_everything_was_rebuilt(built_wareh
     assert "rebuild_loaded_after" in built_warehouse["second_fct_orders_sql"]
     # ... and the watermark left orders out: it was not a disguised full rebuild
     con = duckdb.connect(str(built_warehouse["path"]), read_only=True)
-    cutoff = built_warehouse["first_load_until"] - timedelta(days=3)
+    cutoff = built_warehouse["first_watermark"]
     untouched, total = con.execute(
         "select count(*) filter (where inputs_loaded_at <= ?), count(*) from marts.fct_orders", [cutoff]
     ).fetchone()
