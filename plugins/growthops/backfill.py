@@ -70,7 +70,7 @@ def run_backfill(
     Raises ``growthops.transform.StageFailure`` (report written) when a stage fails on data, and
     ``growthops.errors.DataQualityError`` listing refused files (after loading the good ones).
     """
-    from growthops.errors import DataQualityError
+    from growthops.errors import DataQualityError, NotReadyError
     from growthops.ingest.loader import load_range
     from growthops.transform import build_marts, mart_gate, publish_marts
 
@@ -79,6 +79,19 @@ def run_backfill(
     for source in [s for s in LOAD_ORDER if s in sources]:
         progress(f"[ingest] {source} {start} .. {end}")
         res = load_range(settings, source, start, end, progress=progress)
+        if res.pending:
+            # Files modified within the settle window may still be written: wait once, then load
+            # them (files already loaded are identical re-deliveries and are skipped).
+            progress(f"[ingest] {source}: {len(res.pending)} file(s) still settling; waiting")
+            time.sleep(settings.settle_seconds + 0.5)
+            res = load_range(settings, source, start, end, progress=progress)
+        if res.pending:
+            raise NotReadyError(
+                f"{source}: {len(res.pending)} file(s) not finished (still being written?): "
+                + "; ".join(res.pending[:5])
+            )
+        if not res.outcomes:
+            raise NotReadyError(f"{source}: no exports in {settings.landing_dir / source} for {start} .. {end}")
         result.loads[source] = res
         result.refused += [o for o in res.outcomes if o.status in ("quarantined", "failed")]
     result.seconds["ingest"] = time.monotonic() - t
@@ -132,7 +145,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from growthops.errors import DataQualityError
+    from growthops.errors import GrowthopsError
     from growthops.transform import StageFailure
 
     settings = load_settings()
@@ -154,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
             publish=not args.no_publish,
             full_refresh=args.full_refresh,
         )
-    except (StageFailure, DataQualityError) as exc:
+    except (StageFailure, GrowthopsError) as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
         return 1
     print()

@@ -115,6 +115,29 @@ def base_args(settings: Settings) -> list[str]:
     ]
 
 
+_MANIFESTS: dict[str, object] = {}
+
+
+def _parsed_manifest(settings: Settings) -> object | None:
+    """Parse the project once per process and reuse the manifest for every later dbt command.
+
+    Several rendered dbt tasks can run in one process (``airflow dags test``, backfill + gate);
+    dbt would otherwise re-check the whole project before each one. A failed parse returns None
+    and lets the command itself report the problem.
+    """
+    from dbt.cli.main import dbtRunner
+
+    key = json.dumps([str(DBT_PROJECT_DIR), base_args(settings)])
+    if key not in _MANIFESTS:
+        res = dbtRunner().invoke(
+            ["--quiet", "--no-send-anonymous-usage-stats", "parse", *base_args(settings)]
+        )
+        if not res.success or res.result is None:
+            return None
+        _MANIFESTS[key] = res.result
+    return _MANIFESTS[key]
+
+
 def invoke(settings: Settings, command: list[str], *, raise_on_failure: bool = True) -> DbtResult:
     """Run ``dbt <command>`` in-process; log one line per node; raise DbtFailure on failure."""
     from dbt.cli.main import dbtRunner
@@ -133,7 +156,7 @@ def invoke(settings: Settings, command: list[str], *, raise_on_failure: bool = T
         *command[1:],
     ]
     log.info("dbt %s", " ".join(command))
-    res = dbtRunner().invoke(args)
+    res = dbtRunner(manifest=_parsed_manifest(settings)).invoke(args)
     result = DbtResult(command=command, success=bool(res.success))
     if res.exception is not None:
         result.exception = f"{type(res.exception).__name__}: {res.exception}"
