@@ -391,6 +391,33 @@ def _raised(exception_info: Any) -> str | None:
     return None
 
 
+def _read_frame(con: duckdb.DuckDBPyConnection, table: str, cols: list[str]):
+    """``cols`` of a mart as a pandas DataFrame, through Arrow: strings stay Arrow-backed (about 8x
+    faster and 4x smaller than Python objects), decimals become doubles, dates datetime64."""
+    import pandas as pd
+    import pyarrow as pa
+
+    types = dict(
+        con.execute(
+            "select column_name, data_type from duckdb_columns() "
+            "where database_name = current_database() and schema_name = ? and table_name = ?",
+            [MARTS_SCHEMA, table],
+        ).fetchall()
+    )
+    select = ", ".join(
+        f"cast({_quote(c)} as double) as {_quote(c)}" if types.get(c, "").startswith("DECIMAL") else _quote(c)
+        for c in cols
+    )
+    arrow = con.execute(f"select {select} from {MARTS_SCHEMA}.{_quote(table)}").fetch_arrow_table()
+
+    def strings_in_arrow(t: pa.DataType):
+        if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+            return pd.StringDtype("pyarrow")
+        return None
+
+    return arrow.to_pandas(types_mapper=strings_in_arrow, date_as_object=False)
+
+
 def _gx_checks(
     con: duckdb.DuckDBPyConnection,
     suite: dict[str, Any],
@@ -444,9 +471,7 @@ def _gx_checks(
                     [*keys.get(table, [])] + [c for _, e in items for c in _expectation_columns(e["kwargs"])]
                 )
             )
-            df = con.execute(
-                f"select {', '.join(_quote(c) for c in cols)} from {MARTS_SCHEMA}.{_quote(table)}"
-            ).df()
+            df = _read_frame(con, table, cols)
             batch = (
                 datasource.add_dataframe_asset(name=table)
                 .add_batch_definition_whole_dataframe("whole")
@@ -1002,6 +1027,7 @@ def run_mart_gate(
     checks: list[CheckResult] = []
     timings: dict[str, float] = {}
     try:
+        con.execute("set enable_progress_bar = false")  # no terminal bars in task logs
         suite = load_suite(suite_path)
         existing = _existing_columns(con)
         checks += _schema_checks(suite, existing)

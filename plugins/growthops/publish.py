@@ -473,6 +473,7 @@ def publish(
     try:
         with _publish_lock(settings):
             _cleanup_leftovers(settings)
+            con.execute("set enable_progress_bar = false")  # no terminal bars in task logs
             catalog = con.execute("select current_database()").fetchone()[0]
             relations = _mart_relations(con, catalog)
             if not relations:
