@@ -20,20 +20,29 @@ campaign_days as (
 
 ),
 
--- every day something has to be converted on, plus every rate day
-days_needed as (
+-- from the first to the last day anything is converted on (orders, ad spend, rates)
+bounds_by_source as (
 
-    select {{ growthops.to_reporting_date('orders.created_at') }} as day_needed
+    select
+        {{ growthops.to_reporting_date('min(orders.created_at)') }} as first_day,
+        {{ growthops.to_reporting_date('max(orders.created_at)') }} as last_day
+
     from orders
 
     union all
 
-    select campaign_days.report_date as day_needed
+    select
+        min(campaign_days.report_date) as first_day,
+        max(campaign_days.report_date) as last_day
+
     from campaign_days
 
     union all
 
-    select rates.rate_date as day_needed
+    select
+        min(rates.rate_date) as first_day,
+        max(rates.rate_date) as last_day
+
     from rates
 
 ),
@@ -41,10 +50,10 @@ days_needed as (
 bounds as (
 
     select
-        min(days_needed.day_needed) as first_day,
-        max(days_needed.day_needed) as last_day
+        min(bounds_by_source.first_day) as first_day,
+        max(bounds_by_source.last_day) as last_day
 
-    from days_needed
+    from bounds_by_source
 
 ),
 

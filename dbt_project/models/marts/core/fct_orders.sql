@@ -17,20 +17,29 @@ orders as (
 ),
 
 -- incremental: rebuild every order whose latest version, contact, fx rate or sibling order
--- (first-order flag) was loaded after the newest load already in the table, minus a lookback
+-- (first-order flag) was loaded after the newest load already in the table, minus a lookback;
+-- everything when the table was built with another reporting currency or timezone
 changed_orders as (
 
     select orders.*
     from orders
     {% if is_incremental() %}
-        where orders.inputs_loaded_at > (
-            select
-                coalesce(
-                    {{ dbt.dateadd('day', -1 * var('fct_orders_lookback_days'), 'max(existing.inputs_loaded_at)') }},
-                    cast('1900-01-01' as timestamp)
-                ) as rebuild_loaded_after
-            from {{ this }} as existing
-        )
+        where
+            orders.inputs_loaded_at > (
+                select
+                    coalesce(
+                        {{ dbt.dateadd('day', -1 * var('fct_orders_lookback_days'), 'max(existing.inputs_loaded_at)') }},
+                        cast('1900-01-01' as timestamp)
+                    ) as rebuild_loaded_after
+                from {{ this }} as existing
+            )
+            or exists (
+                select 1
+                from {{ this }} as existing
+                where
+                    existing.reporting_currency != '{{ var("reporting_currency") | upper }}'
+                    or existing.reporting_timezone != '{{ var("reporting_timezone") }}'
+            )
     {% endif %}
 
 ),
@@ -57,6 +66,7 @@ final as (
         changed_orders.fx_rate,
         changed_orders.net_revenue,
         '{{ var("reporting_currency") | upper }}' as reporting_currency,
+        '{{ var("reporting_timezone") }}' as reporting_timezone,
         changed_orders.channel,
         changed_orders.campaign,
         changed_orders.source_batch_id,
