@@ -129,23 +129,35 @@ def load_graph(manifest_path: Path) -> DbtGraph:
 
 
 def run_dbt_step(command: list[str]) -> None:
-    """Body of every rendered task: run one dbt command; data/code failures fail without retry."""
+    """Body of every rendered task: run one dbt command; data/code failures fail without retry.
+
+    A failed model or test writes its one-screen report (failing rows traced to export file and
+    line) and fails with its summary; a locked warehouse is retried, reported on the last try.
+    """
     from airflow.sdk.exceptions import AirflowFailException
 
     from growthops.config import load_settings
     from growthops.dbt_runner import DbtFailure, invoke
+    from growthops.reports import failure_message, report_dbt_failure, report_if_final_try
+    from growthops.transform import release_dbt_duckdb
     from growthops.warehouse import is_lock_error
 
     settings = load_settings()
     try:
         invoke(settings, command)
     except DbtFailure as exc:
+        release_dbt_duckdb()  # the report reads the failing rows from the build DB
         if exc.result.exception and is_lock_error(Exception(exc.result.exception)):
+            report_if_final_try(
+                exc,
+                summary=f"dbt {' '.join(command)} could not lock the warehouse: {exc.result.exception}",
+                settings=settings,
+            )
             raise RuntimeError(f"warehouse locked, will retry: {exc.result.exception}") from None
-        from growthops.reports import report_failure
-
-        report_failure(kind=exc.kind, summary=str(exc), details={"dbt": exc.result.lines()})
-        raise AirflowFailException(str(exc)) from None
+        path = report_dbt_failure(exc, settings)
+        raise AirflowFailException(failure_message(path)) from None
+    finally:
+        release_dbt_duckdb()
 
 
 def render_dbt_tasks(manifest_path: Path, pool: str, group_id: str = "dbt"):

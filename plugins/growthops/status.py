@@ -1,12 +1,19 @@
 """``growthops status``: is every source fresh, is anything quarantined, what does BI read?
 
 Per source: last loaded day and batch, freshness against the expected daily arrival (ok / late /
-stale), files waiting in quarantine, rows rejected in the last N days. For the marts: the
-published version (run id, time, source batches) and whether a newer build is waiting (raw
-batches loaded after the publication) or failed (a failure report newer than the publication).
+stale), files waiting in quarantine, rows rejected in the last N days, and load failures reported
+since its last successful load (validator errors, transient failures: nothing quarantined, yet the
+day is not loaded). For the marts: the published version (run id, time, source batches) and
+whether a newer build is waiting (raw batches loaded after the publication) or failed (a build
+failure report newer than the publication).
+
+A quarantined file whose export was loaded again afterwards (a corrected file dropped into
+landing supersedes it in the load ledger) is listed as resolved and needs no attention; it stays
+in quarantine (nothing is ever deleted).
 
 Human table by default, ``--json`` for machines. Exit code 1 when something needs attention
-(a late or stale source, a quarantined file, a failed build), 0 otherwise, so it can be scripted.
+(a late or stale source, an unresolved quarantined file, a load or build failure, nothing
+published), 0 otherwise, so it can be scripted.
 The warehouse is opened read-only; while a load holds it, the ledger part says so and the rest
 (quarantine, publication, failures) is still reported.
 """
@@ -15,14 +22,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from growthops.config import SOURCES, Settings, load_settings
+from growthops.reports import BUILD_KINDS, find_reports
 
-REPORT_SUFFIXES = (".report.md", ".report.json")
+# a quarantined file's reports: <file>.report.md/.json, renamed .replayed-<time> by a replay
+REPORT_NAME = re.compile(r"\.report\.(md|json)(\.replayed-[0-9T]+)?$")
 
 
 @dataclass
@@ -35,12 +46,14 @@ class SourceStatus:
     freshness: str = "unknown"  # ok | late | stale | unknown
     days_behind: int | None = None
     quarantined_files: list[str] = field(default_factory=list)
+    resolved_quarantine: list[str] = field(default_factory=list)  # superseded by a later load
     rejected_rows: int = 0
     rejected_days: int = 0
+    failures: list[str] = field(default_factory=list)  # reports since the last successful load
 
     @property
     def needs_attention(self) -> bool:
-        return self.freshness in {"late", "stale"} or bool(self.quarantined_files)
+        return self.freshness in {"late", "stale"} or bool(self.quarantined_files) or bool(self.failures)
 
 
 @dataclass
@@ -63,6 +76,7 @@ class Status:
     sources: list[SourceStatus]
     marts: MartsStatus
     warehouse_note: str | None = None
+    reject_days: int = 7
 
     @property
     def needs_attention(self) -> bool:
@@ -109,30 +123,33 @@ def _quarantined(settings: Settings, source: str) -> list[str]:
     return sorted(
         str(p.relative_to(settings.quarantine_dir))
         for p in folder.rglob("*")
-        if p.is_file() and not p.name.endswith(REPORT_SUFFIXES)
+        if p.is_file() and not REPORT_NAME.search(p.name)
     )
 
 
 def _ledger_facts(settings: Settings, statuses: dict[str, SourceStatus], reject_days: int, as_of: date):
-    """Fill last loaded day/batch and rejects from the ledger; return (note, loaded_at per batch)."""
+    """Fill last loaded day/batch and rejects from the ledger.
+
+    Returns (note, load time of every current batch, newest load time per (source, day)).
+    """
     import duckdb
 
     from growthops.warehouse import is_lock_error
 
     if not settings.warehouse_path.exists():
-        return "no warehouse yet: nothing has been loaded", []
+        return "no warehouse yet: nothing has been loaded", [], {}
     try:
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     except duckdb.IOException as exc:
         if is_lock_error(exc):
-            return "warehouse busy (a load or build is running): ledger facts not shown", []
+            return "warehouse busy (a load or build is running): ledger facts not shown", [], {}
         raise
     try:
         has_ledger = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'load_ledger'"
         ).fetchone()[0]
         if not has_ledger:
-            return "no load ledger yet: nothing has been loaded", []
+            return "no load ledger yet: nothing has been loaded", [], {}
         rows = con.execute(
             """
             select source, day, batch_id, finished_at
@@ -159,26 +176,84 @@ def _ledger_facts(settings: Settings, statuses: dict[str, SourceStatus], reject_
         ).fetchall():
             if source in statuses:
                 statuses[source].rejected_rows, statuses[source].rejected_days = int(n), int(days)
+        resolved = {
+            _quarantine_key(path): by
+            for path, by in con.execute(
+                "select quarantine_path, superseded_by from raw.load_ledger"
+                " where status = 'quarantined' and quarantine_path is not null and superseded_by is not null"
+            ).fetchall()
+        }
+        for st in statuses.values():
+            for q in list(st.quarantined_files):
+                if _quarantine_key(q) in resolved:
+                    st.quarantined_files.remove(q)
+                    st.resolved_quarantine.append(q)
         loads = con.execute(
             "select finished_at from raw.load_ledger where status in ('loaded', 'loaded_with_rejects')"
             " and superseded_by is null"
         ).fetchall()
-        return None, [r[0] for r in loads if r[0] is not None]
+        by_day = {
+            (source, day.isoformat()): finished.replace(tzinfo=UTC)
+            for source, day, finished in con.execute(
+                "select source, day, max(finished_at) from raw.load_ledger"
+                " where status in ('loaded', 'loaded_with_rejects') and finished_at is not null group by all"
+            ).fetchall()
+        }
+        return None, [r[0] for r in loads if r[0] is not None], by_day
     finally:
         con.close()
 
 
-def _failed_builds(settings: Settings, since: datetime | None) -> list[str]:
-    out = []
-    for dag_id in ("growthops_transform", "growthops_backfill", "cli"):
-        folder = settings.runs_dir / dag_id
-        if not folder.exists():
-            continue
-        for report in folder.rglob("*.md"):
-            mtime = datetime.fromtimestamp(report.stat().st_mtime, UTC)
-            if since is None or mtime > since:
-                out.append(str(report.relative_to(settings.data_dir)))
-    return sorted(out)
+def _quarantine_key(path: str) -> str:
+    """``<source>/<day>/<file>``: the same file whether the path is absolute or relative."""
+    return "/".join(Path(path).parts[-3:])
+
+
+def _written_at(report: dict) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(str(report.get("written_at")))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _report_source(report: dict) -> str | None:
+    """The source a report is about: its ``source``, or the ingest DAG it came from."""
+    if report.get("source") in SOURCES and report.get("kind") not in BUILD_KINDS:
+        return report["source"]
+    dag_id = str(report.get("dag_id") or "")
+    if dag_id.startswith("growthops_ingest_") and dag_id.removeprefix("growthops_ingest_") in SOURCES:
+        return dag_id.removeprefix("growthops_ingest_")
+    return None
+
+
+def _failures(
+    settings: Settings,
+    statuses: dict[str, SourceStatus],
+    loads_by_day: dict[tuple[str, str], datetime],
+    published_at: datetime | None,
+) -> list[str]:
+    """Attach load failures not followed by a load of that day; return build failures after publication."""
+    builds = []
+    for path, report in find_reports(settings):
+        written = _written_at(report)
+        rel = str(path.relative_to(settings.data_dir))
+        source = _report_source(report)
+        if source is not None:
+            st = statuses[source]
+            if report.get("day"):
+                loaded = loads_by_day.get((source, str(report["day"])))
+            else:
+                loaded = (
+                    datetime.fromisoformat(st.last_loaded_at).replace(tzinfo=UTC)
+                    if st.last_loaded_at
+                    else None
+                )
+            if written is None or loaded is None or written > loaded:
+                st.failures.append(rel)
+        elif written is None or published_at is None or written > published_at:
+            builds.append(rel)
+    return sorted(builds)
 
 
 def collect_status(settings: Settings, *, now: datetime | None = None, reject_days: int = 7) -> Status:
@@ -186,7 +261,7 @@ def collect_status(settings: Settings, *, now: datetime | None = None, reject_da
 
     now = now or datetime.now(UTC)
     statuses = {s: SourceStatus(source=s, quarantined_files=_quarantined(settings, s)) for s in SOURCES}
-    note, load_times = _ledger_facts(settings, statuses, reject_days, now.date())
+    note, load_times, loads_by_day = _ledger_facts(settings, statuses, reject_days, now.date())
     for st in statuses.values():
         _freshness(settings, st, now)
 
@@ -202,12 +277,13 @@ def collect_status(settings: Settings, *, now: datetime | None = None, reject_da
         marts.source_batches = len(served.source_batches)
         marts.version_file = served.version_file
         marts.batches_waiting = sum(1 for t in load_times if t.replace(tzinfo=UTC) > published_at)
-    marts.failed_builds = _failed_builds(settings, published_at)
+    marts.failed_builds = _failures(settings, statuses, loads_by_day, published_at)
     return Status(
         as_of=now.isoformat(timespec="seconds"),
         sources=list(statuses.values()),
         marts=marts,
         warehouse_note=note,
+        reject_days=reject_days,
     )
 
 
@@ -222,25 +298,33 @@ def render(status: Status) -> str:
             s.freshness.upper() if s.freshness != "ok" else "ok",
             str(len(s.quarantined_files)),
             f"{s.rejected_rows:,}",
+            str(len(s.failures)),
             s.last_batch or "-",
         ]
         for s in status.sources
     ]
-    out = [
-        f"growthops status as of {status.as_of}",
-        "",
-        table(
-            ["source", "last day", "expected", "freshness", "quarantined", "rejects (7d)", "last batch"], rows
-        ),
-    ]
+    headers = ["source", "last day", "expected", "freshness", "quarantined"]
+    headers += [f"rejects ({status.reject_days}d)", "failed loads", "last batch"]
+    out = [f"growthops status as of {status.as_of}", "", table(headers, rows)]
     if status.warehouse_note:
         out += ["", f"note: {status.warehouse_note}"]
     for s in status.sources:
+        if s.freshness in {"late", "stale"}:
+            behind = f"{s.days_behind} day(s) behind" if s.days_behind is not None else "nothing loaded yet"
+            out.append(
+                f"  {s.freshness.upper()}: {s.source} expected through {s.expected_day}, "
+                f"last loaded {s.last_day or 'never'} ({behind}): is the export in the landing folder?"
+            )
         for q in s.quarantined_files:
             src, day = q.split("/")[0], q.split("/")[1]
             out.append(
-                f"  quarantined: {q}  -> fix it, then `growthops replay {src} {day} --from-quarantine`"
+                f"  quarantined: {q}  -> fix it, then `growthops replay {src} {day} --from-quarantine` "
+                f"(report beside it: {q}.report.md)"
             )
+        for q in s.resolved_quarantine:
+            out.append(f"  resolved: {q} (a later file of that export was loaded; kept for the record)")
+        for f in s.failures:
+            out.append(f"  FAILED load: {f}")
     m = status.marts
     out.append("")
     if m.published_run_id:

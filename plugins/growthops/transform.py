@@ -13,9 +13,40 @@ from typing import Any
 
 from growthops.config import Settings
 from growthops.logs import get_logger
-from growthops.reports import report_failure
+from growthops.reports import report_dbt_failure, report_failure, report_if_final_try, write_report
 
 log = get_logger(__name__)
+
+
+def _transient_types() -> tuple[type[BaseException], ...]:
+    """Errors a retry can fix: a lock on a DuckDB file, an I/O hiccup."""
+    import duckdb
+
+    from growthops.errors import TransientError
+    from growthops.warehouse import WarehouseLocked
+
+    return (TransientError, WarehouseLocked, duckdb.IOException, OSError)
+
+
+def release_dbt_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after an in-process run.
+
+    dbt-duckdb caches its environment (and with it the open database) on the connection manager
+    class; until it is closed no other connection of this process can open the build DB with a
+    different configuration (read-only), and no other process can open it at all.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # dbt-duckdb not installed (another warehouse target)
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if env is not None:
+            try:
+                env.close()
+            except Exception as exc:  # closing is best effort; the next open reports real trouble
+                log.debug("closing the dbt-duckdb environment failed: %s", exc)
 
 
 class StageFailure(RuntimeError):
@@ -37,13 +68,23 @@ class StageTimer:
 def build_marts(settings: Settings, *, full_refresh: bool = False) -> Any:
     """``dbt seed`` + ``dbt build`` (models, snapshot, data and unit tests) in one in-process run."""
     from growthops.dbt_runner import DbtFailure, invoke
+    from growthops.warehouse import is_lock_error
 
     cmd = ["build"] + (["--full-refresh"] if full_refresh else [])
     try:
         return invoke(settings, cmd)
     except DbtFailure as exc:
-        path = report_failure(kind=exc.kind, summary=str(exc), details={"dbt": exc.result.lines()})
+        if exc.result.exception and is_lock_error(Exception(exc.result.exception)):
+            report_if_final_try(
+                exc,
+                summary=f"dbt build could not lock the warehouse: {exc.result.exception}",
+                settings=settings,
+            )
+            raise
+        path = report_dbt_failure(exc, settings)
         raise StageFailure(str(exc), path) from None
+    finally:
+        release_dbt_duckdb()
 
 
 def mart_gate(settings: Settings) -> Any:
@@ -51,27 +92,31 @@ def mart_gate(settings: Settings) -> Any:
     from growthops.mart_gate import run_mart_gate
     from growthops.warehouse import connection
 
-    with connection(settings.warehouse_path, read_only=True) as con:
-        result = run_mart_gate(settings, con)
-    for line in result.lines():
-        log.info("%s", line)
+    try:
+        with connection(settings.warehouse_path, read_only=True) as con:
+            result = run_mart_gate(settings, con)
+    except _transient_types() as exc:
+        report_if_final_try(
+            exc, summary=f"the mart gate could not read the build warehouse: {exc}", settings=settings
+        )
+        raise
     if result.passed:
+        for line in result.lines():
+            log.info("%s", line)
         return result
+    # a failed gate: the log shows what failed (then the report), not the dozens of passed checks
+    bad = [line for line in result.lines() if not line.startswith("ok ")]
+    for line in bad:
+        log.info("%s", line)
+    log.info("%d of %d mart gate checks passed", len(result.lines()) - len(bad), len(result.lines()))
     if result.validator_error:
-        kind, what = "validator error", f"the mart gate validator crashed: {result.validator_error}"
+        what = f"the mart gate validator crashed: {result.validator_error}"
     else:
         failed = result.failed
-        kind = "mart gate failed"
         what = f"mart gate failed {len(failed)} check(s): " + ", ".join(c.name for c in failed[:5])
-    path = report_failure(
-        kind=kind,
-        summary=what + " — nothing was published",
-        checks=[
-            {"name": c.name, "observed": c.observed, "expected": c.expected, "detail": c.details}
-            for c in result.failed
-        ],
-        sample_rows=[row for c in result.failed for row in (c.sample_rows or [])][:10],
-    )
+    report = result.to_failure_report()  # kind, checks with observed vs expected, sample rows
+    report.summary = what + " — nothing was published"
+    path = write_report(report, settings)
     raise StageFailure(what, path)
 
 
@@ -82,8 +127,20 @@ def publish_marts(settings: Settings, run_id: str) -> Any:
     try:
         result = publish(settings, run_id)
     except PublishError as exc:
-        path = report_failure(kind="publication failed", summary=f"publication failed: {exc}")
+        path = report_failure(
+            kind="publication failed",
+            summary=f"publication of run {run_id} failed, nothing was published: {exc}",
+            details={"error": str(exc)},
+            settings=settings,
+        )
         raise StageFailure(str(exc), path) from None
+    except _transient_types() as exc:
+        report_if_final_try(
+            exc,
+            summary=f"publication of run {run_id} failed on a lock or I/O error: {exc}",
+            settings=settings,
+        )
+        raise
     log.info(
         "published run %s to %s (%s)",
         result.run_id,
