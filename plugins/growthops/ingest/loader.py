@@ -249,11 +249,11 @@ def _gate_and_load(
     t = time.perf_counter()
     con.execute(
         """
-        create or replace temp table _ing_rows as
+        create or replace temp view _ing_rows as
         select t.*, coalesce(t.sql_rule, g.rule) as final_rule,
                case when t.sql_rule is not null then t.reject_column else g.column_name end as final_column,
                case when t.sql_rule is not null then t.reject_value else g.value end as final_value
-        from _ing_typed t left join _ing_gx g using (file_id, line)
+        from _ing_checked t left join _ing_gx g using (file_id, line)
         """
     )
     counts = {
@@ -450,7 +450,7 @@ def _store_gx_flags(con: duckdb.DuckDBPyConnection, frame: Any, run: gate.SuiteR
     )
     con.unregister("_ing_gx_df")
     only_gx = con.execute(
-        "select count(*) from _ing_gx g join _ing_typed t using (file_id, line) where t.sql_rule is null"
+        "select count(*) from _ing_gx g join _ing_checked t using (file_id, line) where t.sql_rule is null"
     ).fetchone()[0]
     if only_gx:
         log.warning("raw gate rejected %d rows that the SQL rules accepted", only_gx)

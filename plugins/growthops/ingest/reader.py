@@ -288,7 +288,6 @@ def stage_csv_records(con: duckdb.DuckDBPyConnection) -> None:
             select * from multi_line where rec <> ''
         )
         select file_id, line, rec, unterminated,
-               row_number() over (partition by file_id order by line) as rn,
                case when not contains(rec, '"') then string_split(rec, ',')
                     else list_transform(
                         regexp_extract_all(',' || rec, ',{FIELD_RE}', 1),
@@ -296,6 +295,13 @@ def stage_csv_records(con: duckdb.DuckDBPyConnection) -> None:
                end as fields,
                contains(rec, '"') and not regexp_full_match(',' || rec, '{RECORD_RE}') as bad_quoting
         from recs
+        """
+    )
+    con.execute(
+        """
+        create or replace temp table _ing_csv_bounds as
+        select file_id, min(line) as header_line, max(line) as last_line, count(*) - 1 as records
+        from _ing_csv group by file_id
         """
     )
 
@@ -316,15 +322,12 @@ def stage_jsonl_keys(con: duckdb.DuckDBPyConnection) -> dict[int, list[str]]:
     return {r[0]: list(r[1]) for r in rows}
 
 
-def create_text_table(con: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
-    cols = ",\n".join(f"{ident(c)} varchar" for c in contract.names)
-    con.execute(
-        f"""
-        create or replace temp table _ing_text (
-            file_id int, line bigint, {cols},
-            _extra json, raw_record varchar, struct_rule varchar, struct_detail varchar
-        )
-        """
+def empty_text_sql(contract: SourceContract) -> str:
+    """A typed, empty relation with the columns of ``_ing_text`` (the view when no file has rows)."""
+    cols = ", ".join(f"null::varchar as {ident(c)}" for c in contract.names)
+    return (
+        f"select null::int as file_id, null::bigint as line, {cols}, null::json as _extra, "
+        "null::varchar as raw_record, null::varchar as struct_rule, null::varchar as struct_detail where false"
     )
 
 
@@ -334,100 +337,95 @@ def _json_object_sql(pairs: list[tuple[str, str]]) -> str:
     return "json_object(" + ", ".join(f"{sql_str(k)}, {v}" for k, v in pairs) + ")"
 
 
-def insert_csv_group(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, plan: HeaderPlan, grp: int
-) -> None:
+def csv_group_sql(contract: SourceContract, plan: HeaderPlan, grp: int) -> str:
     """Text rows of every CSV file of header group ``grp`` (files with an identical header)."""
     cols = []
     for c in contract.names:
         pos = plan.positions.get(c)
-        cols.append(f"nullif(trim(r.fields[{pos}]), '')" if pos is not None else "null")
+        cols.append(f"nullif(trim(r.fields[{pos}]), '')" if pos is not None else "null::varchar")
     extra = _json_object_sql([(name, f"r.fields[{pos}]") for name, pos in plan.extras.items()])
     ncols = len(plan.found)
     header = [norm(h) for h in plan.found]
-    con.execute(
-        f"""
-        insert into _ing_text
-        select r.file_id, r.line, {", ".join(cols)}, {extra}, r.rec,
-               case when r.unterminated then 'unterminated_quote'
-                    when r.bad_quoting then 'malformed_quoting'
-                    when len(r.fields) <> {ncols} and r.rn = last.rn and not b.ends_nl then 'truncated_row'
-                    when len(r.fields) <> {ncols} then 'field_count'
-                    when list_transform(r.fields, lambda x: lower(trim(x))) = ?::varchar[]
-                        then 'repeated_header'
-               end,
-               case when r.unterminated then 'a quoted field is never closed'
-                    when r.bad_quoting then 'stray quote: not RFC 4180'
-                    when len(r.fields) <> {ncols}
-                        then 'found ' || len(r.fields) || ' fields, expected {ncols}'
-                    when list_transform(r.fields, lambda x: lower(trim(x))) = ?::varchar[]
-                        then 'the header line appears again inside the file'
+    header_list = "[" + ", ".join(sql_str(h) for h in header) + "]::varchar[]"
+    first = sql_str(header[0] if header else "")
+    return f"""
+        (with r as (
+            select r.*, {", ".join(f"{c} as {ident('__c' + str(i))}" for i, c in enumerate(cols))},
+                   case when r.unterminated then 'unterminated_quote'
+                        when r.bad_quoting then 'malformed_quoting'
+                        when len(r.fields) <> {ncols} and r.line = k.last_line and not b.ends_nl
+                            then 'truncated_row'
+                        when len(r.fields) <> {ncols} then 'field_count'
+                        -- cheap test first: only a record starting like the header is compared in full
+                        when lower(trim(r.fields[1])) = {first}
+                             and list_transform(r.fields, lambda x: lower(trim(x))) = {header_list}
+                            then 'repeated_header'
+                   end as struct_rule
+            from _ing_csv r
+            join _ing_files f using (file_id)
+            join _ing_blob b using (file_id)
+            join _ing_csv_bounds k using (file_id)
+            where f.grp = {grp} and r.line > k.header_line
+        )
+        select r.file_id, r.line, {", ".join(ident("__c" + str(i)) for i in range(len(cols)))},
+               {extra}, r.rec, r.struct_rule,
+               case r.struct_rule
+                    when 'unterminated_quote' then 'a quoted field is never closed'
+                    when 'malformed_quoting' then 'stray quote: not RFC 4180'
+                    when 'truncated_row' then 'found ' || len(r.fields) || ' fields, expected {ncols}'
+                    when 'field_count' then 'found ' || len(r.fields) || ' fields, expected {ncols}'
+                    when 'repeated_header' then 'the header line appears again inside the file'
                end
-        from _ing_csv r
-        join _ing_files f using (file_id)
-        join _ing_blob b using (file_id)
-        join (select file_id, max(rn) as rn from _ing_csv group by file_id) last using (file_id)
-        where f.grp = {grp} and r.rn > 1
-        """,
-        [header, header],
-    )
+        from r)
+        """
 
 
-def insert_jsonl_group(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, plan: HeaderPlan, grp: int
-) -> None:
+def jsonl_group_sql(contract: SourceContract, plan: HeaderPlan, grp: int) -> str:
+    """Text rows of every JSON Lines file of key-set group ``grp``."""
     keys = [str(plan.positions[c]) for c in contract.names if c in plan.positions]
     index = {c: i + 1 for i, c in enumerate(c for c in contract.names if c in plan.positions)}
     paths = [json_path(k) for k in keys]
-    cols = [f"nullif(trim(v[{index[c]}]), '')" if c in index else "null" for c in contract.names]
+    cols = [f"nullif(trim(v[{index[c]}]), '')" if c in index else "null::varchar" for c in contract.names]
     extra = _json_object_sql(
         [(str(k), f"json_extract(line, {sql_str(json_path(str(k)))})") for k in plan.extras]
     )
-    con.execute(
-        f"""
-        insert into _ing_text
-        select file_id, line_no, {", ".join(cols)},
+    path_list = "[" + ", ".join(sql_str(p) for p in paths) + "]::varchar[]"
+    return f"""
+        (select file_id, line_no, {", ".join(cols)},
                case when ok then {extra} end, line,
                case when not ok then 'invalid_json' end,
                case when not ok then 'not a JSON object' end
         from (
             select l.file_id, l.line_no, l.line, ok,
-                   case when ok then json_extract_string(l.line, ?::varchar[]) end as v
+                   case when ok then json_extract_string(l.line, {path_list}) end as v
             from (
                 select l.*, is_object(l.line) as ok
                 from _ing_lines l where l.line <> ''
             ) l
             join _ing_files f using (file_id)
             where f.grp = {grp}
-        )
-        """,
-        [paths],
-    )
+        ))
+        """
 
 
 def parquet_columns(con: duckdb.DuckDBPyConnection, path: str) -> list[str]:
     return [r[0] for r in con.execute("describe select * from read_parquet(?)", [path]).fetchall()]
 
 
-def insert_parquet_file(
-    con: duckdb.DuckDBPyConnection, contract: SourceContract, plan: HeaderPlan, file_id: int, path: str
-) -> int:
+def parquet_file_sql(contract: SourceContract, plan: HeaderPlan, file_id: int, path: str) -> str:
+    """Text rows of one Parquet file (line = 1-based row number)."""
     cols = [
         f"nullif(trim(cast(t.{ident(str(plan.positions[c]))} as varchar)), '')"
         if c in plan.positions
-        else "null"
+        else "null::varchar"
         for c in contract.names
     ]
     extra = _json_object_sql([(str(k), f"to_json(t.{ident(str(k))})") for k in plan.extras])
-    con.execute(
-        f"""
-        insert into _ing_text
-        select {file_id}, t.file_row_number + 1, {", ".join(cols)}, {extra},
-               to_json(t)::varchar, null, null
-        from read_parquet({sql_str(path)}, file_row_number = true) t
+    return f"""
+        (select {file_id}, t.file_row_number + 1, {", ".join(cols)}, {extra},
+               to_json(t)::varchar, null::varchar, null::varchar
+        from read_parquet({sql_str(path)}, file_row_number = true) t)
         """
-    )
-    return con.execute("select count(*) from read_parquet(?)", [path]).fetchone()[0]
 
 
 @dataclass
@@ -449,7 +447,6 @@ def stage(
     """Read every file of the batch into ``_ing_text`` (text columns, lines, structural rules)."""
     contract = CONTRACTS[source]
     register_files(con, files, {"batch_id": batch_ids, "sha256": shas})
-    create_text_table(con, contract)
     facts = {i: FileFacts(file_id=i) for i in range(len(files))}
     plans: dict[int, HeaderPlan] = {}
     platform = {i: (f.export_key if source == "channel" else None) for i, f in enumerate(files)}
@@ -465,12 +462,14 @@ def stage(
     # CSV: header = first record; facts about truncation
     if any(files[i].format == "csv" for i in text_ids):
         stage_csv_records(con)
-        for fid, fields in con.execute("select file_id, fields from _ing_csv where rn = 1").fetchall():
+        for fid, fields in con.execute(
+            "select file_id, fields from _ing_csv join _ing_csv_bounds using (file_id) where line = header_line"
+        ).fetchall():
             plans[fid] = plan_header(fid, source, list(fields), platform[fid], mappings, positional=True)
         for fid, records, last_fields, last_unterminated in con.execute(
             """
-            select file_id, count(*) - 1, arg_max(len(fields), rn), arg_max(unterminated, rn)
-            from _ing_csv group by file_id
+            select file_id, k.records, len(c.fields), c.unterminated
+            from _ing_csv c join _ing_csv_bounds k using (file_id) where c.line = k.last_line
             """
         ).fetchall():
             f = facts[fid]
@@ -518,7 +517,8 @@ def stage(
         if not facts[fid].utf8_ok:
             plans[fid] = HeaderPlan(fid, [], {}, {}, has_header=False)
 
-    # group files by identical header mapping, then build the text rows group by group
+    # group files by identical header mapping; _ing_text is a view: one SELECT per group, unioned
+    selects: list[str] = []
     groups: dict[tuple, list[int]] = defaultdict(list)
     for fid, plan in plans.items():
         if plan.ok and files[fid].format != "parquet":
@@ -529,10 +529,26 @@ def stage(
             [grp, plans[fids[0]].date_format, fids],
         )
         if fmt == "csv":
-            insert_csv_group(con, contract, plans[fids[0]], grp)
+            selects.append(csv_group_sql(contract, plans[fids[0]], grp))
         else:
-            insert_jsonl_group(con, contract, plans[fids[0]], grp)
+            selects.append(jsonl_group_sql(contract, plans[fids[0]], grp))
     for fid, f in enumerate(files):
         if f.format == "parquet" and plans[fid].ok:
-            facts[fid].records = insert_parquet_file(con, contract, plans[fid], fid, str(f.path))
+            selects.append(parquet_file_sql(contract, plans[fid], fid, str(f.path)))
+            facts[fid].records = con.execute(
+                "select count(*) from read_parquet(?)", [str(f.path)]
+            ).fetchone()[0]
+    body = "\nunion all\n".join(selects) if selects else empty_text_sql(contract)
+    names = ", ".join(
+        [
+            "file_id",
+            "line",
+            *(ident(c) for c in contract.names),
+            "_extra",
+            "raw_record",
+            "struct_rule",
+            "struct_detail",
+        ]
+    )
+    con.execute(f"create or replace temp view _ing_text ({names}) as {body}")
     return Staged(plans=plans, facts=facts)

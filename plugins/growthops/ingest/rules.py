@@ -27,10 +27,8 @@ import duckdb
 from growthops.contracts import CONTRACTS, Column, SourceContract
 from growthops.ingest.reader import ident, sql_str
 
-INT_RE = r"[+-]?[0-9]+"
 INT_THOUSANDS_RE = r"[+-]?[0-9]{1,3}(,[0-9]{3})+"
 MONEY_RE = r"[+-]?[$€£¥]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?"
-DECIMAL_RE = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
 COUNTRY_RE = r"[A-Z]{2}"
 
 # (column, lowest, highest) allowed offset in days between the row's day and the export's day.
@@ -62,20 +60,26 @@ def _typed_expr(c: Column, contract: SourceContract, date_formats: list[str]) ->
             f"when {sql_str(fmt)} then cast(try_strptime({txt}, {sql_str(fmt)}) as date)" for fmt in formats
         )
         return f"case f.date_format {whens} end"
-    if ctype == "TIMESTAMP":
-        return f"timezone('UTC', try_cast({txt} as timestamptz))"
+    if ctype == "TIMESTAMP":  # offset respected, naive read in the session (= declared) timezone; UTC out
+        return f"make_timestamp(epoch_us(try_cast({txt} as timestamptz)))"
     if ctype == "BIGINT":
+        # plain digits: a cast (no '.', no exponent: try_cast would round '12.5' to 13); '12,345': regex
         return (
-            f"case when regexp_full_match({txt}, '{INT_RE}') then try_cast({txt} as bigint) "
+            f"case when not contains({txt}, ',') then "
+            f"case when not (contains({txt}, '.') or contains(lower({txt}), 'e')) then try_cast({txt} as bigint) end "
             f"when regexp_full_match({txt}, '{INT_THOUSANDS_RE}') then try_cast(replace({txt}, ',', '') as bigint) end"
         )
     if ctype.startswith("DECIMAL"):
-        if c.name in contract.money_columns:
-            return (
-                f"case when regexp_full_match({txt}, '{MONEY_RE}') "
-                f"then try_cast(regexp_replace({txt}, '[$€£¥,]', '', 'g') as {ctype}) end"
-            )
-        return f"case when regexp_full_match({txt}, '{DECIMAL_RE}') then try_cast({txt} as {ctype}) end"
+        # plain numbers: a cast (no exponent); '1,234.50' / '$1,234.50' (money only): validated by regex
+        plain = f"case when not contains(lower({txt}), 'e') then try_cast({txt} as {ctype}) end"
+        if c.name not in contract.money_columns:
+            return plain
+        decorated = " or ".join(f"contains({txt}, '{ch}')" for ch in (",", "$", "€", "£", "¥"))
+        return (
+            f"case when not ({decorated}) then {plain} "
+            f"when regexp_full_match({txt}, '{MONEY_RE}') "
+            f"then try_cast(regexp_replace({txt}, '[$€£¥,]', '', 'g') as {ctype}) end"
+        )
     if ctype == "BOOLEAN":
         return f"try_cast({txt} as boolean)"
     if c.name == "platform":
@@ -87,12 +91,13 @@ def _is_typed(c: Column) -> bool:
     return c.type.upper() != "VARCHAR"
 
 
-def window_offset_sql(source: str) -> str:
+def window_offset_sql(source: str, timezone: str) -> str:
     column, _, _ = EXPORT_WINDOW[source]
     ctype = next(c.type for c in CONTRACTS[source].columns if c.name == column).upper()
-    if ctype == "TIMESTAMP":  # UTC timestamp -> its date in the session (= declared) timezone
+    if ctype == "TIMESTAMP" and timezone.upper() not in ("UTC", "ETC/UTC"):
+        # UTC timestamp -> its date in the session (= declared) timezone
         return f"date_diff('day', day, cast(timezone('UTC', {ident(column)}) as date))"
-    return f"date_diff('day', day, {ident(column)})"
+    return f"date_diff('day', day, cast({ident(column)} as date))"
 
 
 def value_rules(source: str) -> list[Rule]:
@@ -170,7 +175,8 @@ def value_rules(source: str) -> list[Rule]:
 
 
 def build_typed(con: duckdb.DuckDBPyConnection, source: str, timezone: str, date_formats: list[str]) -> None:
-    """``_ing_typed``: typed contract columns, lineage inputs and the first SQL rule each row breaks."""
+    """``_ing_typed`` (table): typed contract columns, lineage inputs, the first value rule broken;
+    ``_ing_checked`` (view): plus duplicate keys -> ``sql_rule``, ``reject_column``, ``reject_value``."""
     contract = CONTRACTS[source]
     con.execute(f"set TimeZone = {sql_str(timezone)}")
     typed = [f"{_typed_expr(c, contract, date_formats)} as {ident(c.name)}" for c in contract.columns]
@@ -178,9 +184,12 @@ def build_typed(con: duckdb.DuckDBPyConnection, source: str, timezone: str, date
     if source == "channel":
         texts.append("t.platform as __txt_platform")
     rules = value_rules(source)
-    rule_case = " ".join(f"when {r.condition} then {sql_str(r.name)}" for r in rules)
-    col_case = " ".join(f"when {r.condition} then {sql_str(r.column) if r.column else 'null'}" for r in rules)
-    val_case = " ".join(f"when {r.condition} then cast({r.value} as varchar)" for r in rules)
+    # one CASE finds the first broken rule (its 1-based index); names, columns and values are looked
+    # up by index, so no condition is evaluated twice
+    idx_case = " ".join(f"when {r.condition} then {i}" for i, r in enumerate(rules, start=1))
+    names = "[" + ", ".join(sql_str(r.name) for r in rules) + "]"
+    columns = "[" + ", ".join(sql_str(r.column) if r.column else "null" for r in rules) + "]"
+    val_case = " ".join(f"when {i} then cast({r.value} as varchar)" for i, r in enumerate(rules, start=1))
     pk = ", ".join(ident(c) for c in contract.primary_key)
     pk_not_null = " and ".join(f"{ident(c)} is not null" for c in contract.primary_key)
     con.execute(
@@ -193,23 +202,40 @@ def build_typed(con: duckdb.DuckDBPyConnection, source: str, timezone: str, date
                    t._extra, t.raw_record, t.struct_rule, t.struct_detail
             from _ing_text t join _ing_files f using (file_id)
         ),
-        w as (select *, {window_offset_sql(source)} as _window_offset from t),
-        r as (
-            select *,
-                   case when struct_rule is not null then struct_rule {rule_case} end as rule0,
-                   case when struct_rule is not null then null {col_case} end as col0,
-                   case when struct_rule is not null then struct_detail {val_case} end as val0,
-                   struct_rule is null and {pk_not_null}
-                       and count(*) over (partition by file_id, struct_rule is null, {pk}) > 1 as is_dup
+        w as (select *, {window_offset_sql(source, timezone)} as _window_offset from t),
+        i as (
+            select *, case when struct_rule is not null then 0 {idx_case} end as rule_idx
             from w
+        ),
+        r as (
+            select * exclude (rule_idx),
+                   case when rule_idx = 0 then struct_rule when rule_idx > 0 then {names}[rule_idx] end as rule0,
+                   case when rule_idx > 0 then {columns}[rule_idx] end as col0,
+                   case rule_idx when 0 then struct_detail {val_case} end as val0
+            from i
         )
-        select * exclude (rule0, col0, val0, is_dup),
-               coalesce(rule0, case when is_dup then 'duplicate_key' end) as sql_rule,
-               case when rule0 is not null then col0 when is_dup then {sql_str(", ".join(contract.primary_key))} end
-                   as reject_column,
-               case when rule0 is not null then val0
-                    when is_dup then concat_ws(', ', {", ".join(f"cast({ident(c)} as varchar)" for c in contract.primary_key)})
-               end as reject_value
-        from r
+        select * from r
+        """
+    )
+    # duplicate keys on a narrow projection (a window over the wide rows costs seconds per million)
+    con.execute(
+        f"""
+        create or replace temp table _ing_dups as
+        select file_id, {pk} from _ing_typed
+        where struct_rule is null and {pk_not_null}
+        group by all having count(*) > 1
+        """
+    )
+    pk_text = ", ".join(f"cast(t.{ident(c)} as varchar)" for c in contract.primary_key)
+    con.execute(
+        f"""
+        create or replace temp view _ing_checked as
+        select t.* exclude (rule0, col0, val0),
+               coalesce(t.rule0, case when d.file_id is not null then 'duplicate_key' end) as sql_rule,
+               case when t.rule0 is not null then t.col0
+                    when d.file_id is not null then {sql_str(", ".join(contract.primary_key))} end as reject_column,
+               case when t.rule0 is not null then t.val0
+                    when d.file_id is not null then concat_ws(', ', {pk_text}) end as reject_value
+        from _ing_typed t left join _ing_dups d using (file_id, {pk})
         """
     )
