@@ -26,7 +26,11 @@ MANIFEST = {
                 "model",
                 ["model.growthops.stg_contacts", "seed.growthops.channel_mapping"],
             ),
-            _node("model.growthops.fct_orders", "model", ["model.growthops.stg_orders", "model.growthops.int_attr"]),
+            _node(
+                "model.growthops.fct_orders",
+                "model",
+                ["model.growthops.stg_orders", "model.growthops.int_attr"],
+            ),
             _node("model.growthops.dim_customers", "model", ["model.growthops.int_attr"]),
             _node("test.growthops.unique_fct_orders_order_id", "test", ["model.growthops.fct_orders"]),
             # parents stg_orders and fct_orders: stg_orders is an ancestor -> attaches to fct_orders
@@ -66,7 +70,11 @@ def test_nodes_in_topological_order_and_only_own_package():
 def test_tests_attach_to_the_last_built_parent_or_run_after_all():
     graph = graph_from_manifest(MANIFEST)
     by_name = {n.name: n for n in graph.order()}
-    assert sorted(by_name["fct_orders"].tests) == ["refund_netting", "rel_fct_stg", "unique_fct_orders_order_id"]
+    assert sorted(by_name["fct_orders"].tests) == [
+        "refund_netting",
+        "rel_fct_stg",
+        "unique_fct_orders_order_id",
+    ]
     assert by_name["dim_customers"].tests == []
     assert graph.cross_tests == ["rel_fct_dim"]
     assert {p.split(".")[-1] for p in graph.cross_parents} == {"fct_orders", "dim_customers"}
