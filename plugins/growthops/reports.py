@@ -491,6 +491,15 @@ def _trace_to_files(
     return [{"file": r.pop(file_col), "line": r.pop(line_col), "test": test.get("name"), **r} for r in rows]
 
 
+def _dbt_error(message: str) -> str:
+    """The line of a dbt error that says what is wrong (not "Runtime Error in model x (path)")."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    useful = [
+        line for line in lines if not re.match(r"^(Runtime|Database|Compilation|Parsing) Error in ", line)
+    ]
+    return (useful or lines or [""])[0][:300]
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -562,7 +571,7 @@ def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:
                 checks.append(
                     Check(
                         name=f"dbt {outcome.resource_type} {outcome.name}",
-                        observed=" ".join(message.split())[:300] or outcome.status,
+                        observed=_dbt_error(message) or outcome.status,
                         expected="builds without error",
                         detail=path,
                     )
@@ -586,7 +595,7 @@ def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:
         facts_text = f" ({', '.join(facts)})" if facts else ""
         summary = f"dbt test {what} failed{facts_text}; nothing downstream was built or published"
     else:
-        err = " ".join((first.message or "").split())[:160]
+        err = _dbt_error(first.message)[:200]
         summary = f"dbt {first.resource_type} {first.name} failed to build: {err}; nothing was published"
     skipped = sum(1 for o in result.outcomes if o.status == "skipped")
     passed = len(result.outcomes) - len(failures) - skipped
