@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -200,3 +201,21 @@ def test_rows_in_file_equals_loaded_plus_rejected_for_every_batch(settings, land
         group by all order by 1
         """
     ) == [(date(2025, 1, 3), 300, 300, 0), (date(2025, 1, 4), 301, 300, 1), (date(2025, 1, 5), 302, 300, 2)]
+
+
+def test_a_second_bad_version_never_overwrites_the_first_in_quarantine(settings, landing, wh):
+    first = orders_csv(3).replace("gross_amount", "gross").encode()
+    second = orders_csv(4).replace("status", "state").encode()
+    for content in (first, second):
+        landing.put("orders", "orders.csv", content)
+        with pytest.raises(DataQualityError):
+            ingest_day(settings, "orders", DAY)
+    folder = settings.quarantine_dir / "orders" / DAY.isoformat()
+    sha2 = hashlib.sha256(second).hexdigest()
+    assert (folder / "orders.csv").read_bytes() == first
+    assert (folder / f"orders@{sha2[:12]}.csv").read_bytes() == second
+    assert (folder / f"orders@{sha2[:12]}.csv.report.md").exists()
+    assert wh.rows("select status, quarantine_path like '%@%' from raw.load_ledger order by started_at") == [
+        ("quarantined", False),
+        ("quarantined", True),
+    ]
