@@ -258,3 +258,24 @@ def test_row_count_far_below_the_recent_average_warns_but_loads(settings, landin
     [o] = ingest_day(settings, "orders", day).outcomes
     assert o.status == "loaded"
     assert o.warnings and o.warnings[0].startswith("row_count_vs_recent_average: observed 0.05")
+
+
+def test_a_callers_connection_is_left_as_it_was(settings, landing, monkeypatch):
+    from growthops.ingest.loader import ingest_files
+    from growthops.warehouse import connect
+
+    monkeypatch.setenv("GROWTHOPS_SOURCES_ORDERS_TIMEZONE", "Europe/Berlin")
+    settings = load_settings()
+    landing.put("orders", "orders.csv", orders_csv(3))
+    con = connect(settings.warehouse_path)
+    try:
+        con.execute("set TimeZone = 'Asia/Tokyo'")
+        [o] = ingest_files(settings, "orders", scan_day(settings, "orders", DAY)[0], con=con).outcomes
+        assert o.status == "loaded"
+        assert con.execute("select current_setting('TimeZone')").fetchone() == ("Asia/Tokyo",)
+        assert con.execute(
+            "select count(*) from duckdb_tables() where table_name like '_ing%'"
+        ).fetchone() == (0,)
+        assert con.execute("select count(*) from raw.shop_orders").fetchone() == (3,)
+    finally:
+        con.close()

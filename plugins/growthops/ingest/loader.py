@@ -114,12 +114,26 @@ def ingest_files(
         if files:
             gate.warm_up()  # import GX (seconds) before taking the warehouse write lock
         con = connect(settings.warehouse_path)
+    timezone = con.execute("select current_setting('TimeZone')").fetchone()[0]
     try:
         ledger.ensure_tables(con)
         return _ingest(settings, source, files, con)
     finally:
         if own:
             con.close()
+        else:  # a caller's connection: leave it as it was (session time zone, no staging tables)
+            _drop_staging(con)
+            con.execute(f"set TimeZone = {reader.sql_str(timezone)}")
+
+
+def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+    for name, kind in con.execute(
+        """
+        select table_name, table_type from information_schema.tables
+        where table_schema = 'main' and table_catalog = 'temp' and starts_with(table_name, '_ing_')
+        """
+    ).fetchall():
+        con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists temp.main.{reader.ident(name)}")
 
 
 def _ingest(
