@@ -24,15 +24,10 @@ stays written. :func:`failure_notifiers` is what the DAGs put in ``default_args`
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import smtplib
-import socket
 import tomllib
-import urllib.request
 from dataclasses import asdict, dataclass
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +178,9 @@ def webhook_url(conn: Any) -> str:
 
 
 def send_webhook(conn: Any, note: Notification, timeout: float) -> None:
+    import base64
+    import urllib.request
+
     extra = conn.extra_dejson or {}
     headers = {"Content-Type": "application/json", **(extra.get("headers") or {})}
     if conn.login:
@@ -208,6 +206,10 @@ def _flag(value: Any, default: bool) -> bool:
 
 
 def send_mail(conn: Any, note: Notification, timeout: float) -> None:
+    import smtplib
+    import socket
+    from email.message import EmailMessage
+
     extra = conn.extra_dejson or {}
     recipients = extra.get("to") or extra.get("to_email") or []
     if isinstance(recipients, str):

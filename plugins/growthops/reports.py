@@ -491,6 +491,19 @@ def _trace_to_files(
     return [{"file": r.pop(file_col), "line": r.pop(line_col), "test": test.get("name"), **r} for r in rows]
 
 
+def _ledger_sha256(con: Any, source_file: str) -> str | None:
+    """sha256 of the loaded export ``source_file`` (``<source>/<day>/<file>``) from the load ledger."""
+    try:
+        row = con.execute(
+            "select sha256 from raw.load_ledger where source_file = ? and status in ('loaded', 'loaded_with_rejects')"
+            " order by superseded_by nulls first, finished_at desc limit 1",
+            [source_file],
+        ).fetchone()
+    except Exception:  # no ledger (a warehouse loaded by other means): the sha is a nicety
+        return None
+    return row[0] if row else None
+
+
 def _dbt_error(message: str) -> str:
     """The line of a dbt error that says what is wrong (not "Runtime Error in model x (path)")."""
     lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
@@ -522,6 +535,7 @@ def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:
     samples: list[dict[str, Any]] = []
     files: list[str] = []
     notes: list[str] = []
+    sha256 = None
     con = None
     try:
         for outcome in failures:
@@ -577,6 +591,9 @@ def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:
                     )
                 )
                 files.append(path)
+        data_files = [f for f in dict.fromkeys(files) if f.count("/") >= 2 and f.split("/")[0] in SOURCES]
+        if data_files and con is not None:
+            sha256 = _ledger_sha256(con, data_files[0])
     finally:
         if con is not None:
             con.close()
@@ -605,7 +622,7 @@ def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:
     if notes:
         details["notes"] = notes
     source = day = None
-    data_files = sorted({f for f in files if f.count("/") >= 2 and f.split("/")[0] in SOURCES})
+    data_files = [f for f in dict.fromkeys(files) if f.count("/") >= 2 and f.split("/")[0] in SOURCES]
     if data_files:
         parts = data_files[0].split("/")
         source, day = parts[0], parts[1]
@@ -615,6 +632,7 @@ def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:
         source=source,
         day=day,
         source_file=", ".join(dict.fromkeys(files)) or None,
+        sha256=sha256,
         checks=checks,
         sample_rows=samples,
         details=details,

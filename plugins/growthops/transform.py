@@ -116,6 +116,9 @@ def mart_gate(settings: Settings) -> Any:
         what = f"mart gate failed {len(failed)} check(s): " + ", ".join(c.name for c in failed[:5])
     report = result.to_failure_report()  # kind, checks with observed vs expected, sample rows
     report.summary = what + " — nothing was published"
+    files = list(dict.fromkeys(str(r["source_file"]) for r in report.sample_rows if r.get("source_file")))
+    if files and not report.source_file:  # the export files the sample rows come from
+        report.source_file = ", ".join(files[:5]) + (f" (+{len(files) - 5} more)" if len(files) > 5 else "")
     path = write_report(report, settings)
     raise StageFailure(what, path)
 

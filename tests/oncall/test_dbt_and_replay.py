@@ -7,6 +7,8 @@ what it breaks, and the replay - which publishes - runs last in this module.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from contextlib import contextmanager
 
 import duckdb
@@ -46,6 +48,9 @@ def test_dbt_test_failure_traces_the_failing_rows_to_their_file_and_line(live):
             " order by _source_file, _source_line limit 1"
         ).fetchone()
         rows_before = con.execute("select count(*) from raw.shop_orders").fetchone()[0]
+        [sha256] = con.execute(
+            "select sha256 from raw.load_ledger where source_file = ?", [source_file]
+        ).fetchone()
         # the same order twice in one file (as if the export repeated a line)
         con.execute(
             "insert into raw.shop_orders select * from raw.shop_orders where _source_file = ? and _source_line = ?",
@@ -79,6 +84,7 @@ def test_dbt_test_failure_traces_the_failing_rows_to_their_file_and_line(live):
         f"(1 failing row(s), e.g. {source_file} line {line}); nothing downstream was built or published"
     )
     assert js["source_file"] == source_file and (js["source"], js["day"]) == ("orders", day.isoformat())
+    assert js["sha256"] == sha256 and f"- file: `{source_file}` (sha256 {sha256})" in md
     assert f"growthops replay orders {day.isoformat()}   # after correcting the export" in md
     assert "airflow dags trigger growthops_transform" in md
     assert_bi_still_reads(md, js, served)
@@ -113,6 +119,35 @@ def test_dbt_model_error_names_the_model_file_and_the_error(live):
     assert "LINE" not in js["summary"] and "LINE" in md  # the SQL position stays in the dbt section
     assert "`models/staging/shop/stg_shop__orders.sql`" in md
     assert "airflow dags trigger growthops_transform" in md
+    assert_bi_still_reads(md, js, served)
+
+
+def test_a_locked_warehouse_is_retried_then_reported_on_the_last_try(live):
+    served = current_version(live).run_id
+    code = (
+        "import duckdb, time\n"
+        f"con = duckdb.connect({str(live.warehouse_path)!r})\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    task = "dbt.stg_shop__orders.run"
+    run = "scheduled__2025-01-04T00:00:00+00:00"
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with airflow_task(DAG, task, run, try_number=3, retries=2), pytest.raises(RuntimeError) as failure:
+            run_dbt_step(["run", "--select", "stg_shop__orders"])
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert not isinstance(failure.value, AirflowFailException)  # retryable, not a data failure
+    md, js = report_of(live, DAG, run, task)
+    assert js["kind"] == "transient failure"
+    assert js["summary"].startswith("dbt run --select stg_shop__orders could not lock the warehouse: ")
+    assert f"(PID {holder.pid})" in js["summary"]  # who holds the lock
+    assert f"- where: {DAG} / {task} / {run} (try 3 of 3)" in md
+    assert f"airflow tasks clear {DAG} -t '^{task}$' -s 2025-01-04T00:00:00+00:00" in md
     assert_bi_still_reads(md, js, served)
 
 

@@ -57,6 +57,7 @@ def test_mart_gate_failure(data):
     [row] = [r for r in js["sample_rows"] if r.get("order_id") == order_id]
     assert row["difference"] == pytest.approx(1000.0)
     assert (row["source_file"], row["source_line"]) == (source_file, source_line)
+    assert js["source_file"] == source_file and f"- file: `{source_file}`" in md
     assert "airflow dags trigger growthops_transform" in md  # an asset-triggered run has no logical date
     assert_bi_still_reads(md, js)
     assert current_version(data).run_id == BASE_RUN
