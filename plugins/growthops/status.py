@@ -77,6 +77,7 @@ class Status:
     marts: MartsStatus
     warehouse_note: str | None = None
     reject_days: int = 7
+    report_summaries: dict[str, str] = field(default_factory=dict)  # report path -> "kind: summary"
 
     @property
     def needs_attention(self) -> bool:
@@ -232,12 +233,14 @@ def _failures(
     statuses: dict[str, SourceStatus],
     loads_by_day: dict[tuple[str, str], datetime],
     published_at: datetime | None,
+    summaries: dict[str, str],
 ) -> list[str]:
     """Attach load failures not followed by a load of that day; return build failures after publication."""
     builds = []
     for path, report in find_reports(settings):
         written = _written_at(report)
         rel = str(path.relative_to(settings.data_dir))
+        summaries[rel] = f"{report.get('kind')}: {report.get('summary')}"
         source = _report_source(report)
         if source is not None:
             st = statuses[source]
@@ -277,13 +280,16 @@ def collect_status(settings: Settings, *, now: datetime | None = None, reject_da
         marts.source_batches = len(served.source_batches)
         marts.version_file = served.version_file
         marts.batches_waiting = sum(1 for t in load_times if t.replace(tzinfo=UTC) > published_at)
-    marts.failed_builds = _failures(settings, statuses, loads_by_day, published_at)
+    summaries: dict[str, str] = {}
+    marts.failed_builds = _failures(settings, statuses, loads_by_day, published_at, summaries)
+    shown = set(marts.failed_builds).union(*(st.failures for st in statuses.values()))
     return Status(
         as_of=now.isoformat(timespec="seconds"),
         sources=list(statuses.values()),
         marts=marts,
         warehouse_note=note,
         reject_days=reject_days,
+        report_summaries={k: v for k, v in summaries.items() if k in shown},
     )
 
 
@@ -325,6 +331,8 @@ def render(status: Status) -> str:
             out.append(f"  resolved: {q} (a later file of that export was loaded; kept for the record)")
         for f in s.failures:
             out.append(f"  FAILED load: {f}")
+            if f in status.report_summaries:
+                out.append(f"      {status.report_summaries[f][:200]}")
     m = status.marts
     out.append("")
     if m.published_run_id:
@@ -340,6 +348,8 @@ def render(status: Status) -> str:
         out.append("marts: NOTHING PUBLISHED yet")
     for f in m.failed_builds:
         out.append(f"  FAILED build after the publication: {f}")
+        if f in status.report_summaries:
+            out.append(f"      {status.report_summaries[f][:200]}")
     out += ["", "NEEDS ATTENTION" if status.needs_attention else "all good"]
     return "\n".join(out)
 

@@ -80,6 +80,7 @@ def test_a_quarantined_file_and_stale_sources_exit_1(data, capsys):
     assert (
         "FAILED load: runs/growthops_ingest_orders/scheduled__2025-01-04T00_00_00+00_00/load_orders.md" in out
     )
+    assert "      reject threshold exceeded: orders 2025-01-04: orders/2025-01-04/orders.csv line 4 failed" in out
     assert out.rstrip().endswith("NEEDS ATTENTION")
 
     # a day earlier the same sources are only late
@@ -111,5 +112,9 @@ def test_a_failed_build_after_the_publication_exits_1(data, capsys):
 
     assert code == 1
     assert "FAILED build after the publication: runs/growthops_transform/manual__1/mart_gate.md" in out
+    assert (
+        "      mart gate failed: mart gate failed 1 check(s): "
+        "spend equals the latest raw channel rows in the reporting currency" in out
+    )
     assert all(row[3] == "ok" for row in _table(out).values())
     assert f"marts: BI reads run {BASE_RUN}" in out
