@@ -317,15 +317,20 @@ def render(status: Status) -> str:
     for s in status.sources:
         if s.freshness in {"late", "stale"}:
             behind = f"{s.days_behind} day(s) behind" if s.days_behind is not None else "nothing loaded yet"
+            hint = (
+                "a delivered file was refused, see below"
+                if s.quarantined_files or s.failures
+                else "is the export in the landing folder?"
+            )
             out.append(
                 f"  {s.freshness.upper()}: {s.source} expected through {s.expected_day}, "
-                f"last loaded {s.last_day or 'never'} ({behind}): is the export in the landing folder?"
+                f"last loaded {s.last_day or 'never'} ({behind}): {hint}"
             )
         for q in s.quarantined_files:
             src, day = q.split("/")[0], q.split("/")[1]
             out.append(
                 f"  quarantined: {q}  -> fix it, then `growthops replay {src} {day} --from-quarantine` "
-                f"(report beside it: {q}.report.md)"
+                f"(report: quarantine/{q}.report.md)"
             )
         for q in s.resolved_quarantine:
             out.append(f"  resolved: {q} (a later file of that export was loaded; kept for the record)")
