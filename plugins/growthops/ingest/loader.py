@@ -827,7 +827,7 @@ def load_range(
     end: date,
     *,
     con: duckdb.DuckDBPyConnection | None = None,
-    chunk_bytes: int = 256 * 1024 * 1024,
+    chunk_bytes: int = 128 * 1024 * 1024,  # ~1.2M order rows, ~2 GB peak per chunk
     chunk_files: int = 2000,
     progress: Callable[[str], None] | None = None,
 ) -> RangeResult:
