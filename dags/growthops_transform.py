@@ -3,6 +3,9 @@
 
 Runs when every raw source Asset (channel, crm, orders, fx) has been updated by its ingest DAG.
 
+0. **sync_raw** — with the `postgres` warehouse target, mirrors the raw tables loaded by the
+   ingest DAGs into PostgreSQL (one transaction, new and replaced batches only); with the
+   default `duckdb` target it does nothing.
 1. **dbt** — one task group per dbt seed, model and snapshot, rendered from the pre-built
    manifest (`make manifest`): `<model>.run` builds it into the private build database,
    `<model>.test` runs its data tests and unit tests. A failed test stops the run: nothing is
@@ -11,8 +14,9 @@ Runs when every raw source Asset (channel, crm, orders, fx) has been updated by 
    exactly once) and checks ranges (rates in [0, 1], no negative money). A failure names the
    check, observed vs expected, and publishes nothing.
 3. **publish** — copies the marts to a new version file, checkpoints and verifies it, then
-   atomically replaces `<data>/warehouse/serving.duckdb` (what BI reads). Only this task emits
-   the `growthops_marts` Asset.
+   atomically replaces `<data>/warehouse/serving.duckdb` (what BI reads); on PostgreSQL it swaps
+   the audited `marts_build` schema with `marts` in one transaction. Only this task emits the
+   `growthops_marts` Asset.
 
 Never runs twice at once; every task that writes DuckDB takes the one-slot `growthops_duckdb`
 pool, shared with the ingest DAGs. Failure reports: `<data>/runs/growthops_transform/<run_id>/`.
@@ -36,6 +40,22 @@ default_args = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
 }
+
+
+@task(pool=DUCKDB_POOL, doc_md="Target postgres: copy new raw batches to PostgreSQL (else a no-op).")
+def sync_raw() -> dict:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from growthops.config import load_settings
+    from growthops.transform import StageFailure, sync_warehouse
+
+    try:
+        result = sync_warehouse(load_settings())
+    except StageFailure as exc:
+        raise AirflowFailException(f"{exc} (report: {exc.report_path})") from None
+    if result is None:
+        return {"target": "duckdb", "rows_copied": 0}
+    return {"target": "postgres", "rows_copied": result.rows_copied}
 
 
 @task(pool=DUCKDB_POOL, doc_md="Reconcile marts with raw and check ranges; fail before publication.")
@@ -77,7 +97,7 @@ def publish(run_id=None) -> dict:
 )
 def growthops_transform():
     dbt = render_dbt_tasks(MANIFEST_PATH, pool=DUCKDB_POOL)
-    dbt >> mart_gate() >> publish()
+    sync_raw() >> dbt >> mart_gate() >> publish()
 
 
 growthops_transform()

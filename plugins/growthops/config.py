@@ -51,6 +51,21 @@ class SourceSettings:
 
 
 @dataclass(frozen=True)
+class PgSettings:
+    """PostgreSQL warehouse (``[pg]``, env ``GROWTHOPS_PG_*``), used when ``warehouse.target = "postgres"``.
+
+    ``dbt_project/profiles.yml`` reads the same ``GROWTHOPS_PG_*`` variables (``dbt_runner.dbt_env``
+    exports them from here), so the config file and the environment are one path.
+    """
+
+    host: str = "localhost"
+    port: int = 5432
+    user: str = "growthops"
+    password: str = ""
+    dbname: str = "growthops"
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     landing: str
@@ -62,6 +77,7 @@ class Settings:
     settle_seconds: float
     sources: dict[str, SourceSettings] = field(default_factory=dict)
     config_dir: Path = DEFAULT_CONFIG_FILE.parent
+    pg: PgSettings = field(default_factory=PgSettings)
 
     # Layout under the data root (SPEC §9).
     @property
@@ -116,10 +132,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if "://" not in landing and not Path(landing).is_absolute():
         landing = str((REPO_ROOT / landing).resolve())
 
-    sources = {
-        name: SourceSettings(name=name, **tree["sources"][name])
-        for name in SOURCES
-    }
+    sources = {name: SourceSettings(name=name, **tree["sources"][name]) for name in SOURCES}
     return Settings(
         data_dir=data_dir,
         landing=landing,
@@ -131,4 +144,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         settle_seconds=float(tree["ingest"]["settle_seconds"]),
         sources=sources,
         config_dir=config_file.parent,
+        pg=PgSettings(**tree.get("pg", {})),
     )

@@ -88,10 +88,17 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment the dbt profile reads (``profiles.yml`` uses ``env_var``)."""
+    """Environment the dbt profile reads (``profiles.yml`` uses ``env_var``): the DuckDB build
+    path, and the PostgreSQL connection of the ``postgres`` target (``[pg]`` of the config)."""
     return {
         "GROWTHOPS_WAREHOUSE_PATH": str(settings.warehouse_path),
         "GROWTHOPS_DATA_DIR": str(settings.data_dir),
+        "GROWTHOPS_WAREHOUSE_TARGET": settings.warehouse_target,
+        "GROWTHOPS_PG_HOST": settings.pg.host,
+        "GROWTHOPS_PG_PORT": str(settings.pg.port),
+        "GROWTHOPS_PG_USER": settings.pg.user,
+        "GROWTHOPS_PG_PASSWORD": settings.pg.password,
+        "GROWTHOPS_PG_DBNAME": settings.pg.dbname,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
 

@@ -7,6 +7,7 @@ Airflow task turns it into ``AirflowFailException`` (a data failure is never ret
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,13 +20,45 @@ log = get_logger(__name__)
 
 
 def _transient_types() -> tuple[type[BaseException], ...]:
-    """Errors a retry can fix: a lock on a DuckDB file, an I/O hiccup."""
+    """Errors a retry can fix: a lock on a DuckDB file, an I/O hiccup, PostgreSQL unreachable."""
     import duckdb
 
     from growthops.errors import TransientError
+    from growthops.pg_warehouse import transient_errors
     from growthops.warehouse import WarehouseLocked
 
-    return (TransientError, WarehouseLocked, duckdb.IOException, OSError)
+    return (TransientError, WarehouseLocked, duckdb.IOException, OSError, *transient_errors())
+
+
+def on_postgres(settings: Settings) -> bool:
+    """dbt builds in PostgreSQL (``[warehouse] target = "postgres"``), not in the DuckDB file."""
+    return settings.warehouse_target == "postgres"
+
+
+def sync_warehouse(settings: Settings) -> Any:
+    """Target ``postgres``: mirror the DuckDB raw tables into PostgreSQL before dbt runs (one
+    transaction; only new and replaced batches are copied). Target ``duckdb``: nothing to do."""
+    if not on_postgres(settings):
+        return None
+    from growthops.pg_warehouse import PgWarehouseError, describe, sync_raw
+
+    try:
+        return sync_raw(settings)
+    except PgWarehouseError as exc:
+        path = report_failure(
+            kind="raw sync failed",
+            summary=f"copying the raw tables to {describe(settings)} failed, nothing was built: {exc}",
+            details={"error": str(exc)},
+            settings=settings,
+        )
+        raise StageFailure(str(exc), path) from None
+    except _transient_types() as exc:
+        report_if_final_try(
+            exc,
+            summary=f"the raw sync to {describe(settings)} failed on a transient error: {exc}",
+            settings=settings,
+        )
+        raise
 
 
 def release_dbt_duckdb() -> None:
@@ -66,10 +99,12 @@ class StageTimer:
 
 
 def build_marts(settings: Settings, *, full_refresh: bool = False) -> Any:
-    """``dbt seed`` + ``dbt build`` (models, snapshot, data and unit tests) in one in-process run."""
+    """``dbt seed`` + ``dbt build`` (models, snapshot, data and unit tests) in one in-process run
+    (on PostgreSQL after :func:`sync_warehouse`)."""
     from growthops.dbt_runner import DbtFailure, invoke
     from growthops.warehouse import is_lock_error
 
+    sync_warehouse(settings)
     cmd = ["build"] + (["--full-refresh"] if full_refresh else [])
     try:
         return invoke(settings, cmd)
@@ -90,11 +125,17 @@ def build_marts(settings: Settings, *, full_refresh: bool = False) -> Any:
 def mart_gate(settings: Settings) -> Any:
     """Reconcile the built marts with raw and check ranges; fail with observed vs expected."""
     from growthops.mart_gate import run_mart_gate
+    from growthops.pg_warehouse import gate_connection
     from growthops.warehouse import connection
 
     try:
-        with connection(settings.warehouse_path, read_only=True) as con:
-            result = run_mart_gate(settings, con)
+        if on_postgres(settings):
+            # DuckDB's raw tables + exact copies of PostgreSQL's unpublished marts_build
+            with contextlib.closing(gate_connection(settings)) as con:
+                result = run_mart_gate(settings, con)
+        else:
+            with connection(settings.warehouse_path, read_only=True) as con:
+                result = run_mart_gate(settings, con)
     except _transient_types() as exc:
         report_if_final_try(
             exc, summary=f"the mart gate could not read the build warehouse: {exc}", settings=settings
@@ -124,12 +165,15 @@ def mart_gate(settings: Settings) -> Any:
 
 
 def publish_marts(settings: Settings, run_id: str) -> Any:
-    """Publish schema ``marts`` of the build DB to the serving file (write-audit-publish)."""
+    """Publish schema ``marts`` of the build DB to the serving file (write-audit-publish); on
+    PostgreSQL swap the audited ``marts_build`` schema with ``marts`` in one transaction."""
+    from growthops.pg_warehouse import PgWarehouseError
+    from growthops.pg_warehouse import publish as publish_postgres
     from growthops.publish import PublishError, publish
 
     try:
-        result = publish(settings, run_id)
-    except PublishError as exc:
+        result = publish_postgres(settings, run_id) if on_postgres(settings) else publish(settings, run_id)
+    except (PublishError, PgWarehouseError) as exc:
         path = report_failure(
             kind="publication failed",
             summary=f"publication of run {run_id} failed, nothing was published: {exc}",

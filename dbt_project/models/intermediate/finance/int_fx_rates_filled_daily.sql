@@ -134,9 +134,10 @@ as_of as (
         max(observed.rate_date) over (
             partition by observed.currency, observed.rate_sequence
         ) as rate_date,
-        max(observed.usd_rate) over (
+        -- the cast keeps decimal(18, 8) on PostgreSQL, where an aggregate drops the scale
+        cast(max(observed.usd_rate) over (
             partition by observed.currency, observed.rate_sequence
-        ) as usd_rate,
+        ) as decimal(18, 8)) as usd_rate,
         max(observed.source_loaded_at) over (
             partition by observed.currency, observed.rate_sequence
         ) as source_loaded_at

@@ -20,7 +20,11 @@ dated as (
         orders.status in ('paid', 'shipped', 'delivered', 'partially_refunded') as is_valid,
         -- net revenue is counted for valid and refunded orders (SPEC §3)
         orders.status in ('paid', 'shipped', 'delivered', 'partially_refunded', 'refunded') as is_revenue_counted,
-        orders.gross_amount_local - orders.discount_amount_local - orders.refund_amount_local as net_amount_local
+        -- decimal(18, 4) kept explicitly: PostgreSQL's arithmetic drops the declared scale
+        cast(
+            orders.gross_amount_local - orders.discount_amount_local - orders.refund_amount_local
+            as decimal(18, 4)
+        ) as net_amount_local
 
     from orders
 
@@ -46,11 +50,13 @@ converted as (
         dated.refund_amount_local,
         dated.net_amount_local,
         fx_rates.to_reporting_rate as fx_rate,
-        case
-            when fx_rates.to_reporting_rate is null then null
-            when not dated.is_revenue_counted then cast(0 as decimal(18, 4))
-            else cast(round(dated.net_amount_local * fx_rates.to_reporting_rate, 4) as decimal(18, 4))
-        end as net_revenue,
+        cast(
+            case
+                when fx_rates.to_reporting_rate is null then null
+                when not dated.is_revenue_counted then 0
+                else round(dated.net_amount_local * fx_rates.to_reporting_rate, 4)
+            end as decimal(18, 4)
+        ) as net_revenue,
         dated.source_batch_id,
         dated.source_batch_day,
         dated.source_file,

@@ -44,34 +44,36 @@ changed_orders as (
 
 ),
 
+-- the casts give every column its contract type already in the query: PostgreSQL's incremental
+-- run compares the query's column types with the table's (text is not varchar there)
 final as (
 
     select
-        changed_orders.order_id,
-        changed_orders.customer_id,
+        cast(changed_orders.order_id as varchar) as order_id,
+        cast(changed_orders.customer_id as varchar) as customer_id,
         changed_orders.is_guest,
         changed_orders.is_known_contact,
         changed_orders.order_date,
         changed_orders.order_month,
         changed_orders.created_at,
         changed_orders.updated_at,
-        changed_orders.status,
+        cast(changed_orders.status as varchar) as status,
         changed_orders.is_valid,
         changed_orders.is_revenue_counted,
         changed_orders.is_first_order,
-        changed_orders.currency,
+        cast(changed_orders.currency as varchar) as currency,
         changed_orders.gross_amount_local,
         changed_orders.discount_amount_local,
         changed_orders.refund_amount_local,
         changed_orders.fx_rate,
-        changed_orders.net_revenue,
-        '{{ var("reporting_currency") | upper }}' as reporting_currency,
-        '{{ var("reporting_timezone") }}' as reporting_timezone,
+        cast(changed_orders.net_revenue as decimal(18, 4)) as net_revenue,
+        cast('{{ var("reporting_currency") | upper }}' as varchar) as reporting_currency,
+        cast('{{ var("reporting_timezone") }}' as varchar) as reporting_timezone,
         changed_orders.channel,
-        changed_orders.campaign,
-        changed_orders.source_batch_id,
+        cast(changed_orders.campaign as varchar) as campaign,
+        cast(changed_orders.source_batch_id as varchar) as source_batch_id,
         changed_orders.source_batch_day,
-        changed_orders.source_file,
+        cast(changed_orders.source_file as varchar) as source_file,
         changed_orders.source_line,
         changed_orders.inputs_loaded_at
 
