@@ -50,9 +50,16 @@ KINDS = {
     "mart gate failed": "Marts failed reconciliation or range checks after the build.",
     "publication failed": "The serving database could not be replaced.",
     "transient failure": "The warehouse was locked or I/O failed after all retries.",
+    "raw sync failed": "Copying the raw tables to PostgreSQL failed (postgres target); nothing was built.",
 }
 DATA_KINDS = {"raw gate failed", "reject threshold exceeded", "contract mismatch"}
-BUILD_KINDS = {"dbt model error", "dbt test failure", "mart gate failed", "publication failed"}
+BUILD_KINDS = {
+    "dbt model error",
+    "dbt test failure",
+    "mart gate failed",
+    "publication failed",
+    "raw sync failed",
+}
 
 # One CLI process = one run folder (several reports of one invocation stay together).
 _CLI_STAMP = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
