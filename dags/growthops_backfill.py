@@ -18,12 +18,14 @@ from airflow.sdk import Param, dag, task
 
 from growthops.airflow_setup import DUCKDB_POOL
 from growthops.assets import MARTS_ASSET
+from growthops.notify import failure_notifiers
 
 default_args = {
     "owner": "growthops",
+    "on_failure_callback": failure_notifiers(),  # off unless a notify connection is configured
     "retries": 2,
     "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": True,
+    "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3.3: 30 s, 60 s, 120 s
 }
 
 
@@ -37,6 +39,8 @@ def load_build_publish(params=None, run_id=None) -> dict:
     from growthops.backfill import run_backfill
     from growthops.config import load_settings
     from growthops.errors import DataQualityError
+    from growthops.ingest.tasks import report_data_failure
+    from growthops.reports import failure_message
     from growthops.transform import StageFailure
 
     start, end = date.fromisoformat(params["start"]), date.fromisoformat(params["end"])
@@ -44,8 +48,10 @@ def load_build_publish(params=None, run_id=None) -> dict:
         raise AirflowFailException(f"end {end} is before start {start}")
     try:
         result = run_backfill(load_settings(), start, end, run_id=run_id, progress=print)
-    except (StageFailure, DataQualityError) as exc:
-        raise AirflowFailException(str(exc)) from None
+    except StageFailure as exc:
+        raise AirflowFailException(failure_message(exc.report_path)) from None
+    except DataQualityError as exc:
+        raise AirflowFailException(failure_message(report_data_failure(exc))) from None
     print(result.summary())
     return {"run_id": result.published_run_id, "row_counts": result.row_counts}
 

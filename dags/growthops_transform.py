@@ -32,12 +32,14 @@ from growthops.airflow_setup import DUCKDB_POOL
 from growthops.assets import MARTS_ASSET, RAW_ASSETS
 from growthops.dbt_dag import render_dbt_tasks
 from growthops.dbt_runner import MANIFEST_PATH
+from growthops.notify import failure_notifiers
 
 default_args = {
     "owner": "growthops",
+    "on_failure_callback": failure_notifiers(),  # off unless a notify connection is configured
     "retries": 3,
     "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": True,
+    "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3.3: 30 s, 60 s, 120 s
     "max_retry_delay": timedelta(minutes=10),
 }
 
@@ -47,12 +49,13 @@ def sync_raw() -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
     from growthops.config import load_settings
+    from growthops.reports import failure_message
     from growthops.transform import StageFailure, sync_warehouse
 
     try:
         result = sync_warehouse(load_settings())
     except StageFailure as exc:
-        raise AirflowFailException(f"{exc} (report: {exc.report_path})") from None
+        raise AirflowFailException(failure_message(exc.report_path)) from None
     if result is None:
         return {"target": "duckdb", "rows_copied": 0}
     return {"target": "postgres", "rows_copied": result.rows_copied}
@@ -63,12 +66,13 @@ def mart_gate() -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
     from growthops.config import load_settings
+    from growthops.reports import failure_message
     from growthops.transform import StageFailure, mart_gate
 
     try:
         mart_gate(load_settings())
     except StageFailure as exc:
-        raise AirflowFailException(f"{exc} (report: {exc.report_path})") from None
+        raise AirflowFailException(failure_message(exc.report_path)) from None
 
 
 @task(pool=DUCKDB_POOL, outlets=[MARTS_ASSET], doc_md="Atomically publish the audited marts to serving.")
@@ -76,12 +80,13 @@ def publish(run_id=None) -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
     from growthops.config import load_settings
+    from growthops.reports import failure_message
     from growthops.transform import StageFailure, publish_marts
 
     try:
         result = publish_marts(load_settings(), run_id)
     except StageFailure as exc:
-        raise AirflowFailException(f"{exc} (report: {exc.report_path})") from None
+        raise AirflowFailException(failure_message(exc.report_path)) from None
     return {"run_id": result.run_id, "row_counts": result.row_counts}
 
 

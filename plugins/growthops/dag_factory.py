@@ -21,6 +21,7 @@ from airflow.sdk import Param, PokeReturnValue, task
 
 from growthops.airflow_setup import DUCKDB_POOL
 from growthops.assets import RAW_ASSETS
+from growthops.notify import failure_notifiers
 
 # The DAGs use CronDataIntervalTimetable("@daily"): the run for export day D covers [D, D+1), starts
 # once D is over and has logical date D, so `airflow dags test <dag> D` loads day D too — whatever
@@ -30,6 +31,7 @@ SENSOR_TIMEOUT = timedelta(days=4)  # a backstop: poke() fails earlier, once the
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "growthops",
+    "on_failure_callback": failure_notifiers(),  # off unless a notify connection is configured
     "retries": 3,
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": 2.0,  # 30 s, 60 s, 120 s (a multiplier in Airflow 3.3: True means 1x)

@@ -85,16 +85,18 @@ def load(source: str, day: date, *, settings: Settings | None = None) -> dict[st
     try:
         result = ingest_day(settings, source, day)
     except DataQualityError as exc:
-        _report_data_failure(exc)
+        path = report_data_failure(exc)
         from airflow.sdk.exceptions import AirflowFailException
 
-        raise AirflowFailException(str(exc)) from None
+        from growthops.reports import failure_message
+
+        raise AirflowFailException(failure_message(path)) from None
     except ValidatorError as exc:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from growthops.reports import report_failure
+        from growthops.reports import failure_message, report_failure
 
-        report_failure(
+        path = report_failure(
             "validator error",
             f"{source} {day}: the raw gate crashed; the data was not judged, nothing was loaded or quarantined",
             source=source,
@@ -103,10 +105,18 @@ def load(source: str, day: date, *, settings: Settings | None = None) -> dict[st
         )
         raise AirflowFailException(
             f"validator error (not a data failure): {exc}. Files stay in landing; fix the validator "
-            "or its suite, then clear this task."
+            "or its suite, then clear this task.\n" + failure_message(path)
         ) from None
     except _transient_types() as exc:
         log.warning("%s %s: transient failure, Airflow will retry: %s", source, day, exc)
+        from growthops.reports import report_if_final_try
+
+        report_if_final_try(
+            exc,
+            summary=f"{source} {day}: the load failed on a lock or I/O error: {exc}",
+            source=source,
+            day=day.isoformat(),
+        )
         raise
     summary = {
         "source": source,
@@ -123,7 +133,7 @@ def load(source: str, day: date, *, settings: Settings | None = None) -> dict[st
     return summary
 
 
-def _report_data_failure(exc: Any) -> None:
+def report_data_failure(exc: Any) -> Any:
     """One report file per failed run (under ``<data>/runs/``) in the format on-call reads."""
     from growthops.reports import Check, report_failure
 
@@ -143,7 +153,7 @@ def _report_data_failure(exc: Any) -> None:
         for r in reports
         for c in r.checks
     ]
-    report_failure(
+    return report_failure(
         first.kind,
         first.summary() + (f" (+{len(reports) - 1} more file(s))" if len(reports) > 1 else ""),
         source=first.source,
