@@ -1,0 +1,473 @@
+"""The ``postgres`` dbt target: the same exports built on DuckDB and on PostgreSQL give identical marts.
+
+One generated landing is loaded through the ingestion bulk path (DuckDB is the parsing and gating
+engine for both targets) in three rounds, and after each round the marts are built twice: with
+the ``duckdb`` target into the build file, and with the ``postgres`` target (raw mirrored into a
+real PostgreSQL 15 on loopback, dbt into ``marts_build``, mart gate, schema-swap publication).
+Round 1 runs the full ``dbt build`` with unit tests; round 2 loads the later days; round 3
+re-delivers a corrected orders file (its batch replaces the old one in both warehouses) and
+builds ``fct_orders`` incrementally. Every round: every published PostgreSQL mart equals the
+DuckDB mart row for row, column types included (decimals exact to 4 places, dates, booleans,
+nulls, doubles bit for bit). Non-default reporting currency and timezone exercise fx and days.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pg_server import dbt_postgres_env
+
+pytestmark = pytest.mark.postgres
+
+START = date(2025, 1, 1)
+SPLIT = date(2025, 1, 31)
+END = date(2025, 2, 20)
+CORRECTED_DAY = date(2025, 1, 20)
+SCALE = 0.01
+SEED = 11
+SOURCES = ("fx", "channel", "crm", "orders")
+MARTS = {
+    "dim_customers": ("customer_id",),
+    "fct_orders": ("order_id",),
+    "mart_channel_funnel_daily": ("report_date", "channel", "campaign"),
+    "mart_cohort_retention": ("cohort_month", "channel", "months_since_first_order"),
+    "mart_funnel_stages": ("signup_month", "channel"),
+    "mart_reactivation_candidates": ("customer_id",),
+}
+
+
+@contextlib.contextmanager
+def restored_environ():
+    """dbt_runner exports the profile variables into os.environ: put the caller's back."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def ingest(settings, first: date, last: date, sources=SOURCES) -> None:
+    from growthops.ingest.loader import load_range
+
+    for source in sources:
+        result = load_range(settings, source, first, last)
+        assert result.ok and result.rows_rejected == 0, result.summary()
+
+
+def build_duckdb(settings, *args: str) -> None:
+    from growthops.dbt_runner import invoke
+    from growthops.transform import release_dbt_duckdb
+
+    try:
+        invoke(settings, ["build", *args])
+    finally:
+        release_dbt_duckdb()
+
+
+def build_postgres(settings, *args: str):
+    """What the transform DAG does on the postgres target: sync raw, dbt, mart gate (no publish)."""
+    from growthops.dbt_runner import invoke
+    from growthops.transform import mart_gate, sync_warehouse
+
+    synced = sync_warehouse(settings)
+    invoke(settings, ["build", *args])
+    gate = mart_gate(settings)
+    return synced, gate
+
+
+def marts_of_both(settings_pg, schema: str = "marts"):
+    """An in-memory DuckDB connection with the DuckDB build file attached as ``duck`` and exact
+    copies of the PostgreSQL tables of ``schema`` in schema ``pg``."""
+    import duckdb
+
+    from growthops import pg_warehouse
+
+    con = duckdb.connect()
+    con.execute(f"attach '{settings_pg.warehouse_path}' as duck (read_only)")
+    con.execute("create schema pg")
+    with tempfile.TemporaryDirectory() as tmp, pg_warehouse.connection(settings_pg, autocommit=True) as pg:
+        with pg.cursor() as cur:
+            tables = pg_warehouse._tables(cur, schema)
+        for table in tables:
+            pg_warehouse.copy_table_to_duckdb(pg, con, schema, table, f"pg.{table}", Path(tmp))
+    return con
+
+
+def columns(con, catalog: str, schema: str, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = ? and schema_name = ? and table_name = ? order by column_index",
+        [catalog, schema, table],
+    ).fetchall()
+
+
+def assert_marts_identical(settings_pg, schema: str = "marts") -> dict[str, int]:
+    """Every mart of PostgreSQL ``schema`` equals the DuckDB build's, row for row; row counts."""
+    con = marts_of_both(settings_pg, schema)
+    try:
+        duck_tables = {
+            t
+            for (t,) in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'duck' and schema_name = 'marts'"
+            ).fetchall()
+        }
+        pg_tables = {
+            t
+            for (t,) in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'memory' and schema_name = 'pg'"
+            ).fetchall()
+        }
+        assert duck_tables == pg_tables == set(MARTS)
+        counts = {}
+        for table, keys in MARTS.items():
+            duck_cols = columns(con, "duck", "marts", table)
+            assert columns(con, "memory", "pg", table) == duck_cols, table
+            names = ", ".join(f'"{c}"' for c, _ in duck_cols)
+            order = ", ".join(keys)
+            duck_rows = con.execute(f"select {names} from duck.marts.{table} order by {order}").fetchall()
+            pg_rows = con.execute(f"select {names} from pg.{table} order by {order}").fetchall()
+            assert len(pg_rows) == len(duck_rows), (
+                f"{table}: {len(pg_rows)} rows on PG, {len(duck_rows)} on DuckDB"
+            )
+            for duck_row, pg_row in zip(duck_rows, pg_rows, strict=True):
+                # Decimal == Decimal is exact (4 places by the contract types), floats bit for bit
+                assert pg_row == duck_row, f"{table}: PostgreSQL {pg_row} != DuckDB {duck_row}"
+            # and as multisets, independent of the sort (keys are unique, this is belt and braces)
+            only = con.execute(
+                f"select count(*) from (select {names} from duck.marts.{table} "
+                f"except all select {names} from pg.{table})"
+            ).fetchone()[0]
+            assert only == 0, table
+            counts[table] = len(duck_rows)
+        return counts
+    finally:
+        con.close()
+
+
+def correct_orders_file(landing: Path, day: date, last_day: date) -> str:
+    """Re-deliver ``orders/<day>/orders.csv`` with one valid order (whose latest version is in this
+    file) fully refunded; return its order_id."""
+    later = set()
+    for d in range(1, (last_day - day).days + 1):
+        later_file = landing / "orders" / (day + timedelta(days=d)).isoformat() / "orders.csv"
+        with later_file.open(encoding="utf-8-sig", newline="") as fh:
+            later.update(r["order_id"] for r in csv.DictReader(fh))
+    path = landing / "orders" / day.isoformat() / "orders.csv"
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    target = next(
+        r for r in rows if r["status"] in ("paid", "shipped", "delivered") and r["order_id"] not in later
+    )
+    target["status"] = "refunded"
+    target["refund_amount"] = str(Decimal(target["gross_amount"]) - Decimal(target["discount_amount"]))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return target["order_id"]
+
+
+@pytest.fixture(scope="module")
+def rounds(postgres_server, tmp_path_factory):
+    """Three load rounds, each built on both targets and published on PostgreSQL."""
+    from growthops.config import load_settings
+    from growthops.generate import generate
+    from growthops.transform import publish_marts
+
+    data_dir = tmp_path_factory.mktemp("pg_vs_duckdb")
+    database = postgres_server.create_database("growthops_marts")
+    env = {
+        "GROWTHOPS_DATA_DIR": str(data_dir),
+        "GROWTHOPS_INGEST_SETTLE_SECONDS": "0",
+        "GROWTHOPS_REPORTING_CURRENCY": "EUR",
+        "GROWTHOPS_REPORTING_TIMEZONE": "Asia/Tokyo",
+        "GROWTHOPS_MARTS_REACTIVATION_DAYS": "20",
+    }
+    settings_duck = load_settings(env=env)
+    settings_pg = load_settings(env={**env, **dbt_postgres_env(postgres_server, database)})
+    assert settings_pg.warehouse_target == "postgres" and settings_pg.pg.port == postgres_server.port
+    generate(settings_duck.landing_dir, START, END, SCALE, SEED)
+    out: dict = {"settings": settings_pg, "duck": settings_duck, "database": database, "seconds": {}}
+
+    def timed(name, fn, *args, **kwargs):
+        started = time.monotonic()
+        value = fn(*args, **kwargs)
+        out["seconds"][name] = out["seconds"].get(name, 0.0) + time.monotonic() - started
+        return value
+
+    with restored_environ():
+        # round 1: full build with unit tests on both targets
+        timed("ingest", ingest, settings_duck, START, SPLIT)
+        timed("duckdb", build_duckdb, settings_duck)
+        synced, gate = timed("postgres", build_postgres, settings_pg)
+        published = timed("publish", publish_marts, settings_pg, "round_1")
+        out["round_1"] = {
+            "sync": synced,
+            "gate": gate,
+            "published": published,
+            "counts": assert_marts_identical(settings_pg),
+        }
+        # round 2: the later days (late status changes, restated channel days)
+        timed("ingest", ingest, settings_duck, SPLIT + timedelta(days=1), END)
+        timed("duckdb", build_duckdb, settings_duck, "--exclude-resource-type", "unit_test")
+        synced, gate = timed("postgres", build_postgres, settings_pg, "--exclude-resource-type", "unit_test")
+        published = timed("publish", publish_marts, settings_pg, "round_2")
+        out["round_2"] = {
+            "sync": synced,
+            "gate": gate,
+            "published": published,
+            "counts": assert_marts_identical(settings_pg),
+        }
+        # round 3: a corrected orders file replaces its batch; fct_orders runs incrementally
+        order_id = correct_orders_file(Path(settings_duck.landing_dir), CORRECTED_DAY, END)
+        timed("ingest", ingest, settings_duck, CORRECTED_DAY, CORRECTED_DAY, sources=("orders",))
+        timed("duckdb", build_duckdb, settings_duck, "--exclude-resource-type", "unit_test")
+        synced, gate = timed("postgres", build_postgres, settings_pg, "--exclude-resource-type", "unit_test")
+        out["round_3"] = {"sync": synced, "gate": gate, "order_id": order_id}
+    print("seconds per stage:", {k: round(v, 1) for k, v in out["seconds"].items()})
+    return out
+
+
+# --------------------------------------------------------------------------------------- results
+
+
+def test_round_1_full_build_with_unit_tests_is_identical_on_postgres(rounds):
+    counts = rounds["round_1"]["counts"]
+    assert counts["fct_orders"] > 100 and counts["mart_channel_funnel_daily"] > 100
+    assert all(n > 0 for n in counts.values()), counts
+    assert rounds["round_1"]["gate"].passed
+    assert rounds["round_1"]["published"].row_counts == counts
+
+
+def test_round_2_later_days_are_identical_on_postgres(rounds):
+    before, after = rounds["round_1"]["counts"], rounds["round_2"]["counts"]
+    assert after["fct_orders"] > before["fct_orders"]
+    assert after["mart_reactivation_candidates"] > 0  # the 20-day threshold is exercised
+    assert rounds["round_2"]["gate"].passed
+    assert rounds["round_2"]["published"].previous_run_id == "round_1"
+
+
+def test_the_data_exercise_currency_timezone_and_ratios(rounds):
+    settings = rounds["settings"]
+    con = marts_of_both(settings)
+    try:
+        currencies = con.execute(
+            "select distinct reporting_currency, reporting_timezone from pg.fct_orders"
+        ).fetchall()
+        assert currencies == [("EUR", "Asia/Tokyo")]
+        local = con.execute("select count(distinct currency) from pg.fct_orders").fetchone()[0]
+        assert local >= 2  # orders in several currencies were converted
+        cpc, ltv, roas = con.execute(
+            "select count(cpc), (select count(ltv_per_customer) from pg.mart_cohort_retention), count(roas) "
+            "from pg.mart_channel_funnel_daily"
+        ).fetchone()
+        assert cpc > 0 and ltv > 0 and roas > 0
+        # the day boundary moved: some orders fall on the next Tokyo day
+        shifted = con.execute(
+            "select count(*) from pg.fct_orders where order_date <> cast(created_at as date)"
+        ).fetchone()[0]
+        assert shifted > 0
+    finally:
+        con.close()
+
+
+def test_money_divide_is_exact_half_away_from_zero(rounds):
+    """cpc/cac/ltv: exact quotient of 4-decimal money by a count, rounded half away from zero."""
+    con = marts_of_both(rounds["settings"])
+    try:
+        rows = con.execute(
+            "select spend, clicks, cpc from pg.mart_channel_funnel_daily where clicks > 0"
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows
+    from decimal import ROUND_HALF_UP
+
+    for spend, clicks, cpc in rows:
+        assert cpc == (spend / clicks).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP), (spend, clicks)
+
+
+def test_round_3_replaced_batch_is_mirrored_and_incremental_fct_orders_is_identical(rounds):
+    sync = rounds["round_3"]["sync"].tables["raw.shop_orders"]
+    assert (sync.batches_deleted, sync.batches_copied) == (1, 1)
+    assert sync.rows_deleted == sync.rows_copied > 0
+    for table in ("raw.channel_performance", "raw.crm_contacts", "raw.fx_rates"):
+        assert rounds["round_3"]["sync"].tables[table].rows_copied == 0  # nothing new: nothing copied
+    assert rounds["round_3"]["gate"].passed
+    counts = assert_marts_identical(rounds["settings"], schema="marts_build")
+    assert counts == rounds["round_2"]["counts"]  # a status change, no new rows
+    con = marts_of_both(rounds["settings"], schema="marts_build")
+    try:
+        status, net = con.execute(
+            "select status, net_revenue from pg.fct_orders where order_id = ?",
+            [rounds["round_3"]["order_id"]],
+        ).fetchone()
+    finally:
+        con.close()
+    assert status == "refunded" and net == Decimal("0.0000")
+
+
+def test_raw_mirror_equals_duckdb_raw(rounds):
+    from growthops import pg_warehouse
+    from growthops.contracts import CONTRACTS
+    from growthops.warehouse import connection
+
+    settings = rounds["settings"]
+    with connection(settings.warehouse_path, read_only=True) as duck, pg_warehouse.connection(settings) as pg:
+        cur = pg.cursor()
+        for contract in CONTRACTS.values():
+            money = ", ".join(f"sum({c})" for c in contract.money_columns) or "0"
+            sql = f"select count(*), count(distinct _batch_id), max(_loaded_at), {money} from {contract.raw_table}"
+            cur.execute(sql)
+            assert cur.fetchone() == duck.execute(sql).fetchone(), contract.raw_table
+        for table in ("raw.load_ledger", "raw.rejects"):
+            cur.execute(f"select count(*) from {table}")
+            assert cur.fetchone() == duck.execute(f"select count(*) from {table}").fetchone(), table
+    again = pg_warehouse.sync_raw(settings)  # nothing changed since round 3
+    assert all(t.rows_copied == 0 for t in again.tables.values() if not t.replaced_whole)
+    assert all(t.batches_deleted == 0 for t in again.tables.values())
+
+
+def test_mart_gate_on_postgres_catches_a_wrong_mart(rounds):
+    from growthops import pg_warehouse
+    from growthops.transform import StageFailure, mart_gate
+
+    settings = rounds["settings"]
+    order_id = rounds["round_3"]["order_id"]
+    with contextlib.closing(pg_warehouse.connect(settings)) as pg:
+        with pg.cursor() as cur:
+            cur.execute(
+                "update marts_build.fct_orders set net_revenue = net_revenue + 1 where order_id = %s",
+                (order_id,),
+            )
+        pg.commit()
+        try:
+            with pytest.raises(StageFailure) as failed:
+                mart_gate(settings)
+            assert "order" in str(failed.value) and failed.value.report_path is not None
+        finally:
+            with pg.cursor() as cur:
+                cur.execute(
+                    "update marts_build.fct_orders set net_revenue = net_revenue - 1 where order_id = %s",
+                    (order_id,),
+                )
+            pg.commit()
+    assert mart_gate(settings).passed
+
+
+# --------------------------------------------------------------------------------------- publication
+
+
+def _marts_state(server, database: str) -> tuple:
+    fct = server.query("select count(*), sum(net_revenue) from marts.fct_orders", database=database)[0]
+    log = server.query("select run_id from meta.publish_log order by published_at", database=database)
+    return fct, [r for (r,) in log]
+
+
+def test_publish_swaps_schemas_in_one_transaction(rounds, postgres_server, monkeypatch):
+    """A failure after the renames rolls everything back: marts, marts_build and the log as before."""
+    from growthops import pg_warehouse
+    from growthops.transform import StageFailure, publish_marts
+
+    settings, database = rounds["settings"], rounds["database"]
+    before = _marts_state(postgres_server, database)
+    build_before = postgres_server.query(
+        "select count(*), sum(net_revenue) from marts_build.fct_orders", database=database
+    )
+    calls = []
+    real_tables = pg_warehouse._tables
+
+    def failing_after_the_swap(cur, schema):
+        calls.append(schema)
+        if schema == pg_warehouse.MARTS_SCHEMA:  # the check after the three renames
+            raise pg_warehouse.PgWarehouseError("injected failure after the swap")
+        return real_tables(cur, schema)
+
+    monkeypatch.setattr(pg_warehouse, "_tables", failing_after_the_swap)
+    with pytest.raises(StageFailure, match="injected failure"):
+        publish_marts(settings, "never_published")
+    assert calls == ["marts_build", "marts"]
+    assert _marts_state(postgres_server, database) == before
+    assert (
+        postgres_server.query(
+            "select count(*), sum(net_revenue) from marts_build.fct_orders", database=database
+        )
+        == build_before
+    )
+    schemas = {s for (s,) in postgres_server.query("select nspname from pg_namespace", database=database)}
+    assert "marts_previous" not in schemas
+
+
+def test_publish_does_not_wait_for_a_bi_reader_and_the_reader_then_sees_the_new_marts(
+    rounds, postgres_server
+):
+    import psycopg2
+
+    from growthops.transform import publish_marts
+
+    settings, database = rounds["settings"], rounds["database"]
+    order_id = rounds["round_3"]["order_id"]
+    (old_count, old_sum), runs = _marts_state(postgres_server, database)
+    assert runs == ["round_1", "round_2"]
+    reader = psycopg2.connect(postgres_server.dsn(database))  # a BI tool: READ COMMITTED, in a transaction
+    try:
+        cur = reader.cursor()
+        cur.execute("select count(*), sum(net_revenue) from marts.fct_orders")
+        assert cur.fetchone() == (old_count, old_sum)  # holds a lock on the published table
+        cur.execute("select status, net_revenue from marts.fct_orders where order_id = %s", (order_id,))
+        old_status, old_net = cur.fetchone()
+        assert old_status in ("paid", "shipped", "delivered") and old_net > 0
+        done = threading.Event()
+        result = {}
+
+        def publish():
+            result["published"] = publish_marts(settings, "round_3")
+            done.set()
+
+        thread = threading.Thread(target=publish)
+        thread.start()
+        assert done.wait(60), "publication waited for the reader"
+        thread.join()
+        # the reader's next statements (same transaction) see the whole new version
+        cur.execute("select count(*), sum(net_revenue) from marts.fct_orders")
+        assert cur.fetchone() == (old_count, old_sum - old_net)
+        cur.execute("select status, net_revenue from marts.fct_orders where order_id = %s", (order_id,))
+        assert cur.fetchone() == ("refunded", Decimal("0.0000"))
+        cur.execute("select run_id from meta.publish_log order by published_at desc limit 1")
+        assert cur.fetchone() == ("round_3",)
+    finally:
+        reader.close()
+    published = result["published"]
+    assert published.previous_run_id == "round_2"
+    assert "raw" not in published.serving_path and "marts" in published.serving_path
+    assert any(b.startswith("orders/2025-01-20/") for b in published.source_batches)
+    # marts_build now holds the previous version: the next dbt run updates it incrementally
+    assert postgres_server.query("select count(*) from marts_build.fct_orders", database=database) == [
+        (old_count,)
+    ]
+    assert_marts_identical(settings)
+
+
+def test_settings_carry_the_postgres_connection_to_dbt(postgres_server):
+    from growthops.config import load_settings
+    from growthops.dbt_runner import base_args, dbt_env
+
+    settings = load_settings(env=dbt_postgres_env(postgres_server, "somewhere"))
+    env = dbt_env(settings)
+    assert env["GROWTHOPS_WAREHOUSE_TARGET"] == "postgres"
+    assert env["GROWTHOPS_PG_PORT"] == str(postgres_server.port) and env["GROWTHOPS_PG_DBNAME"] == "somewhere"
+    args = base_args(settings)
+    assert args[args.index("--target") + 1] == "postgres"
+    assert load_settings(env={}).pg.port == 5432  # config/growthops.toml [pg] default
