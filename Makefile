@@ -74,13 +74,13 @@ bench: install manifest ## benchmarks: generator and load at scale (writes bench
 lint: install manifest ## ruff (with Airflow AIR rules) and sqlfluff (dbt templater)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff lint models macros snapshots tests analyses
+	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff lint models snapshots tests analyses
 
 .PHONY: format
 format: install ## apply ruff formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
-	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff fix models macros snapshots
+	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff fix models snapshots tests analyses
 
 .PHONY: airflow
 airflow: airflow-init ## start Airflow locally (UI on http://localhost:8080)
