@@ -23,6 +23,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 DEMO_START ?= 2025-01-01
 DEMO_END ?= 2025-06-30
 DEMO_SCALE ?= 0.02
+BENCH_SCALE ?= 0.1  # ~1M orders over 3 years; 1.0 = 10M
 
 .PHONY: help
 help: ## list the targets
@@ -68,7 +69,7 @@ test-slow: install manifest ## soak and scale suites
 
 .PHONY: bench
 bench: install manifest ## benchmarks: generator and load at scale (writes bench-results/)
-	$(BIN)/python -m growthops.bench
+	$(BIN)/python -m growthops.bench --scale $(BENCH_SCALE)
 
 .PHONY: lint
 lint: install manifest ## ruff (with Airflow AIR rules) and sqlfluff (dbt templater)

@@ -68,8 +68,71 @@ def bench_generate(ctx: BenchContext) -> dict:
     }
 
 
+def bench_pipeline(ctx: BenchContext) -> dict:
+    """Backfill ``start .. end-1`` and publish; then the daily path for ``end`` through Airflow.
+
+    Reports the backfill wall time and the share of each stage (ingest with its raw gate, dbt,
+    mart gate, publish), and the wall time of one day through Airflow: the four ingest DAGs and
+    the transform DAG, run with ``dag.test()`` in one process (Airflow start-up included).
+    """
+    from datetime import timedelta
+
+    from growthops.airflow_cli import dags_test_many
+    from growthops.backfill import run_backfill
+    from growthops.config import load_settings
+
+    repo = Path(__file__).resolve().parents[2]
+    data_dir = ctx.workdir / "pipeline-data"
+    airflow_home = ctx.workdir / "pipeline-airflow"
+    env = {
+        "GROWTHOPS_DATA_DIR": str(data_dir),
+        "GROWTHOPS_LANDING_DIR": str(ctx.landing),
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(repo / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(repo / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    }
+    os.environ.update(env)
+    settings = load_settings()
+
+    def progress(message: str) -> None:
+        print(f"  pipeline {message}", file=sys.stderr, flush=True)
+
+    last = ctx.end - timedelta(days=1)
+    t = time.perf_counter()
+    result = run_backfill(settings, ctx.start, last, progress=progress)
+    backfill_seconds = time.perf_counter() - t
+    gx = sum(r.timings.get("gx_rows", 0) + r.timings.get("gx_files", 0) for r in result.loads.values())
+
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    subprocess.run([airflow, "db", "migrate"], env={**os.environ}, capture_output=True, check=True)
+    subprocess.run([sys.executable, "-m", "growthops.airflow_setup"], capture_output=True, check=True)
+    runs = [
+        {"dag_id": f"growthops_ingest_{s}", "logical_date": ctx.end.isoformat()}
+        for s in ("fx", "channel", "crm", "orders")
+    ] + [{"dag_id": "growthops_transform", "logical_date": ctx.end.isoformat()}]
+    t = time.perf_counter()
+    daily = dags_test_many(runs, log_path=ctx.workdir / "pipeline-airflow.log")
+    daily_seconds = time.perf_counter() - t
+    if not all(r["ok"] for r in daily) or len(daily) < len(runs):
+        raise RuntimeError(f"daily run failed: {daily}; log {ctx.workdir / 'pipeline-airflow.log'}")
+    stages = {k: round(v, 1) for k, v in result.seconds.items()}
+    total = sum(result.seconds.values())
+    return {
+        "orders_rows_loaded": int(result.loads["orders"].rows_loaded),
+        "fct_orders_rows": int(result.row_counts.get("fct_orders", 0)),
+        "backfill_seconds": round(backfill_seconds, 1),
+        "backfill_stage_seconds": stages,
+        "backfill_stage_share": {k: f"{v / total:.0%}" for k, v in result.seconds.items()},
+        "raw_gate_gx_seconds_within_ingest": round(gx, 1),
+        "daily_airflow_seconds": round(daily_seconds, 1),
+        "daily_runs": {r["dag_id"]: round(r["seconds"], 1) for r in daily},
+    }
+
+
 STAGES: dict[str, Callable[[BenchContext], dict]] = {
     "generate": bench_generate,
+    "pipeline": bench_pipeline,
 }
 
 
