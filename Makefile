@@ -63,6 +63,10 @@ demo: install manifest airflow-init ## generate sample exports, run the pipeline
 test: install manifest ## run the whole test suite (what CI runs; end-to-end tests make their own Airflow home)
 	$(BIN)/pytest
 
+.PHONY: test-postgres
+test-postgres: install manifest airflow-init ## PostgreSQL tests only (a throw-away server on loopback; skipped, saying why, where none can start)
+	$(BIN)/pytest -m postgres
+
 .PHONY: test-slow
 test-slow: install manifest ## soak and scale suites
 	$(BIN)/pytest -m slow
