@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 DUCKDB_POOL = "growthops_duckdb"
 DUCKDB_POOL_DESCRIPTION = "DuckDB allows one writer: every task that writes the warehouse takes this slot"
 
 
 def main() -> int:
+    local = Path(sys.executable).with_name("airflow")  # the venv's airflow, even when not on PATH
     cmd = [
-        "airflow",
+        str(local) if local.exists() else "airflow",
         "pools",
         "set",
         DUCKDB_POOL,
