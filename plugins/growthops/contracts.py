@@ -75,7 +75,11 @@ LINEAGE_COLUMNS = (
     Column("_batch_id", "VARCHAR", description="Load batch (ledger key) the row came from"),
     Column("_batch_day", "DATE", description="Export day of the batch (landing folder date)"),
     Column("_source_file", "VARCHAR", description="Landing path of the file, relative to the landing root"),
-    Column("_source_line", "BIGINT", description="Physical line number in the file where the record starts (header = 1)"),
+    Column(
+        "_source_line",
+        "BIGINT",
+        description="Physical line number in the file where the record starts (header = 1)",
+    ),
     Column("_extra", "JSON", description="Unknown extra columns of the file, kept as a JSON object"),
     Column("_loaded_at", "TIMESTAMP", description="UTC time the batch was loaded"),
 )
