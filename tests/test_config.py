@@ -45,7 +45,9 @@ def test_relative_data_dir_is_relative_to_the_repository():
 
 
 def test_another_config_file(tmp_path):
-    text = (REPO_ROOT / "config" / "growthops.toml").read_text().replace('currency = "USD"', 'currency = "GBP"')
+    text = (
+        (REPO_ROOT / "config" / "growthops.toml").read_text().replace('currency = "USD"', 'currency = "GBP"')
+    )
     cfg = tmp_path / "growthops.toml"
     cfg.write_text(text)
     s = load_settings({"GROWTHOPS_CONFIG": str(cfg), "GROWTHOPS_DATA_DIR": str(tmp_path)})

@@ -80,7 +80,10 @@ def test_a_quarantined_file_and_stale_sources_exit_1(data, capsys):
     assert (
         "FAILED load: runs/growthops_ingest_orders/scheduled__2025-01-04T00_00_00+00_00/load_orders.md" in out
     )
-    assert "      reject threshold exceeded: orders 2025-01-04: orders/2025-01-04/orders.csv line 4 failed" in out
+    assert (
+        "      reject threshold exceeded: orders 2025-01-04: orders/2025-01-04/orders.csv line 4 failed"
+        in out
+    )
     assert out.rstrip().endswith("NEEDS ATTENTION")
 
     # a day earlier the same sources are only late
