@@ -291,7 +291,6 @@ def _ensure_pg_table(cur, table: str, columns: list[tuple[str, str]]) -> bool:
         # the staging views on it go too (cascade): the next dbt run creates them again
         log.warning("raw.%s changed shape (%s -> %s): recreating it in PostgreSQL", table, have, wanted)
         cur.execute(f"drop table {RAW_SCHEMA}.{quote(table)} cascade")
-        cur.execute(f"delete from {SYNC_TABLE} where table_name = %s", (f"{RAW_SCHEMA}.{table}",))
     cols = ",\n    ".join(f"{quote(n)} {t}" for n, t in wanted)
     cur.execute(f"create table {RAW_SCHEMA}.{quote(table)} (\n    {cols}\n)")
     if any(n == "_batch_id" for n, _ in wanted):
@@ -420,8 +419,7 @@ def sync_raw(settings: Settings, duck=None) -> SyncResult:
                 for table, cols in sorted(tables.items()):
                     names = [c for c, _ in cols]
                     qualified = f"{RAW_SCHEMA}.{table}"
-                    recreated = _ensure_pg_table(cur, table, cols)
-                    if recreated:
+                    if _ensure_pg_table(cur, table, cols):  # new or recreated: copy everything
                         cur.execute(f"delete from {SYNC_TABLE} where table_name = %s", (qualified,))
                     if qualified in BATCHED_TABLES:
                         result.tables[qualified] = _sync_batched(duck, cur, table, names, Path(tmp), now)
