@@ -125,7 +125,7 @@ def build_marts(settings: Settings, *, full_refresh: bool = False) -> Any:
 def mart_gate(settings: Settings) -> Any:
     """Reconcile the built marts with raw and check ranges; fail with observed vs expected."""
     from growthops.mart_gate import run_mart_gate
-    from growthops.pg_warehouse import gate_connection
+    from growthops.pg_warehouse import PgWarehouseError, gate_connection
     from growthops.warehouse import connection
 
     try:
@@ -136,6 +136,14 @@ def mart_gate(settings: Settings) -> Any:
         else:
             with connection(settings.warehouse_path, read_only=True) as con:
                 result = run_mart_gate(settings, con)
+    except PgWarehouseError as exc:  # e.g. dbt built no marts: nothing to judge, nothing to publish
+        path = report_failure(
+            kind="mart gate failed",
+            summary=f"the mart gate could not read the PostgreSQL marts, nothing was published: {exc}",
+            details={"error": str(exc)},
+            settings=settings,
+        )
+        raise StageFailure(str(exc), path) from None
     except _transient_types() as exc:
         report_if_final_try(
             exc, summary=f"the mart gate could not read the build warehouse: {exc}", settings=settings

@@ -172,3 +172,14 @@ def test_no_build_warehouse_is_a_clear_error(postgres_server, pg_database, tmp_p
     assert failed.value.report_path is not None and failed.value.report_path.exists()
     # the duckdb target has nothing to sync
     assert sync_warehouse(load_settings(env={"GROWTHOPS_DATA_DIR": str(tmp_path)})) is None
+
+
+def test_gate_and_publish_without_built_marts_fail_cleanly(warehouses):
+    """dbt built nothing into marts_build: the gate and the publication refuse, with a report."""
+    from growthops.transform import StageFailure, mart_gate, publish_marts
+
+    with pytest.raises(StageFailure, match=r"marts_build .* has no tables") as gate:
+        mart_gate(warehouses)
+    with pytest.raises(StageFailure, match="nothing to publish") as publication:
+        publish_marts(warehouses, "nothing_built")
+    assert gate.value.report_path.exists() and publication.value.report_path.exists()
