@@ -91,7 +91,9 @@ def run_backfill(
                 + "; ".join(res.pending[:5])
             )
         if not res.outcomes:
-            raise NotReadyError(f"{source}: no exports in {settings.landing_dir / source} for {start} .. {end}")
+            raise NotReadyError(
+                f"{source}: no exports in {settings.landing_dir / source} for {start} .. {end}"
+            )
         result.loads[source] = res
         result.refused += [o for o in res.outcomes if o.status in ("quarantined", "failed")]
     result.seconds["ingest"] = time.monotonic() - t
