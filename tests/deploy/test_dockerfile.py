@@ -201,7 +201,8 @@ def test_image_dependency_set_from_uv_lock(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    plan = dict(re.findall(r"^ \+ ([A-Za-z0-9_.-]+)==(\S+)", result.stderr + result.stdout, re.M))
+    # "+ name==version", or "+ name @ file://..." for the project itself (editable or not, by uv version)
+    plan = dict(re.findall(r"^ \+ ([A-Za-z0-9_.-]+)(?:==| @ )(\S+)", result.stderr + result.stdout, re.M))
     assert plan["apache-airflow"].startswith("3.3.")
     assert plan["dbt-core"].startswith("1.11.")
     assert plan["duckdb"].startswith("1.4.")
