@@ -28,17 +28,21 @@ changed_orders as (
             orders.inputs_loaded_at > (
                 select
                     coalesce(
-                        {{ dbt.dateadd('day', -1 * var('fct_orders_lookback_days'), 'max(existing.inputs_loaded_at)') }},
+                        {{ dbt.dateadd(
+                            'day',
+                            -1 * var('fct_orders_lookback_days'),
+                            'max(previous_build.inputs_loaded_at)',
+                        ) }},
                         cast('1900-01-01' as timestamp)
                     ) as rebuild_loaded_after
-                from {{ this }} as existing
+                from {{ this }} as previous_build
             )
             or exists (
                 select 1
-                from {{ this }} as existing
+                from {{ this }} as previous_build
                 where
-                    existing.reporting_currency != '{{ var("reporting_currency") | upper }}'
-                    or existing.reporting_timezone != '{{ var("reporting_timezone") }}'
+                    previous_build.reporting_currency != '{{ var("reporting_currency") | upper }}'
+                    or previous_build.reporting_timezone != '{{ var("reporting_timezone") }}'
             )
     {% endif %}
 
