@@ -64,14 +64,23 @@ def run_in_process(
     return results
 
 
-def dags_test_many(runs: list[dict], *, log_path: Path, on_result=None, timeout: float = 3600) -> list[dict]:
+def dags_test_many(
+    runs: list[dict],
+    *,
+    log_path: Path,
+    on_result=None,
+    env: dict[str, str] | None = None,
+    timeout: float = 3600,
+) -> list[dict]:
     """Run ``runs`` in one child process (output to ``log_path``); report each as it finishes."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     read_fd, write_fd = os.pipe()
     cmd = [sys.executable, "-m", "growthops.airflow_cli", json.dumps(runs), str(log_path), str(write_fd)]
     results = []
     with log_path.open("w", encoding="utf-8") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, pass_fds=(write_fd,))
+        proc = subprocess.Popen(
+            cmd, stdout=fh, stderr=subprocess.STDOUT, pass_fds=(write_fd,), env={**os.environ, **(env or {})}
+        )
         os.close(write_fd)
         with os.fdopen(read_fd, encoding="utf-8") as pipe:
             for line in pipe:

@@ -240,6 +240,33 @@ def test_airflow_dags_test_loads_the_generated_day(airflow_env, generated_data, 
     assert len(events) == 1 and events[0]["rows_loaded"] == expected
 
 
+def test_fx_channel_and_crm_dags_end_to_end_in_one_airflow_process(airflow_env, generated_data):
+    """The other three ingest DAGs, each a full dag.test() run (what `airflow dags test` does),
+    in one child process so Airflow and GX start once; raw counts and asset events asserted."""
+    from growthops.airflow_cli import dags_test_many
+
+    data, summary = generated_data
+    sources = ("fx", "channel", "crm")
+    runs = [{"dag_id": f"growthops_ingest_{s}", "logical_date": DAYS[s].isoformat()} for s in sources]
+    log_path = data / "logs" / "three-ingest-dags.log"
+    results = dags_test_many(
+        runs,
+        log_path=log_path,
+        env={**airflow_env.env, "GROWTHOPS_DATA_DIR": str(data), "GROWTHOPS_INGEST_SETTLE_SECONDS": "0"},
+    )
+    assert [(r["dag_id"], r["ok"]) for r in results] == [(f"growthops_ingest_{s}", True) for s in sources], (
+        log_path.read_text()[-4000:]
+    )
+    for source in sources:
+        day = DAYS[source]
+        per_day = summary["sources"][source]["per_day"][day.isoformat()]
+        expected = sum(per_day.values()) if isinstance(per_day, dict) else per_day
+        assert expected > 0
+        assert _raw_count(data, source, day) == expected
+        events = [e for e in _asset_events(airflow_env, source) if e["day"] == day.isoformat()]
+        assert len(events) == 1 and events[0]["rows_loaded"] == expected
+
+
 def test_airflow_dags_test_quarantines_a_bad_file_fails_fast_and_emits_no_asset(airflow_env, generated_data):
     data, _ = generated_data
     day = date(2025, 1, 7)
