@@ -158,7 +158,58 @@ FX = SourceContract(
     enums={"currency": KNOWN_CURRENCIES},
 )
 
-CONTRACTS: dict[str, SourceContract] = {c.source: c for c in (CHANNEL, CRM, ORDERS, FX)}
+MESSAGE_CHANNELS = ("email", "sms", "push", "in_app")
+MESSAGE_PURPOSES = ("recall", "onboarding", "promotion", "newsletter", "other")
+COST_TYPES = ("media", "commission", "tool", "other")
+COST_PURPOSES = ("acquisition", "retention")
+
+# SPEC §11: outbound CRM messages (holdout rows included) and costs no ad platform reports.
+MESSAGES = SourceContract(
+    source="messages",
+    raw_table="raw.messages_sends",
+    columns=(
+        Column("message_id", "VARCHAR", not_null=True),
+        Column("contact_id", "VARCHAR", not_null=True, description="may be unknown to the CRM"),
+        Column("campaign_id", "VARCHAR", not_null=True),
+        Column("campaign_name", "VARCHAR", not_null=True),
+        Column("channel", "VARCHAR", not_null=True),
+        Column("purpose", "VARCHAR", not_null=True),
+        Column("sent_at", "TIMESTAMP", not_null=True, description="UTC; for a holdout row the assignment time"),
+        Column("is_holdout", "BOOLEAN", not_null=True),
+        Column("cost", "DECIMAL(18,4)", required=False),
+        Column("currency", "VARCHAR", required=False),
+    ),
+    primary_key=("message_id",),
+    file_glob="sends.*",
+    timestamp_columns=("sent_at",),
+    money_columns=("cost",),
+    enums={"channel": MESSAGE_CHANNELS, "purpose": MESSAGE_PURPOSES, "currency": KNOWN_CURRENCIES},
+)
+
+COSTS = SourceContract(
+    source="costs",
+    raw_table="raw.costs_daily",
+    columns=(
+        Column("date", "DATE", not_null=True),
+        Column("channel", "VARCHAR", not_null=True),
+        Column("campaign", "VARCHAR", description="empty = (none)"),
+        Column("cost_type", "VARCHAR", not_null=True),
+        Column("purpose", "VARCHAR", required=False, description="acquisition (default) or retention"),
+        Column("amount", "DECIMAL(18,4)", not_null=True),
+        Column("currency", "VARCHAR", not_null=True),
+    ),
+    primary_key=("date", "channel", "campaign", "cost_type", "purpose"),
+    file_glob="costs.*",
+    money_columns=("amount",),
+    enums={
+        "channel": CHANNELS,
+        "cost_type": COST_TYPES,
+        "purpose": COST_PURPOSES,
+        "currency": KNOWN_CURRENCIES,
+    },
+)
+
+CONTRACTS: dict[str, SourceContract] = {c.source: c for c in (CHANNEL, CRM, ORDERS, FX, MESSAGES, COSTS)}
 
 
 @dataclass(frozen=True)
