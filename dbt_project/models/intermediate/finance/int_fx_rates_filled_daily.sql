@@ -20,7 +20,13 @@ campaign_days as (
 
 ),
 
--- from the first to the last day anything is converted on (orders, ad spend, rates)
+costs as (
+
+    select * from {{ ref('stg_costs__costs') }}
+
+),
+
+-- from the first to the last day anything is converted on (orders, ad spend, costs, rates)
 bounds_by_source as (
 
     select
@@ -36,6 +42,14 @@ bounds_by_source as (
         max(campaign_days.report_date) as last_day
 
     from campaign_days
+
+    union all
+
+    select
+        min(costs.cost_date) as first_day,
+        max(costs.cost_date) as last_day
+
+    from costs
 
     union all
 

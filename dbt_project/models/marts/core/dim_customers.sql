@@ -24,11 +24,37 @@ orders as (
 
 ),
 
+segments as (
+
+    select * from {{ ref('int_customer_segments_dated') }}
+
+),
+
 -- the data's as-of date: the latest order date loaded (reporting timezone)
 as_of as (
 
     select max(orders.order_date) as as_of_date
     from orders
+
+),
+
+-- segment and RFM as of the as-of date (SPEC §11), over every customer with a segment:
+-- score = 1 + floor(5 x (rank() - 1) / n), ranked ascending, ties share the lower score
+current_segments as (
+
+    select
+        segments.customer_id,
+        segments.segment,
+        segments.previous_gap_days,
+        {{ growthops.rfm_score('segments.latest_order_date', 'count(*) over ()') }} as rfm_recency,
+        {{ growthops.rfm_score('segments.valid_orders_to_date', 'count(*) over ()') }} as rfm_frequency,
+        {{ growthops.rfm_score('coalesce(contact_orders.net_revenue, 0)', 'count(*) over ()') }} as rfm_monetary
+
+    from segments
+    inner join as_of
+        on segments.segment_date = as_of.as_of_date
+    left join contact_orders
+        on segments.customer_id = contact_orders.customer_id
 
 ),
 
@@ -70,6 +96,15 @@ joined as (
             {{ growthops.days_between('contact_orders.last_valid_order_date', 'as_of.as_of_date') }}
             as bigint
         ) as days_since_last_order,
+        current_segments.segment,
+        current_segments.rfm_recency,
+        current_segments.rfm_frequency,
+        current_segments.rfm_monetary,
+        current_segments.previous_gap_days,
+        cast(
+            {{ growthops.days_between('contacts.signup_date', 'first_orders.first_order_date') }}
+            as integer
+        ) as days_to_first_order,
         as_of.as_of_date,
         '{{ var("reporting_currency") | upper }}' as reporting_currency
 
@@ -81,6 +116,8 @@ joined as (
         on customer_keys.customer_id = first_orders.customer_id
     left join contact_orders
         on customer_keys.customer_id = contact_orders.customer_id
+    left join current_segments
+        on customer_keys.customer_id = current_segments.customer_id
 
 )
 

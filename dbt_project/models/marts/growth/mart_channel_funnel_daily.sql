@@ -1,3 +1,5 @@
+{%- set zero_cost_channels = var('zero_cost_channels') -%}
+
 with
 
 campaign_days as (
@@ -24,13 +26,49 @@ orders as (
 
 ),
 
+costs as (
+
+    select * from {{ ref('int_costs_converted') }}
+
+),
+
+-- a channel's spend is known from its first ad-platform row or acquisition cost row on (SPEC §11)
+spend_known_from as (
+
+    select
+        known.channel,
+        min(known.first_date) as first_date
+
+    from (
+        select
+            campaign_days.channel,
+            min(campaign_days.report_date) as first_date
+        from campaign_days
+        group by campaign_days.channel
+
+        union all
+
+        select
+            costs.channel,
+            min(costs.cost_date) as first_date
+        from costs
+        where costs.is_acquisition
+        group by costs.channel
+    ) as known
+    group by known.channel
+
+),
+
 spend_side as (
 
     select
         campaign_days.report_date,
         campaign_days.channel,
         campaign_days.campaign_key as campaign,
-        sum(campaign_days.spend) as spend,
+        string_agg(distinct campaign_days.platform, ', ' order by campaign_days.platform) as platform,
+        string_agg(distinct campaign_days.campaign_id, ', ' order by campaign_days.campaign_id) as campaign_id,
+        sum(campaign_days.spend) as ad_spend,
+        0 as acquisition_cost,
         sum(campaign_days.impressions) as impressions,
         sum(campaign_days.clicks) as clicks,
         0 as signups,
@@ -49,7 +87,10 @@ signup_side as (
         contacts.signup_date as report_date,
         contacts.channel,
         contacts.campaign,
-        0 as spend,
+        null as platform,
+        null as campaign_id,
+        0 as ad_spend,
+        0 as acquisition_cost,
         0 as impressions,
         0 as clicks,
         count(*) as signups,
@@ -68,7 +109,10 @@ new_customer_side as (
         first_orders.first_order_date as report_date,
         first_orders.channel,
         first_orders.campaign,
-        0 as spend,
+        null as platform,
+        null as campaign_id,
+        0 as ad_spend,
+        0 as acquisition_cost,
         0 as impressions,
         0 as clicks,
         0 as signups,
@@ -88,7 +132,10 @@ revenue_side as (
         orders.order_date as report_date,
         orders.channel,
         orders.campaign,
-        0 as spend,
+        null as platform,
+        null as campaign_id,
+        0 as ad_spend,
+        0 as acquisition_cost,
         0 as impressions,
         0 as clicks,
         0 as signups,
@@ -102,11 +149,38 @@ revenue_side as (
 
 ),
 
+-- acquisition-purpose costs add to the spend of their channel and campaign that day;
+-- retention-purpose costs never enter spend or CAC
+cost_side as (
+
+    select
+        costs.cost_date as report_date,
+        costs.channel,
+        costs.campaign_key as campaign,
+        null as platform,
+        null as campaign_id,
+        0 as ad_spend,
+        sum(costs.amount) as acquisition_cost,
+        0 as impressions,
+        0 as clicks,
+        0 as signups,
+        0 as new_customers,
+        0 as first_order_revenue,
+        0 as attributed_revenue
+
+    from costs
+    where costs.is_acquisition
+    group by costs.cost_date, costs.channel, costs.campaign_key
+
+),
+
 -- full outer join of spend and outcomes on (report_date, channel, campaign):
 -- organic rows get 0 spend, paid rows without outcomes get 0 signups
 unioned as (
 
     select * from spend_side
+    union all
+    select * from cost_side
     union all
     select * from signup_side
     union all
@@ -122,7 +196,10 @@ totals as (
         unioned.report_date,
         unioned.channel,
         unioned.campaign,
-        cast(sum(unioned.spend) as decimal(18, 4)) as spend,
+        cast(max(unioned.platform) as varchar) as platform,
+        cast(max(unioned.campaign_id) as varchar) as campaign_id,
+        cast(sum(unioned.ad_spend) as decimal(18, 4)) as ad_spend,
+        cast(sum(unioned.acquisition_cost) as decimal(18, 4)) as acquisition_cost,
         cast(sum(unioned.impressions) as bigint) as impressions,
         cast(sum(unioned.clicks) as bigint) as clicks,
         cast(sum(unioned.signups) as bigint) as signups,
@@ -135,27 +212,52 @@ totals as (
 
 ),
 
+-- zero-cost channels cost 0; any other channel's spend is unknown (null) before it is known
+spend_resolved as (
+
+    select
+        totals.*,
+        cast(
+            case
+                when totals.channel in (
+                    {%- for channel in zero_cost_channels %}'{{ channel }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+                ) then totals.ad_spend + totals.acquisition_cost
+                when spend_known_from.first_date <= totals.report_date
+                    then totals.ad_spend + totals.acquisition_cost
+            end as decimal(18, 4)
+        ) as spend
+
+    from totals
+    left join spend_known_from
+        on totals.channel = spend_known_from.channel
+
+),
+
 final as (
 
     select
-        totals.report_date,
-        totals.channel,
-        totals.campaign,
-        totals.spend,
-        totals.impressions,
-        totals.clicks,
-        totals.signups,
-        totals.new_customers,
-        totals.first_order_revenue,
-        totals.attributed_revenue,
-        {{ growthops.safe_divide('totals.clicks', 'totals.impressions') }} as ctr,
-        {{ growthops.money_divide('totals.spend', 'totals.clicks') }} as cpc,
-        {{ growthops.money_divide('totals.spend', 'totals.signups') }} as cpl,
-        {{ growthops.money_divide('totals.spend', 'totals.new_customers') }} as cac,
-        {{ growthops.safe_divide('totals.attributed_revenue', 'totals.spend') }} as roas,
+        spend_resolved.report_date,
+        spend_resolved.channel,
+        spend_resolved.campaign,
+        spend_resolved.platform,
+        spend_resolved.campaign_id,
+        spend_resolved.spend,
+        spend_resolved.ad_spend,
+        spend_resolved.acquisition_cost,
+        spend_resolved.impressions,
+        spend_resolved.clicks,
+        spend_resolved.signups,
+        spend_resolved.new_customers,
+        spend_resolved.first_order_revenue,
+        spend_resolved.attributed_revenue,
+        {{ growthops.safe_divide('spend_resolved.clicks', 'spend_resolved.impressions') }} as ctr,
+        {{ growthops.money_divide('spend_resolved.spend', 'spend_resolved.clicks') }} as cpc,
+        {{ growthops.money_divide('spend_resolved.spend', 'spend_resolved.signups') }} as cpl,
+        {{ growthops.money_divide('spend_resolved.spend', 'spend_resolved.new_customers') }} as cac,
+        {{ growthops.safe_divide('spend_resolved.attributed_revenue', 'spend_resolved.spend') }} as roas,
         '{{ var("reporting_currency") | upper }}' as reporting_currency
 
-    from totals
+    from spend_resolved
 
 )
 

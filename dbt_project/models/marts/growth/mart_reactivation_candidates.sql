@@ -26,6 +26,12 @@ orders as (
 
 ),
 
+segments as (
+
+    select * from {{ ref('int_customer_segments_dated') }}
+
+),
+
 as_of as (
 
     select max(orders.order_date) as as_of_date
@@ -70,6 +76,9 @@ candidates as (
         customers.first_order_date,
         customers.last_order_date,
         cast(customers.days_since_last_order as bigint) as days_since_last_order,
+        -- lapsed at t when t's date - last valid order date > reactivation_days (SPEC §11)
+        {{ growthops.add_days('customers.last_order_date', reactivation_days + 1) }} as lapsed_since,
+        segments.segment,
         cast(customers.orders_count as bigint) as orders_count,
         cast(customers.lifetime_net_revenue as decimal(18, 4)) as lifetime_net_revenue,
         {{ growthops.money_divide('customers.lifetime_net_revenue', 'customers.orders_count') }}
@@ -81,6 +90,10 @@ candidates as (
     from customers
     left join contacts
         on customers.customer_id = contacts.contact_id
+    left join segments
+        on
+            customers.customer_id = segments.customer_id
+            and customers.as_of_date = segments.segment_date
     where customers.days_since_last_order > {{ reactivation_days }}
 
 )

@@ -1,0 +1,288 @@
+with
+
+first_orders as (
+
+    select * from {{ ref('int_first_orders_identified') }}
+
+),
+
+customer_months as (
+
+    select * from {{ ref('int_customer_months_aggregated') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_converted') }}
+
+),
+
+-- months run from the first month loaded to the month of the as-of date (latest order date loaded)
+bounds as (
+
+    select
+        {{ growthops.month_start('min(orders.order_date)') }} as first_month,
+        max(orders.order_date) as as_of_date
+
+    from orders
+
+),
+
+month_offsets as (
+
+    select
+        bounds.first_month,
+        bounds.as_of_date,
+        {{ growthops.integer_series('0', growthops.months_between('bounds.first_month', 'bounds.as_of_date')) }}
+            as month_offset
+
+    from bounds
+    where bounds.first_month is not null
+
+),
+
+months as (
+
+    select
+        {{ growthops.add_months('month_offsets.first_month', 'month_offsets.month_offset') }} as activity_month,
+        month_offsets.month_offset = 0 as is_first_month,
+        {{ growthops.month_end(growthops.add_months('month_offsets.first_month', 'month_offsets.month_offset')) }}
+            <= month_offsets.as_of_date as is_complete,
+        {{ growthops.month_start('month_offsets.as_of_date') }} as as_of_month
+
+    from month_offsets
+
+),
+
+-- customer-months with >= 1 valid order, with the customer's previous and next active month
+active_months as (
+
+    select
+        customer_months.customer_id,
+        first_orders.channel,
+        customer_months.activity_month,
+        customer_months.activity_month = first_orders.cohort_month as is_new,
+        customer_months.net_revenue,
+        lag(customer_months.activity_month) over (
+            partition by customer_months.customer_id
+            order by customer_months.activity_month
+        ) as previous_active_month,
+        lead(customer_months.activity_month) over (
+            partition by customer_months.customer_id
+            order by customer_months.activity_month
+        ) as next_active_month
+
+    from customer_months
+    inner join first_orders
+        on customer_months.customer_id = first_orders.customer_id
+    where customer_months.is_active
+
+),
+
+-- growth accounting (SPEC §11): new (first valid order in m), retained (active in m - 1 too),
+-- resurrected (neither); churned in m = active in m - 1 and not in m (with its m - 1 revenue)
+classified as (
+
+    select
+        active_months.channel,
+        active_months.activity_month,
+        1 as active_customers,
+        case when active_months.is_new then 1 else 0 end as new_customers,
+        case
+            when
+                not active_months.is_new
+                and {{ growthops.months_between('active_months.previous_active_month', 'active_months.activity_month') }} = 1
+                then 1
+            else 0
+        end as retained_customers,
+        case
+            when
+                not active_months.is_new
+                and (
+                    active_months.previous_active_month is null
+                    or {{ growthops.months_between('active_months.previous_active_month', 'active_months.activity_month') }} > 1
+                )
+                then 1
+            else 0
+        end as resurrected_customers,
+        0 as churned_customers,
+        active_months.net_revenue,
+        case when active_months.is_new then active_months.net_revenue else 0 end as new_net_revenue,
+        case
+            when
+                not active_months.is_new
+                and {{ growthops.months_between('active_months.previous_active_month', 'active_months.activity_month') }} = 1
+                then active_months.net_revenue
+            else 0
+        end as retained_net_revenue,
+        case
+            when
+                not active_months.is_new
+                and (
+                    active_months.previous_active_month is null
+                    or {{ growthops.months_between('active_months.previous_active_month', 'active_months.activity_month') }} > 1
+                )
+                then active_months.net_revenue
+            else 0
+        end as resurrected_net_revenue,
+        0 as churned_net_revenue
+
+    from active_months
+
+),
+
+churned as (
+
+    select
+        active_months.channel,
+        {{ growthops.add_months('active_months.activity_month', '1') }} as activity_month,
+        0 as active_customers,
+        0 as new_customers,
+        0 as retained_customers,
+        0 as resurrected_customers,
+        1 as churned_customers,
+        0 as net_revenue,
+        0 as new_net_revenue,
+        0 as retained_net_revenue,
+        0 as resurrected_net_revenue,
+        active_months.net_revenue as churned_net_revenue
+
+    from active_months
+    where
+        active_months.next_active_month is null
+        or {{ growthops.months_between('active_months.activity_month', 'active_months.next_active_month') }} > 1
+
+),
+
+events as (
+
+    select * from classified
+    union all
+    select * from churned
+
+),
+
+-- every customer counts in its first-touch channel and in `all`
+events_with_all as (
+
+    select * from events
+
+    union all
+
+    select
+        'all' as channel,
+        events.activity_month,
+        events.active_customers,
+        events.new_customers,
+        events.retained_customers,
+        events.resurrected_customers,
+        events.churned_customers,
+        events.net_revenue,
+        events.new_net_revenue,
+        events.retained_net_revenue,
+        events.resurrected_net_revenue,
+        events.churned_net_revenue
+
+    from events
+
+),
+
+totals as (
+
+    select
+        events_with_all.channel,
+        events_with_all.activity_month,
+        sum(events_with_all.active_customers) as active_customers,
+        sum(events_with_all.new_customers) as new_customers,
+        sum(events_with_all.retained_customers) as retained_customers,
+        sum(events_with_all.resurrected_customers) as resurrected_customers,
+        sum(events_with_all.churned_customers) as churned_customers,
+        sum(events_with_all.net_revenue) as net_revenue,
+        sum(events_with_all.new_net_revenue) as new_net_revenue,
+        sum(events_with_all.retained_net_revenue) as retained_net_revenue,
+        sum(events_with_all.resurrected_net_revenue) as resurrected_net_revenue,
+        sum(events_with_all.churned_net_revenue) as churned_net_revenue
+
+    from events_with_all
+    group by events_with_all.channel, events_with_all.activity_month
+
+),
+
+channels as (
+
+    select distinct events_with_all.channel
+    from events_with_all
+
+),
+
+-- every month x channel, 0 when nobody was active (a churn after the as-of month has no row)
+filled as (
+
+    select
+        months.activity_month,
+        channels.channel,
+        months.is_first_month,
+        months.is_complete,
+        cast(coalesce(totals.active_customers, 0) as bigint) as active_customers,
+        cast(coalesce(totals.new_customers, 0) as bigint) as new_customers,
+        cast(coalesce(totals.retained_customers, 0) as bigint) as retained_customers,
+        cast(coalesce(totals.resurrected_customers, 0) as bigint) as resurrected_customers,
+        cast(coalesce(totals.churned_customers, 0) as bigint) as churned_customers,
+        cast(coalesce(totals.net_revenue, 0) as decimal(18, 4)) as net_revenue,
+        cast(coalesce(totals.new_net_revenue, 0) as decimal(18, 4)) as new_net_revenue,
+        cast(coalesce(totals.retained_net_revenue, 0) as decimal(18, 4)) as retained_net_revenue,
+        cast(coalesce(totals.resurrected_net_revenue, 0) as decimal(18, 4)) as resurrected_net_revenue,
+        cast(coalesce(totals.churned_net_revenue, 0) as decimal(18, 4)) as churned_net_revenue,
+        lag(cast(coalesce(totals.active_customers, 0) as bigint)) over (
+            partition by channels.channel
+            order by months.activity_month
+        ) as previous_active_customers
+
+    from months
+    cross join channels
+    left join totals
+        on
+            months.activity_month = totals.activity_month
+            and channels.channel = totals.channel
+
+),
+
+-- unknown, not 0 (SPEC §11): retained, resurrected, churned and the ratios in the first month
+-- loaded (m - 1 is not in the data); churned and quick ratio while m is incomplete
+final as (
+
+    select
+        filled.activity_month,
+        filled.channel,
+        filled.is_complete,
+        filled.active_customers,
+        filled.new_customers,
+        case when not filled.is_first_month then filled.retained_customers end as retained_customers,
+        case when not filled.is_first_month then filled.resurrected_customers end as resurrected_customers,
+        case when filled.is_complete and not filled.is_first_month then filled.churned_customers end
+            as churned_customers,
+        case
+            when filled.is_complete and not filled.is_first_month
+                then {{ growthops.safe_divide(
+                    'filled.new_customers + filled.resurrected_customers', 'filled.churned_customers'
+                ) }}
+        end as quick_ratio,
+        case
+            when not filled.is_first_month
+                then {{ growthops.safe_divide('filled.retained_customers', 'filled.previous_active_customers') }}
+        end as retention_rate,
+        filled.net_revenue,
+        filled.new_net_revenue,
+        case when not filled.is_first_month then filled.retained_net_revenue end as retained_net_revenue,
+        case when not filled.is_first_month then filled.resurrected_net_revenue end as resurrected_net_revenue,
+        case when filled.is_complete and not filled.is_first_month then filled.churned_net_revenue end
+            as churned_net_revenue,
+        {{ growthops.money_divide('filled.net_revenue', 'filled.active_customers') }} as revenue_per_active,
+        '{{ var("reporting_currency") | upper }}' as reporting_currency
+
+    from filled
+
+)
+
+select * from final

@@ -1,0 +1,129 @@
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_attributed') }}
+
+),
+
+first_orders as (
+
+    select * from {{ ref('int_first_orders_identified') }}
+
+),
+
+-- ISO weeks keyed by their Monday, from the first week loaded to the week of the as-of date
+bounds as (
+
+    select
+        {{ growthops.week_start('min(orders.order_date)') }} as first_week,
+        max(orders.order_date) as as_of_date
+
+    from orders
+
+),
+
+week_offsets as (
+
+    select
+        bounds.first_week,
+        bounds.as_of_date,
+        {{ growthops.integer_series('0', growthops.integer_divide(
+            growthops.days_between('bounds.first_week', 'bounds.as_of_date'), '7'
+        )) }} as week_offset
+
+    from bounds
+    where bounds.first_week is not null
+
+),
+
+weeks as (
+
+    select
+        {{ growthops.add_days('week_offsets.first_week', '7 * week_offsets.week_offset') }} as week_start,
+        {{ growthops.add_days('week_offsets.first_week', '7 * week_offsets.week_offset + 6') }}
+            <= week_offsets.as_of_date as is_complete
+
+    from week_offsets
+
+),
+
+-- customer-weeks with >= 1 valid order; new = the week of the customer's first valid order
+active_weeks as (
+
+    select distinct
+        orders.customer_id,
+        first_orders.channel,
+        {{ growthops.week_start('orders.order_date') }} as week_start,
+        {{ growthops.week_start('orders.order_date') }} = {{ growthops.week_start('first_orders.first_order_date') }}
+            as is_new
+
+    from orders
+    inner join first_orders
+        on orders.customer_id = first_orders.customer_id
+    where orders.is_valid
+
+),
+
+-- every customer counts in its first-touch channel and in `all`
+active_weeks_with_all as (
+
+    select
+        active_weeks.channel,
+        active_weeks.week_start,
+        active_weeks.is_new
+
+    from active_weeks
+
+    union all
+
+    select
+        'all' as channel,
+        active_weeks.week_start,
+        active_weeks.is_new
+
+    from active_weeks
+
+),
+
+totals as (
+
+    select
+        active_weeks_with_all.channel,
+        active_weeks_with_all.week_start,
+        count(*) as active_customers,
+        sum(case when active_weeks_with_all.is_new then 1 else 0 end) as new_customers
+
+    from active_weeks_with_all
+    group by active_weeks_with_all.channel, active_weeks_with_all.week_start
+
+),
+
+channels as (
+
+    select distinct active_weeks_with_all.channel
+    from active_weeks_with_all
+
+),
+
+final as (
+
+    select
+        weeks.week_start,
+        channels.channel,
+        weeks.is_complete,
+        cast(coalesce(totals.active_customers, 0) as bigint) as active_customers,
+        cast(coalesce(totals.new_customers, 0) as bigint) as new_customers,
+        cast(coalesce(totals.active_customers, 0) - coalesce(totals.new_customers, 0) as bigint)
+            as returning_customers
+
+    from weeks
+    cross join channels
+    left join totals
+        on
+            weeks.week_start = totals.week_start
+            and channels.channel = totals.channel
+
+)
+
+select * from final

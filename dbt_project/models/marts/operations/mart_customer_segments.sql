@@ -1,0 +1,144 @@
+{%- set segments = ['new', 'reactivated', 'active', 'at_risk', 'lapsed'] -%}
+
+with
+
+segments as (
+
+    select * from {{ ref('int_customer_segments_dated') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_attributed') }}
+
+),
+
+-- net revenue (valid and refunded orders) of each customer in the 90 days d - 89 ... d
+revenue_last_90d as (
+
+    select
+        segments.customer_id,
+        segments.segment_date,
+        sum(orders.net_revenue) as net_revenue
+
+    from segments
+    inner join orders
+        on
+            segments.customer_id = orders.customer_id
+            and orders.order_date <= segments.segment_date
+            and orders.order_date >= {{ growthops.add_days('segments.segment_date', '-89') }}
+    where orders.is_revenue_counted
+    group by segments.customer_id, segments.segment_date
+
+),
+
+members as (
+
+    select
+        segments.segment_date,
+        segments.channel,
+        segments.segment,
+        segments.previous_segment,
+        coalesce(revenue_last_90d.net_revenue, 0) as net_revenue_last_90d
+
+    from segments
+    left join revenue_last_90d
+        on
+            segments.customer_id = revenue_last_90d.customer_id
+            and segments.segment_date = revenue_last_90d.segment_date
+
+),
+
+-- every customer counts in its first-touch channel and in `all`
+members_with_all as (
+
+    select * from members
+
+    union all
+
+    select
+        members.segment_date,
+        'all' as channel,
+        members.segment,
+        members.previous_segment,
+        members.net_revenue_last_90d
+
+    from members
+
+),
+
+totals as (
+
+    select
+        members_with_all.segment_date,
+        members_with_all.channel,
+        members_with_all.segment,
+        count(*) as customers,
+        sum(members_with_all.net_revenue_last_90d) as net_revenue_last_90d,
+        sum(case when members_with_all.previous_segment = '(none)' then 1 else 0 end) as from_none,
+        {% for segment in segments -%}
+            sum(case when members_with_all.previous_segment = '{{ segment }}' then 1 else 0 end)
+                as from_{{ segment }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+
+    from members_with_all
+    group by members_with_all.segment_date, members_with_all.channel, members_with_all.segment
+
+),
+
+segment_dates as (
+
+    select distinct
+        segments.segment_month,
+        segments.segment_date,
+        segments.is_complete
+
+    from segments
+
+),
+
+channels as (
+
+    select distinct members_with_all.channel
+    from members_with_all
+
+),
+
+segment_names as (
+
+    {% for segment in segments -%}
+        select '{{ segment }}' as segment{% if not loop.last %} union all{% endif %}
+    {% endfor %}
+
+),
+
+-- every month-end x segment x channel: 0 when nobody is in the segment
+final as (
+
+    select
+        segment_dates.segment_month,
+        segment_dates.segment_date,
+        segment_names.segment,
+        channels.channel,
+        segment_dates.is_complete,
+        cast(coalesce(totals.customers, 0) as bigint) as customers,
+        cast(coalesce(totals.net_revenue_last_90d, 0) as decimal(18, 4)) as net_revenue_last_90d,
+        cast(coalesce(totals.from_none, 0) as bigint) as from_none,
+        {% for segment in segments -%}
+            cast(coalesce(totals.from_{{ segment }}, 0) as bigint) as from_{{ segment }},
+        {% endfor -%}
+        '{{ var("reporting_currency") | upper }}' as reporting_currency
+
+    from segment_dates
+    cross join segment_names
+    cross join channels
+    left join totals
+        on
+            segment_dates.segment_date = totals.segment_date
+            and segment_names.segment = totals.segment
+            and channels.channel = totals.channel
+
+)
+
+select * from final

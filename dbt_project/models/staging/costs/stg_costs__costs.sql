@@ -1,0 +1,74 @@
+with
+
+source as (
+
+    select * from {{ source('costs', 'costs_daily') }}
+
+),
+
+renamed as (
+
+    select
+        cast(source.date as date) as cost_date,
+        lower(trim(source.channel)) as channel,
+        coalesce(nullif(lower(trim(source.campaign)), ''), '(none)') as campaign_key,
+        lower(trim(source.cost_type)) as cost_type,
+        coalesce(nullif(lower(trim(source.purpose)), ''), 'acquisition') as purpose,
+        cast(source.amount as decimal(18, 4)) as amount_local,
+        upper(trim(source.currency)) as currency,
+        source._batch_id as source_batch_id,
+        source._batch_day as source_batch_day,
+        source._source_file as source_file,
+        source._source_line as source_line,
+        source._loaded_at as source_loaded_at
+
+    from source
+
+),
+
+-- a restated day is re-sent: per key the newest file wins, nothing is summed across files
+ranked as (
+
+    select
+        renamed.*,
+        row_number() over (
+            partition by
+                renamed.cost_date,
+                renamed.channel,
+                renamed.campaign_key,
+                renamed.cost_type,
+                renamed.purpose
+            order by
+                renamed.source_batch_day desc,
+                renamed.source_loaded_at desc,
+                renamed.source_batch_id desc,
+                renamed.source_file desc,
+                renamed.source_line desc
+        ) as version_rank
+
+    from renamed
+
+),
+
+newest_file as (
+
+    select
+        ranked.cost_date,
+        ranked.channel,
+        ranked.campaign_key,
+        ranked.cost_type,
+        ranked.purpose,
+        ranked.amount_local,
+        ranked.currency,
+        ranked.source_batch_id,
+        ranked.source_batch_day,
+        ranked.source_file,
+        ranked.source_line,
+        ranked.source_loaded_at
+
+    from ranked
+    where ranked.version_rank = 1
+
+)
+
+select * from newest_file
