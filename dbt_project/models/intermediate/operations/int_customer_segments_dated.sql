@@ -16,14 +16,20 @@ first_orders as (
 
 ),
 
+all_orders as (
+
+    select * from {{ ref('int_orders_converted') }}
+
+),
+
 -- the data's first month and as-of date (the latest order date loaded, any status)
 bounds as (
 
     select
-        {{ growthops.month_start('min(orders.order_date)') }} as first_month,
-        max(orders.order_date) as as_of_date
+        {{ growthops.month_start('min(all_orders.order_date)') }} as first_month,
+        max(all_orders.order_date) as as_of_date
 
-    from orders
+    from all_orders
 
 ),
 
