@@ -594,6 +594,8 @@ def _prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
             select distinct {order_date} as day, upper(trim(currency)) as currency from raw.shop_orders
             union
             select distinct cast(date as date), upper(trim(currency)) from raw.channel_performance
+            union
+            select distinct cast(date as date), upper(trim(currency)) from raw.costs_daily
         )
         select pairs.day, pairs.currency, cur.usd_rate, rc.usd_rate as reporting_usd_rate
         from (select *, {rep} as reporting_currency from pairs) as pairs
@@ -628,6 +630,7 @@ def _prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         left join gate_rates as r on latest.report_date = r.day and latest.currency = r.currency
         """
     )
+    _prepare_raw_costs(con)
     con.execute(
         f"""
         create or replace temp table gate_orders as
@@ -659,6 +662,39 @@ def _prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
             end as net_revenue
         from latest
         left join gate_rates as r on latest.order_date = r.day and latest.currency = r.currency
+        """
+    )
+
+
+def _prepare_raw_costs(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table ``gate_costs``: the latest acquisition-purpose raw cost rows (SPEC §11), converted.
+
+    Newest file per (date, channel, campaign, cost_type, purpose); empty purpose = acquisition,
+    empty campaign = (none). Acquisition costs add to the funnel's spend; retention costs never do.
+    """
+    con.execute(
+        """
+        create or replace temp table gate_costs as
+        with latest as (
+            select
+                cast(date as date) as report_date,
+                upper(trim(currency)) as currency,
+                cast(amount as double) as amount_local,
+                _source_file as source_file,
+                _source_line as source_line
+            from raw.costs_daily
+            where coalesce(nullif(lower(trim(purpose)), ''), 'acquisition') = 'acquisition'
+            qualify row_number() over (
+                partition by cast(date as date), lower(trim(channel)),
+                    coalesce(nullif(lower(trim(campaign)), ''), '(none)'), lower(trim(cost_type))
+                order by _batch_day desc, _loaded_at desc, _batch_id desc, _source_file desc, _source_line desc
+            ) = 1
+        )
+        select
+            latest.*, r.usd_rate, r.reporting_usd_rate,
+            latest.amount_local * r.usd_rate / r.reporting_usd_rate as spend
+        from latest
+        left join gate_rates as r on latest.report_date = r.day and latest.currency = r.currency
         """
     )
 
@@ -765,9 +801,12 @@ def _check_spend(con: duckdb.DuckDBPyConnection) -> CheckResult:
             f"select {_quote(c.funnel_date)} as day, sum(cast({_quote(c.funnel_spend)} as double)) as amount "
             f"from {MARTS_SCHEMA}.{_quote(c.funnel)} group by 1"
         ),
+        # ad-platform spend plus acquisition costs (SPEC §11)
         raw_sql=(
             "select report_date as day, sum(spend) as amount, count(*) as rows, "
-            "count(*) filter (where spend is null) as unconverted from gate_channel group by 1"
+            "count(*) filter (where spend is null) as unconverted "
+            "from (select report_date, spend from gate_channel union all "
+            "select report_date, spend from gate_costs) group by 1"
         ),
         mart_label="mart_spend",
         raw_label="raw_spend",
@@ -959,6 +998,7 @@ _TEMP_TABLES = (
     "gate_fx",
     "gate_rates",
     "gate_channel",
+    "gate_costs",
     "gate_orders",
     "gate_daily",
     "gate_order_revenue",
