@@ -44,7 +44,7 @@ expected as (
 
     from segment_dates
     left join first_orders
-        on first_orders.first_order_date <= segment_dates.segment_date
+        on segment_dates.segment_date >= first_orders.first_order_date
     group by segment_dates.segment_date
 
 ),

@@ -25,6 +25,7 @@ COUNTED = VALID | {"refunded"}
 ENGAGED = {"mql", "sql", "opportunity", "customer"}
 SEEDS = REPO_ROOT / "dbt_project" / "seeds"
 PLATFORMS = REPO_ROOT / "config" / "platforms"
+ZERO_COST_CHANNELS = {"organic_search", "referral", "direct"}  # dbt var zero_cost_channels (default)
 
 
 def _files(landing: Path, source: str) -> list[tuple[str, Path]]:
@@ -57,6 +58,8 @@ class Oracle:
     cohort_retention: pd.DataFrame
     reactivation: pd.DataFrame
     as_of_date: object
+    activity_monthly: pd.DataFrame | None = None
+    unit_economics: pd.DataFrame | None = None
 
 
 def compute(
@@ -119,6 +122,8 @@ def compute(
     crm["updated_at"] = pd.to_datetime(crm["updated_at"], utc=True, format="ISO8601")
     crm["created_at"] = pd.to_datetime(crm["created_at"], utc=True, format="ISO8601")
     crm["contact_id"] = crm["contact_id"].str.strip()
+    # engaged = reached mql, sql, opportunity or customer in any loaded version (stage history)
+    ever_engaged = set(crm.loc[_strip_lower(crm["lifecycle_stage"]).isin(ENGAGED), "contact_id"])
     crm = _latest(crm, ["contact_id"], ["updated_at", "landing_day"])
     rules = pd.read_csv(SEEDS / "channel_mapping.csv", dtype=str, keep_default_na=False)
     rules["priority"] = rules["priority"].astype(int)
@@ -144,7 +149,7 @@ def compute(
     local_signup = crm["created_at"].dt.tz_convert(reporting_timezone)
     crm["signup_date"] = local_signup.dt.date
     crm["signup_month"] = local_signup.dt.tz_localize(None).dt.to_period("M").dt.to_timestamp().dt.date
-    crm["is_engaged"] = _strip_lower(crm["lifecycle_stage"]).isin(ENGAGED)
+    crm["is_engaged"] = crm["contact_id"].isin(ever_engaged)
     contacts = crm.set_index("contact_id")
 
     # ---- orders: newest version, net revenue converted at the order's local date
@@ -198,9 +203,41 @@ def compute(
         od[od["is_counted"]].rename(columns={"order_date": "report_date"}).groupby(keys)["net_revenue"].sum()
         .rename("attributed_revenue")
     )  # fmt: skip
-    funnel = pd.concat([spend, signups, newc, rev], axis=1).fillna(0).reset_index()
+    # acquisition costs (SPEC §11): newest file per key, converted at the cost date
+    cost_files = _files(landing, "costs")
+    costs = pd.DataFrame(columns=["report_date", "channel", "campaign", "cost"])
+    if cost_files:
+        co = pd.concat([_read(p).assign(landing_day=d) for d, p in cost_files], ignore_index=True)
+        co["date"] = pd.to_datetime(co["date"])
+        co["channel"] = _strip_lower(co["channel"])
+        co["campaign"] = _strip_lower(co["campaign"]).replace("", "(none)")
+        co["cost_type"] = _strip_lower(co["cost_type"])
+        co["purpose"] = _strip_lower(co.get("purpose", pd.Series("", index=co.index))).replace(
+            "", "acquisition"
+        )
+        co["currency"] = co["currency"].str.strip().str.upper()
+        co = _latest(co, ["date", "channel", "campaign", "cost_type", "purpose"], ["landing_day"])
+        co = co[co["purpose"] == "acquisition"].copy()
+        co["cost"] = (co["amount"].astype(float) * to_reporting(co["date"], co["currency"])).round(4)
+        co["report_date"] = co["date"].dt.date
+        costs = co[["report_date", "channel", "campaign", "cost"]]
+    cost = costs.groupby(keys)["cost"].sum().rename("acquisition_cost")
+    funnel = pd.concat([spend.rename(columns={"spend": "ad_spend"}), cost, signups, newc, rev], axis=1)
+    funnel = funnel.fillna(0).reset_index()
     for c in ("impressions", "clicks", "signups", "new_customers"):
         funnel[c] = funnel[c].astype(int)
+    # spend is known from a channel's first ad row or acquisition cost row; zero-cost channels: 0
+    known_from = (
+        pd.concat([ch.groupby("channel")["report_date"].min(), costs.groupby("channel")["report_date"].min()])
+        .groupby(level=0)
+        .min()
+    )
+    first_known = funnel["channel"].map(known_from)
+    is_known = funnel["channel"].isin(ZERO_COST_CHANNELS) | (
+        first_known.notna()
+        & (funnel["report_date"] >= first_known.where(first_known.notna(), funnel["report_date"]))
+    )
+    funnel["spend"] = (funnel["ad_spend"] + funnel["acquisition_cost"]).where(is_known)
 
     def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
         return (num / den.where(den != 0)).astype(float)
@@ -276,7 +313,12 @@ def compute(
         }
     )
 
+    activity = _activity_monthly(od, first, as_of_date)
+    economics = _unit_economics(funnel, cohorts, as_of_date)
+
     return Oracle(
+        activity_monthly=activity,
+        unit_economics=economics,
         orders=od,
         contacts=crm,
         funnel_daily=funnel,
@@ -285,3 +327,104 @@ def compute(
         reactivation=reactivation,
         as_of_date=as_of_date,
     )
+
+
+def _month_end(month) -> object:
+    return (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
+
+
+def _activity_monthly(od: pd.DataFrame, first: pd.DataFrame, as_of_date) -> pd.DataFrame:
+    """Growth accounting (SPEC §11) per month x channel (+ all), from the orders alone."""
+    customers = od[od["contact_id"].notna()]
+    active = customers[customers["is_valid"]][["contact_id", "order_month"]].drop_duplicates()
+    revenue = customers[customers["is_counted"]].groupby(["contact_id", "order_month"])["net_revenue"].sum()
+    channel_of = first.set_index("contact_id")["channel"]
+    cohort_of = first.set_index("contact_id")["order_month"]
+    active_sets: dict = {}
+    for cid, month in active.itertuples(index=False):
+        active_sets.setdefault(month, set()).add(cid)
+    first_month = pd.Timestamp(od["order_date"].min()).to_period("M")
+    as_of_month = pd.Timestamp(as_of_date).to_period("M")
+    months = [(first_month + i).to_timestamp().date() for i in range((as_of_month - first_month).n + 1)]
+    channels = [*sorted(set(channel_of)), "all"]
+    rows = []
+    for i, month in enumerate(months):
+        now_all = active_sets.get(month, set())
+        before_all = active_sets.get(months[i - 1], set()) if i else set()
+        complete = _month_end(month) <= as_of_date
+        for channel in channels:
+
+            def mine(ids, channel=channel):
+                return {c for c in ids if channel == "all" or channel_of[c] == channel}
+
+            now, before = mine(now_all), mine(before_all)
+            new = {c for c in now if cohort_of[c] == month}
+            retained = (now - new) & before
+            resurrected = now - new - before
+            churned = before - now
+
+            def rev(ids, m=month):
+                return float(sum(revenue.get((c, m), 0.0) for c in ids))
+
+            first_loaded = i == 0
+            known_churn = complete and not first_loaded
+            rows.append(
+                {
+                    "activity_month": month,
+                    "channel": channel,
+                    "is_complete": complete,
+                    "active_customers": len(now),
+                    "new_customers": len(new),
+                    "retained_customers": None if first_loaded else len(retained),
+                    "resurrected_customers": None if first_loaded else len(resurrected),
+                    "churned_customers": len(churned) if known_churn else None,
+                    "quick_ratio": (len(new) + len(resurrected)) / len(churned)
+                    if known_churn and churned
+                    else None,
+                    "retention_rate": len(retained) / len(before) if not first_loaded and before else None,
+                    "net_revenue": rev(now),
+                    "new_net_revenue": rev(new),
+                    "retained_net_revenue": None if first_loaded else rev(retained),
+                    "resurrected_net_revenue": None if first_loaded else rev(resurrected),
+                    "churned_net_revenue": rev(churned, months[i - 1]) if known_churn else None,
+                    "revenue_per_active": rev(now) / len(now) if now else None,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _unit_economics(funnel: pd.DataFrame, cohorts: pd.DataFrame, as_of_date) -> pd.DataFrame:
+    """Spend, CAC, LTV_k, LTV:CAC and payback per acquisition month x channel (+ all)."""
+    f = funnel.copy()
+    f["acquisition_month"] = [pd.Timestamp(d).to_period("M").to_timestamp().date() for d in f["report_date"]]
+    f["unknown_new"] = np.where(f["spend"].isna(), f["new_customers"], 0)
+    g = pd.concat([f, f.assign(channel="all")]).groupby(["acquisition_month", "channel"])
+    e = g.agg(
+        spend=("spend", lambda s: s.sum() if s.notna().any() else np.nan),
+        new_customers=("new_customers", "sum"),
+        new_customers_unknown_spend=("unknown_new", "sum"),
+    ).reset_index()
+    known = e["new_customers"] - e["new_customers_unknown_spend"]
+    e["cac"] = (e["spend"] / known.where(known != 0)).astype(float)
+    ltv = {
+        (r.cohort_month, r.channel, r.months_since_first_order): r.ltv_per_customer
+        for r in cohorts.itertuples()
+        if _month_end(pd.Timestamp(r.cohort_month) + pd.DateOffset(months=int(r.months_since_first_order)))
+        <= as_of_date
+    }
+    for k in (0, 1, 3, 6, 12):
+        e[f"ltv_{k}"] = [
+            ltv.get((m, c, k)) for m, c in zip(e["acquisition_month"], e["channel"], strict=True)
+        ]
+        e[f"ltv_{k}"] = e[f"ltv_{k}"].astype(float)
+    for k in (3, 6, 12):
+        e[f"ltv_to_cac_{k}"] = e[f"ltv_{k}"] / e["cac"].where(e["cac"] != 0)
+    payback = []
+    for r in e.itertuples():
+        months = sorted(k for (m, c, k) in ltv if m == r.acquisition_month and c == r.channel)
+        hit = [
+            k for k in months if r.cac == r.cac and r.cac > 0 and round(ltv[(r.acquisition_month, r.channel, k)], 4) >= round(r.cac, 4)
+        ]  # fmt: skip
+        payback.append(hit[0] if hit else None)
+    e["payback_month"] = pd.array(payback, dtype="Int64")
+    return e

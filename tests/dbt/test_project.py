@@ -15,6 +15,10 @@ MARTS = {
     "mart_funnel_stages",
     "mart_cohort_retention",
     "mart_reactivation_candidates",
+    "mart_customer_activity_monthly",
+    "mart_customer_activity_weekly",
+    "mart_customer_segments",
+    "mart_acquisition_unit_economics",
 }
 # every metric definition of the issue is pinned by a unit test with hand-computed inputs
 METRIC_UNIT_TESTS = {
@@ -33,6 +37,15 @@ METRIC_UNIT_TESTS = {
     "funnel stage rates": "test_mart_funnel_stages_rates",
     "reactivation threshold": "test_mart_reactivation_candidates_threshold",
     "incremental lookback": "test_fct_orders_incremental_lookback",
+    "growth accounting, first and incomplete month": "test_mart_customer_activity_monthly_growth_accounting",
+    "iso weeks": "test_mart_customer_activity_weekly_iso_weeks",
+    "segment precedence and edges": "test_int_customer_segments_dated_precedence_and_edges",
+    "segment moves": "test_mart_customer_segments_moves_and_revenue",
+    "rfm ties, gaps": "test_dim_customers_segment_rfm_and_gaps",
+    "cac, ltv, payback": "test_mart_acquisition_unit_economics_cac_ltv_payback",
+    "unknown vs zero-cost spend": "test_mart_channel_funnel_daily_unknown_vs_zero_cost_spend",
+    "stage history": "test_int_contact_stages_changed_from_every_version",
+    "maturity windows, stage velocity": "test_mart_funnel_stages_maturity_and_velocity",
 }
 
 
@@ -96,7 +109,7 @@ def test_every_metric_definition_has_a_unit_test(manifest):
 
 def test_sources_carry_freshness_and_pii_metadata(manifest):
     sources = {s["name"]: s for s in manifest["sources"].values()}
-    assert set(sources) == {"channel_performance", "crm_contacts", "shop_orders", "fx_rates"}
+    assert set(sources) >= {"channel_performance", "crm_contacts", "shop_orders", "fx_rates", "costs_daily"}
     for name, source in sources.items():
         assert source["schema"] == "raw"
         assert source["loaded_at_field"] == "_loaded_at", name

@@ -43,6 +43,10 @@ MARTS = {
     "mart_cohort_retention": ("cohort_month", "channel", "months_since_first_order"),
     "mart_funnel_stages": ("signup_month", "channel"),
     "mart_reactivation_candidates": ("customer_id",),
+    "mart_customer_activity_monthly": ("activity_month", "channel"),
+    "mart_customer_activity_weekly": ("week_start", "channel"),
+    "mart_customer_segments": ("segment_date", "segment", "channel"),
+    "mart_acquisition_unit_economics": ("acquisition_month", "channel"),
 }
 
 

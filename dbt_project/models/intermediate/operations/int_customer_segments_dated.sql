@@ -46,21 +46,29 @@ month_offsets as (
 
 ),
 
+month_starts as (
+
+    select
+        {{ growthops.add_months('month_offsets.first_month', 'month_offsets.month_offset') }} as segment_month,
+        month_offsets.as_of_date
+
+    from month_offsets
+
+),
+
 -- one segment date per month: its last day, or the as-of date in the as-of month
 segment_dates as (
 
     select
-        {{ growthops.add_months('month_offsets.first_month', 'month_offsets.month_offset') }} as segment_month,
+        month_starts.segment_month,
         case
-            when {{ growthops.month_end(growthops.add_months('month_offsets.first_month', 'month_offsets.month_offset')) }}
-                <= month_offsets.as_of_date
-                then {{ growthops.month_end(growthops.add_months('month_offsets.first_month', 'month_offsets.month_offset')) }}
-            else month_offsets.as_of_date
+            when {{ growthops.month_end('month_starts.segment_month') }} <= month_starts.as_of_date
+                then {{ growthops.month_end('month_starts.segment_month') }}
+            else month_starts.as_of_date
         end as segment_date,
-        {{ growthops.month_end(growthops.add_months('month_offsets.first_month', 'month_offsets.month_offset')) }}
-            <= month_offsets.as_of_date as is_complete
+        {{ growthops.month_end('month_starts.segment_month') }} <= month_starts.as_of_date as is_complete
 
-    from month_offsets
+    from month_starts
 
 ),
 
@@ -126,8 +134,10 @@ measured as (
             as days_since_first_order,
         cast({{ growthops.days_between('latest_orders.latest_order_date', 'latest_orders.segment_date') }} as integer)
             as days_since_latest_order,
-        cast({{ growthops.days_between('latest_orders.previous_order_date', 'latest_orders.latest_order_date') }} as integer)
-            as previous_gap_days
+        cast(
+            {{ growthops.days_between('latest_orders.previous_order_date', 'latest_orders.latest_order_date') }}
+            as integer
+        ) as previous_gap_days
 
     from latest_orders
     inner join first_orders

@@ -1,4 +1,4 @@
-{%- set zero_cost_channels = var('zero_cost_channels') -%}
+{%- set zero_cost_channels = "'" ~ (var('zero_cost_channels') | join("', '")) ~ "'" -%}
 
 with
 
@@ -219,9 +219,7 @@ spend_resolved as (
         totals.*,
         cast(
             case
-                when totals.channel in (
-                    {%- for channel in zero_cost_channels %}'{{ channel }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-                ) then totals.ad_spend + totals.acquisition_cost
+                when totals.channel in ({{ zero_cost_channels }}) then totals.ad_spend + totals.acquisition_cost
                 when spend_known_from.first_date <= totals.report_date
                     then totals.ad_spend + totals.acquisition_cost
             end as decimal(18, 4)

@@ -42,21 +42,30 @@ month_offsets as (
 
 ),
 
-months as (
+month_starts as (
 
     select
         {{ growthops.add_months('month_offsets.first_month', 'month_offsets.month_offset') }} as activity_month,
         month_offsets.month_offset = 0 as is_first_month,
-        {{ growthops.month_end(growthops.add_months('month_offsets.first_month', 'month_offsets.month_offset')) }}
-            <= month_offsets.as_of_date as is_complete,
-        {{ growthops.month_start('month_offsets.as_of_date') }} as as_of_month
+        month_offsets.as_of_date
 
     from month_offsets
 
 ),
 
+months as (
+
+    select
+        month_starts.activity_month,
+        month_starts.is_first_month,
+        {{ growthops.month_end('month_starts.activity_month') }} <= month_starts.as_of_date as is_complete
+
+    from month_starts
+
+),
+
 -- customer-months with >= 1 valid order, with the customer's previous and next active month
-active_months as (
+active_sequence as (
 
     select
         customer_months.customer_id,
@@ -80,6 +89,23 @@ active_months as (
 
 ),
 
+active_months as (
+
+    select
+        active_sequence.*,
+        coalesce(
+            {{ growthops.months_between('active_sequence.previous_active_month', 'active_sequence.activity_month') }} = 1,
+            false
+        ) as was_active_before,
+        coalesce(
+            {{ growthops.months_between('active_sequence.activity_month', 'active_sequence.next_active_month') }} = 1,
+            false
+        ) as is_active_after
+
+    from active_sequence
+
+),
+
 -- growth accounting (SPEC §11): new (first valid order in m), retained (active in m - 1 too),
 -- resurrected (neither); churned in m = active in m - 1 and not in m (with its m - 1 revenue)
 classified as (
@@ -89,41 +115,19 @@ classified as (
         active_months.activity_month,
         1 as active_customers,
         case when active_months.is_new then 1 else 0 end as new_customers,
-        case
-            when
-                not active_months.is_new
-                and {{ growthops.months_between('active_months.previous_active_month', 'active_months.activity_month') }} = 1
-                then 1
-            else 0
-        end as retained_customers,
-        case
-            when
-                not active_months.is_new
-                and (
-                    active_months.previous_active_month is null
-                    or {{ growthops.months_between('active_months.previous_active_month', 'active_months.activity_month') }} > 1
-                )
-                then 1
-            else 0
-        end as resurrected_customers,
+        case when not active_months.is_new and active_months.was_active_before then 1 else 0 end
+            as retained_customers,
+        case when not active_months.is_new and not active_months.was_active_before then 1 else 0 end
+            as resurrected_customers,
         0 as churned_customers,
         active_months.net_revenue,
         case when active_months.is_new then active_months.net_revenue else 0 end as new_net_revenue,
         case
-            when
-                not active_months.is_new
-                and {{ growthops.months_between('active_months.previous_active_month', 'active_months.activity_month') }} = 1
-                then active_months.net_revenue
+            when not active_months.is_new and active_months.was_active_before then active_months.net_revenue
             else 0
         end as retained_net_revenue,
         case
-            when
-                not active_months.is_new
-                and (
-                    active_months.previous_active_month is null
-                    or {{ growthops.months_between('active_months.previous_active_month', 'active_months.activity_month') }} > 1
-                )
-                then active_months.net_revenue
+            when not active_months.is_new and not active_months.was_active_before then active_months.net_revenue
             else 0
         end as resurrected_net_revenue,
         0 as churned_net_revenue
@@ -149,9 +153,7 @@ churned as (
         active_months.net_revenue as churned_net_revenue
 
     from active_months
-    where
-        active_months.next_active_month is null
-        or {{ growthops.months_between('active_months.activity_month', 'active_months.next_active_month') }} > 1
+    where not active_months.is_active_after
 
 ),
 

@@ -37,14 +37,23 @@ week_offsets as (
 
 ),
 
-weeks as (
+week_starts as (
 
     select
         {{ growthops.add_days('week_offsets.first_week', '7 * week_offsets.week_offset') }} as week_start,
-        {{ growthops.add_days('week_offsets.first_week', '7 * week_offsets.week_offset + 6') }}
-            <= week_offsets.as_of_date as is_complete
+        week_offsets.as_of_date
 
     from week_offsets
+
+),
+
+weeks as (
+
+    select
+        week_starts.week_start,
+        {{ growthops.add_days('week_starts.week_start', '6') }} <= week_starts.as_of_date as is_complete
+
+    from week_starts
 
 ),
 

@@ -26,8 +26,8 @@ revenue_last_90d as (
     inner join orders
         on
             segments.customer_id = orders.customer_id
-            and orders.order_date <= segments.segment_date
-            and orders.order_date >= {{ growthops.add_days('segments.segment_date', '-89') }}
+            and segments.segment_date >= orders.order_date
+            and {{ growthops.add_days('segments.segment_date', '-89') }} <= orders.order_date
     where orders.is_revenue_counted
     group by segments.customer_id, segments.segment_date
 
@@ -108,7 +108,10 @@ channels as (
 segment_names as (
 
     {% for segment in segments -%}
-        select '{{ segment }}' as segment{% if not loop.last %} union all{% endif %}
+        {% if not loop.first %}
+        union all
+        {% endif %}
+        select '{{ segment }}' as segment
     {% endfor %}
 
 ),
