@@ -190,7 +190,8 @@ def test_acquisition_unit_economics_matches_oracle(marts, oracle):
         money_ratios=("cac", "ltv_0", "ltv_1", "ltv_3", "ltv_6", "ltv_12"),
     )
     assert m[m["channel"] == "unattributed"]["cac_mart"].isna().all()
-    assert (m[m["channel"] == "all"]["cac_mart"] > 0).all()
+    blended = m[m["channel"] == "all"]["cac_mart"]
+    assert (blended > 0).any() and (blended.dropna() >= 0).all()
     for k in (3, 6, 12):  # ltv / cac of 4-decimal values: compare relatively
         a, b = m[f"ltv_to_cac_{k}_mart"].astype(float), m[f"ltv_to_cac_{k}_oracle"].astype(float)
         assert ((a.isna() == b.isna()) & ((a - b).abs().fillna(0) <= 1e-3 * b.abs().fillna(1))).all(), k

@@ -76,11 +76,11 @@ active_sequence as (
         lag(customer_months.activity_month) over (
             partition by customer_months.customer_id
             order by customer_months.activity_month
-        ) as previous_active_month,
+        ) as previous_month,
         lead(customer_months.activity_month) over (
             partition by customer_months.customer_id
             order by customer_months.activity_month
-        ) as next_active_month
+        ) as next_month
 
     from customer_months
     inner join first_orders
@@ -94,11 +94,11 @@ active_months as (
     select
         active_sequence.*,
         coalesce(
-            {{ growthops.months_between('active_sequence.previous_active_month', 'active_sequence.activity_month') }} = 1,
+            {{ growthops.months_between('active_sequence.previous_month', 'active_sequence.activity_month') }} = 1,
             false
         ) as was_active_before,
         coalesce(
-            {{ growthops.months_between('active_sequence.activity_month', 'active_sequence.next_active_month') }} = 1,
+            {{ growthops.months_between('active_sequence.activity_month', 'active_sequence.next_month') }} = 1,
             false
         ) as is_active_after
 

@@ -107,12 +107,15 @@ channels as (
 
 segment_names as (
 
-    {% for segment in segments -%}
-        {% if not loop.first %}
-        union all
-        {% endif %}
-        select '{{ segment }}' as segment
-    {% endfor %}
+    select 'new' as segment
+    union all
+    select 'reactivated' as segment
+    union all
+    select 'active' as segment
+    union all
+    select 'at_risk' as segment
+    union all
+    select 'lapsed' as segment
 
 ),
 
