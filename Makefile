@@ -76,15 +76,17 @@ bench: install manifest ## benchmarks: generator and load at scale (writes bench
 	$(BIN)/python -m growthops.commands.bench --scale $(BENCH_SCALE)
 
 .PHONY: lint
-lint: install manifest ## ruff (with Airflow AIR rules) and sqlfluff (dbt templater)
+lint: install manifest ## ruff (Airflow AIR rules, complexity) and sqlfluff (dbt templater); CI runs it before the tests
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@mkdir -p $(GROWTHOPS_DATA_DIR)/warehouse  # the dbt templater opens the build warehouse file
 	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff lint models snapshots tests analyses
 
 .PHONY: format
 format: install ## apply ruff formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	@mkdir -p $(GROWTHOPS_DATA_DIR)/warehouse
 	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff fix models snapshots tests analyses
 
 .PHONY: airflow

@@ -156,7 +156,9 @@ def test_load_reports_a_validator_crash_as_such(tmp_path, monkeypatch):
         raise ValidatorError("orders: raw gate (row suite) crashed: KeyError")
 
     monkeypatch.setattr(loader, "ingest_day", crash)
-    with pytest.raises(AirflowFailException, match=r"^FAILED \(validator error\): orders 2025-01-03: the raw gate crashed") as exc:
+    with pytest.raises(
+        AirflowFailException, match=r"^FAILED \(validator error\): orders 2025-01-03: the raw gate crashed"
+    ) as exc:
         tasks.load("orders", date(2025, 1, 3))
     assert "validator error, not a data failure" in str(exc.value)
     [report] = list((tmp_path / "runs").rglob("*.json"))
@@ -214,17 +216,10 @@ def _asset_events(airflow_env, source: str) -> list[dict]:
     return [json.loads(r[0]) for r in rows]
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        "orders",
-        # ~40 s each on 2 busy cores (Airflow start-up + GX import): `make test-slow` runs them
-        pytest.param("fx", marks=pytest.mark.slow),
-        pytest.param("channel", marks=pytest.mark.slow),
-        pytest.param("crm", marks=pytest.mark.slow),
-    ],
-)
-def test_airflow_dags_test_loads_the_generated_day(airflow_env, generated_data, source):
+def test_airflow_dags_test_loads_the_generated_day(airflow_env, generated_data):
+    """`airflow dags test` itself (a CLI process) on one ingest DAG; the others run through
+    dag.test() in one process below."""
+    source = "orders"
     data, summary = generated_data
     day = DAYS[source]
     per_day = summary["sources"][source]["per_day"][day.isoformat()]
