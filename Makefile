@@ -90,8 +90,10 @@ format: install ## apply ruff formatting and safe fixes
 	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff fix models snapshots tests analyses
 
 .PHONY: airflow
-airflow: airflow-init ## start Airflow locally (UI on http://localhost:8080)
-	$(BIN)/airflow standalone
+airflow: airflow-init manifest ## start Airflow locally (UI on http://localhost:8080): 4 task slots, no daily catch-up
+	AIRFLOW__CORE__PARALLELISM=4 AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG=4 \
+	AIRFLOW__API__WORKERS=1 AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True \
+	GROWTHOPS_INGEST_CATCHUP=false $(BIN)/airflow standalone
 
 .PHONY: clean
 clean: ## remove generated data, Airflow home and dbt artefacts (keeps .venv)

@@ -14,6 +14,7 @@ Nothing heavy is imported here: DAG files are parsed every 30 s.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,19 @@ from growthops.sources import Source
 POKE_INTERVAL = timedelta(minutes=5)
 SENSOR_TIMEOUT = timedelta(days=4)  # a backstop: poke() fails earlier, once the export is overdue
 START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def catchup_enabled() -> bool:
+    """SPEC §6: daily DAGs catch up (a missed day is loaded later). ``GROWTHOPS_INGEST_CATCHUP=false``
+    (what ``make airflow`` sets) turns it off, so unpausing a DAG on a laptop starts one run, not
+    hundreds since START_DATE; history goes through ``growthops_backfill`` (one run for a range)."""
+    return os.environ.get("GROWTHOPS_INGEST_CATCHUP", "true").strip().lower() not in {
+        "0",
+        "false",
+        "no",
+        "off",
+    }
+
 
 PARAMS = {
     "day": Param(
@@ -140,7 +154,7 @@ def ingest_dag(source: Source):
         dag_id=source.dag_id,
         schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),  # run for day D starts when D ends
         start_date=START_DATE,
-        catchup=True,
+        catchup=catchup_enabled(),
         max_active_runs=4,
         default_args=DEFAULT_ARGS,
         params=PARAMS,
