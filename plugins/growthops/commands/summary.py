@@ -119,11 +119,11 @@ def growth_accounting(con: duckdb.DuckDBPyConnection, months: int = 6) -> str:
     """Active customers and where they came from, last months (channel = all)."""
     rows = con.execute(
         """
-        select month, is_complete, active_customers, new_customers, retained_customers,
+        select activity_month, is_complete, active_customers, new_customers, retained_customers,
             resurrected_customers, churned_customers, quick_ratio, net_revenue,
         from marts.mart_customer_activity_monthly
         where channel = 'all'
-        order by month desc
+        order by activity_month desc
         limit ?
         """,
         [months],

@@ -31,20 +31,8 @@ ranked as (
 
     select
         renamed.*,
-        row_number() over (
-            partition by
-                renamed.cost_date,
-                renamed.channel,
-                renamed.campaign_key,
-                renamed.cost_type,
-                renamed.purpose
-            order by
-                renamed.source_batch_day desc,
-                renamed.source_loaded_at desc,
-                renamed.source_batch_id desc,
-                renamed.source_file desc,
-                renamed.source_line desc
-        ) as version_rank
+        {{ growthops.version_rank('renamed', ['cost_date', 'channel', 'campaign_key', 'cost_type', 'purpose']) }}
+            as version_rank
 
     from renamed
 
