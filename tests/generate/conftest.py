@@ -78,3 +78,18 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 @pytest.fixture(scope="session")
 def small_db(small_run: tuple[Path, dict]) -> duckdb.DuckDBPyConnection:
     return open_views(small_run[0])
+
+
+# 18 months: long enough for customers to lapse, come back and be recalled by 16 campaigns
+RECALL = {"start": date(2024, 1, 1), "end": date(2025, 6, 30), "scale": 0.03, "seed": 3}
+
+
+@pytest.fixture(scope="session")
+def recall_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    landing = tmp_path_factory.mktemp("generate_recall") / "landing"
+    return landing, generate(landing, **RECALL)
+
+
+@pytest.fixture(scope="session")
+def recall_db(recall_run: tuple[Path, dict]) -> duckdb.DuckDBPyConnection:
+    return open_views(recall_run[0])
