@@ -221,12 +221,17 @@ def assemble(
     countries: tuple[np.ndarray, np.ndarray, list[float]],
     end_s: int,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Concatenate (orders, lifecycle) parts, sort by creation time, price them, build export rows."""
-    o = {k: np.concatenate([p[0][k] for p in parts]) for k in ("created", "contact", "first")}
-    life = {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
-    sort = np.argsort(o["created"], kind="stable")
-    o = {k: v[sort] for k, v in o.items()}
-    life = {k: v[sort] for k, v in life.items()}
+    """Concatenate (orders, lifecycle) parts, sort by creation time, price them, build export rows.
+
+    The parts' arrays are consumed (popped) one column at a time, which bounds peak memory."""
+    created = np.concatenate([p[0].pop("created") for p in parts])
+    sort = np.argsort(created, kind="stable")
+    o: dict[str, np.ndarray] = {"created": created[sort]}
+    del created
+    life: dict[str, np.ndarray] = {}
+    for side, out in ((0, o), (1, life)):
+        for k in [k for k in parts[0][side] if k not in out]:
+            out[k] = np.concatenate([p[side].pop(k) for p in parts])[sort]
     del sort
     country, global_codes, global_weights = countries
     o["currency"] = _currency(rng, vocab, country, o["contact"], global_codes, global_weights)

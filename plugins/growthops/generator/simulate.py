@@ -103,6 +103,7 @@ def _orders(rng, seed, cal, fx, vocab, c, life, order_norm) -> tuple[dict, dict,
     }
     lift_rng = sub_rng(seed, STREAM_LIFT)
     parts = [(base, base_life), (lift, O.lifecycle(lift_rng, lift["created"], forced_valid=True))]
+    del base, base_life, valid, lift  # assemble consumes the parts column by column
     countries = (c["country"], *C.global_countries(vocab))
     orders, rows = O.assemble(rng, parts, fx, vocab, countries, end_s)
     R.recall_outcomes(recall, orders["contact"], orders["created"], orders["valid"])
