@@ -19,21 +19,10 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from growthops.contracts import (
-    CHANNELS,
-    COST_PURPOSES,
-    COST_TYPES,
-    COSTS,
-    CRM,
-    FX,
-    MESSAGE_CHANNELS,
-    MESSAGE_PURPOSES,
-    MESSAGES,
-    ORDERS,
-    PlatformMapping,
-)
+from growthops.contracts import CRM, FX, ORDERS, PlatformMapping
 from growthops.generator import params as P
 from growthops.generator.simulate import World
+from growthops.generator.writer_ops import write_costs, write_messages
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S"
 BATCH_ROWS = 1_000_000  # rows formatted per DuckDB query (bounds memory at scale 1.0)
@@ -333,79 +322,6 @@ class Writer:
             lambda day: f"fx/{day}/rates.csv",
         )  # fmt: skip
 
-    def write_messages(self) -> None:
-        pa = self.pa
-        w = self.world
-        m = w.messages
-        camps = w.message_campaigns
-        codes = {k: {v: i for i, v in enumerate(values)} for k, values in
-                 (("channel", MESSAGE_CHANNELS), ("purpose", MESSAGE_PURPOSES), ("currency", P.CURRENCIES))}  # fmt: skip
-        camp_channel = np.array([codes["channel"][c["channel"]] for c in camps], dtype=np.int64)
-        camp_purpose = np.array([codes["purpose"][c["purpose"]] for c in camps], dtype=np.int64)
-        camp_currency = np.array(
-            [codes["currency"].get(c["cost_currency"] or "", -1) for c in camps], dtype=np.int64
-        )
-        expr = {
-            "message_id": "printf('MSG%09d', num)",
-            "contact_id": "printf('C%08d', contact)",
-            "campaign_id": "csvq(campaign_id::VARCHAR)",
-            "campaign_name": "csvq(campaign_name::VARCHAR)",
-            "channel": "channel::VARCHAR",
-            "purpose": "purpose::VARCHAR",
-            "sent_at": self._timestamp("sent"),
-            "is_holdout": "is_holdout::VARCHAR",
-            "cost": "CASE WHEN cost >= 0 THEN printf('%d.%04d', cost // 10000, cost % 10000) END",
-            "currency": "currency::VARCHAR",
-        }
-        for days, a, b in self._day_batches(m["export_day"]):
-            camp = m["campaign"][a:b]
-            cost = m["cost"][a:b]
-            table = pa.table(
-                {
-                    "num": pa.array(np.arange(a + 1, b + 1, dtype=np.int64)),
-                    "contact": pa.array(m["contact"][a:b] + 1),
-                    "campaign_id": self.dictionary([c["campaign_id"] for c in camps], camp),
-                    "campaign_name": self.dictionary([c["campaign_name"] for c in camps], camp),
-                    "channel": self.dictionary(list(MESSAGE_CHANNELS), camp_channel[camp]),
-                    "purpose": self.dictionary(list(MESSAGE_PURPOSES), camp_purpose[camp]),
-                    "sent": pa.array(m["sent"][a:b]),
-                    "is_holdout": pa.array(m["holdout"][a:b]),
-                    "cost": pa.array(cost),
-                    "currency": self.dictionary(
-                        list(P.CURRENCIES), np.where(cost >= 0, camp_currency[camp], -1)
-                    ),
-                }
-            )
-            self._emit(table, [expr[n] for n in MESSAGES.names], list(MESSAGES.names), m["export_day"][a:b],
-                       days, lambda day: f"messages/{day}/sends.csv")  # fmt: skip
-
-    def write_costs(self) -> None:
-        pa = self.pa
-        w = self.world
-        k = w.costs
-        table = pa.table(
-            {
-                "date": pa.array(w.cal.dates[k["day"]]),
-                "channel": self.dictionary(list(CHANNELS), k["channel"]),
-                "campaign": self.dictionary(w.cost_campaigns.values, k["campaign"]),
-                "cost_type": self.dictionary(list(COST_TYPES), k["cost_type"]),
-                "purpose": self.dictionary(list(COST_PURPOSES), k["purpose"]),
-                "amount": pa.array(k["amount"]),
-                "currency": self.dictionary(list(P.CURRENCIES), k["currency"]),
-            }
-        )
-        expr = {
-            "date": "date::VARCHAR",
-            "channel": "channel::VARCHAR",
-            "campaign": "csvq(campaign::VARCHAR)",
-            "cost_type": "cost_type::VARCHAR",
-            "purpose": "purpose::VARCHAR",
-            "amount": "money(amount)",
-            "currency": "currency::VARCHAR",
-        }
-        self._emit(table, [expr[n] for n in COSTS.names], list(COSTS.names), k["day"], range(w.cal.n_days),
-                   lambda day: f"costs/{day}/costs.csv")  # fmt: skip
-
     def write_all(self, progress: Callable[[str], None]) -> dict[str, int]:
         self.write_channel()
         self.write_fx()
@@ -413,8 +329,8 @@ class Writer:
         self.write_crm()
         progress(f"wrote crm: {len(self.files):,} files")
         self.write_orders(progress)
-        self.write_messages()
-        self.write_costs()
+        write_messages(self)
+        write_costs(self)
         progress(f"wrote orders: {len(self.files):,} files, {self.bytes_written / 1e6:,.1f} MB in total")
         self.con.close()
         return self.files
