@@ -268,6 +268,7 @@ RECALL_LAPSED_DAYS = 90  # = marts reactivation_days
 RECALL_WINDOW_DAYS = 14  # = marts recall_window_days
 RECALL_FIRST_DAY = 100
 RECALL_EVERY_DAYS = 28
+RECALL_IMMATURE_DAYS_BEFORE_END = 5  # one last campaign whose window is still open at the range end
 RECALL_AUDIENCE_SHARE = 0.5
 RECALL_NOT_LAPSED_SHARE = 0.03  # extra contacts who are not lapsed (stale segment): excluded
 RECALL_UNKNOWN_SHARE = 0.01  # extra contacts unknown to the shop and the CRM

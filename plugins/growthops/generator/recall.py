@@ -61,8 +61,11 @@ class Recall:
 
 
 def campaign_days(cal: Calendar) -> list[int]:
-    last = cal.n_days - 1 - P.RECALL_WINDOW_DAYS - 1  # mature: the whole window inside the range
-    return list(range(P.RECALL_FIRST_DAY, last + 1, P.RECALL_EVERY_DAYS))
+    """Send days: mature ones (the whole window inside the range), then one still immature."""
+    last = cal.n_days - 1 - P.RECALL_WINDOW_DAYS - 1
+    days = list(range(P.RECALL_FIRST_DAY, last + 1, P.RECALL_EVERY_DAYS))
+    immature = cal.n_days - 1 - P.RECALL_IMMATURE_DAYS_BEFORE_END
+    return [*days, immature] if days and immature > days[-1] else days
 
 
 def _latest(base: ValidOrders, lift: ValidOrders, contact: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -141,6 +144,7 @@ def _one_campaign(rng, ci, day, tmpl, state, recall: Recall) -> None:
     recall.first_rows.append({"contact": audience[lapsed], "sent": sent[lapsed], "holdout": holdout[lapsed]})
     recall.campaigns.append({
         **tmpl["meta"], "send_day": cal.day(day).isoformat(), **probs,
+        "is_mature": bool(day * DAY + 18 * HOUR + P.RECALL_WINDOW_DAYS * DAY <= cal.end_seconds),
         "holdout_share": tmpl["holdout_share"], "has_holdout": tmpl["holdout_share"] > 0,
         "contacts": len(audience), "treated": int((lapsed & ~holdout).sum()),
         "holdout": int((lapsed & holdout).sum()), "excluded_not_lapsed": int((~lapsed).sum()),
