@@ -65,6 +65,15 @@ def generate(
     number of data rows of every written file (``files``: relative path -> rows, and
     ``sources.<source>.per_day``), totals, ground-truth ``facts`` and the injected ``defects``.
     ``clean`` first removes the source folders and the summary from ``landing``.
+
+    SPEC §11 truth: ``recall_campaigns`` (per campaign: ids, channel, send_day, window_days,
+    lapsed_days, planted ``p_treated`` / ``p_holdout`` and the ``natural_rate`` they include,
+    ``treated`` / ``holdout`` / ``excluded_not_lapsed`` / ``crossovers`` contacts, realised
+    ``*_reactivated`` and ``*_rate``, ``expected_lift``, ``is_mature``), ``messages`` (row counts by
+    purpose and channel, holdout rows, rows to contacts unknown to the CRM, ``redelivered_files``:
+    files the tool delivers twice, unchanged), ``costs`` (per channel: first_day, last_day, rows,
+    totals per purpose and currency) and, in ``facts``, ``resurrected_customers`` and the CRM
+    ``crm_stage_changes``.
     """
     from growthops.contracts import load_platform_mappings
     from growthops.generator.defects import KINDS, inject
@@ -196,7 +205,9 @@ def _summary(world, files, days, start, end, scale, seed, defects, defect_record
         "messages": {
             **world.truth["messages"],
             "redelivered_days": world.truth["messages_redelivered_days"],
-            "redelivered_files": [f"messages/{d}/sends.csv" for d in world.truth["messages_redelivered_days"]],
+            "redelivered_files": [
+                f"messages/{d}/sends.csv" for d in world.truth["messages_redelivered_days"]
+            ],
         },
         "costs": world.truth["costs"],
         "defects": defect_records,
