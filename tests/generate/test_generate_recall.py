@@ -215,6 +215,27 @@ def test_costs_for_affiliate_and_email(recall_db, recall_run):
     assert {("affiliate", "commission", "acquisition", False), ("affiliate", "tool", "acquisition", True),
             ("email", "media", "acquisition", False), ("email", "tool", "acquisition", True),
             ("email", "tool", "retention", True), ("email", "other", "retention", False)} == kinds  # fmt: skip
+    # retention rows of email recall campaigns carry the campaign name; per-message costs add up
+    incentives = dict(
+        recall_db.sql(
+            "SELECT campaign, sum(amount) FROM costs WHERE cost_type = 'other' GROUP BY 1"
+        ).fetchall()
+    )
+    recall = summary["recall_campaigns"]
+    assert incentives == {
+        c["campaign_name"]: c["retention_cost"]["USD"] for c in recall if c["retention_cost"]
+    }
+    assert len(incentives) >= 8
+    message_cost = dict(
+        recall_db.sql(
+            "SELECT campaign_id, sum(cost) FROM messages WHERE purpose = 'recall' GROUP BY 1"
+        ).fetchall()
+    )
+    for c in recall:
+        assert (message_cost[c["campaign_id"]] is None) == (c["message_cost"] is None), c["campaign_name"]
+        if c["message_cost"] is not None:
+            assert float(message_cost[c["campaign_id"]]) == pytest.approx(c["message_cost"], abs=1e-9)
+            assert c["message_cost_currency"] == "USD"
     # affiliate campaigns are the utm_campaign values affiliate signups carry
     campaigns = {
         r[0]

@@ -69,10 +69,12 @@ def make_costs(
     days = _billing_days(cal, 0)
     parts.append(_part(days, "email", -1, "tool", "acquisition", np.full(len(days), tool - retention), "USD"))
     parts.append(_part(days, "email", -1, "tool", "retention", np.full(len(days), retention), "USD"))
-    for camp in recall:
+    for camp in recall:  # the costs export's retention rows of this campaign, by currency
+        camp["retention_cost"] = {}
         if camp["channel"] == "email" and camp["treated"]:
             day = np.array([(np.datetime64(camp["send_day"]) - cal.dates[0]).astype(np.int64)])
             cents = np.array([camp["treated"] * P.RECALL_INCENTIVE_USD_CENTS])
+            camp["retention_cost"] = {"USD": round(int(cents[0]) / 100, 2)}
             parts.append(
                 _part(day, "email", names.code(camp["campaign_name"]), "other", "retention", cents, "USD")
             )

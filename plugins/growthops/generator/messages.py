@@ -88,7 +88,17 @@ def make_messages(
     rows["export_day"] = rows["sent"] // DAY
     for k, camp in enumerate(campaigns):
         camp["cost_currency"] = currency[k]
+    _recall_message_costs(rows, recall.campaigns, currency)
     return rows, campaigns
+
+
+def _recall_message_costs(rows: dict[str, np.ndarray], recall: list[dict], currency: list) -> None:
+    """Per recall campaign: the sum of its per-message costs (sent rows only) and their currency."""
+    sel = (rows["campaign"] < len(recall)) & (rows["cost"] >= 0)
+    units = np.bincount(rows["campaign"][sel], weights=rows["cost"][sel], minlength=len(recall))
+    for k, meta in enumerate(recall):
+        meta["message_cost"] = round(float(units[k]) / 10_000, 4) if currency[k] else None
+        meta["message_cost_currency"] = currency[k]
 
 
 def message_facts(rows: dict[str, np.ndarray], campaigns: list[dict], in_crm: np.ndarray) -> dict:
