@@ -276,10 +276,15 @@ final as (
         end as retention_rate,
         filled.net_revenue,
         filled.new_net_revenue,
-        case when not filled.is_first_month then filled.retained_net_revenue end as retained_net_revenue,
-        case when not filled.is_first_month then filled.resurrected_net_revenue end as resurrected_net_revenue,
-        case when filled.is_complete and not filled.is_first_month then filled.churned_net_revenue end
-            as churned_net_revenue,
+        -- the casts keep decimal(18, 4) on PostgreSQL, where `case` drops the declared scale
+        cast(case when not filled.is_first_month then filled.retained_net_revenue end as decimal(18, 4))
+            as retained_net_revenue,
+        cast(case when not filled.is_first_month then filled.resurrected_net_revenue end as decimal(18, 4))
+            as resurrected_net_revenue,
+        cast(
+            case when filled.is_complete and not filled.is_first_month then filled.churned_net_revenue end
+            as decimal(18, 4)
+        ) as churned_net_revenue,
         {{ growthops.money_divide('filled.net_revenue', 'filled.active_customers') }} as revenue_per_active,
         '{{ var("reporting_currency") | upper }}' as reporting_currency
 
