@@ -8,8 +8,8 @@ Two kinds of checks, one result:
   GX 1.x through duckdb-engine returns empty metrics for every expectation, so it is not used on
   DuckDB directly.
 * **reconciliations** (SQL here, computed from the raw tables, independent of the dbt code):
-  spend of the latest raw channel rows in the reporting currency = spend in
-  ``mart_channel_funnel_daily`` (per day); net revenue of the latest raw orders = net revenue in
+  spend of the latest raw channel rows plus the latest acquisition-purpose raw cost rows (SPEC
+  §11) in the reporting currency = spend in ``mart_channel_funnel_daily`` (per day); net revenue of the latest raw orders = net revenue in
   ``fct_orders`` (per order) and ``attributed_revenue`` of ``mart_channel_funnel_daily`` (per
   day); every raw order key exactly once in ``fct_orders``; every currency has a rate.
 
