@@ -63,7 +63,9 @@ def _runs(con: duckdb.DuckDBPyConnection, has_ledger: bool) -> Table:
                count(*) filter (where l.status = 'failed') as failed,
                coalesce(sum(l.rows_in_file), 0)::bigint as rows_in_file,
                coalesce(sum(l.rows_loaded), 0)::bigint as rows_loaded,
-               coalesce(sum(l.rows_rejected), 0)::bigint as rows_rejected
+               coalesce(sum(l.rows_rejected) filter (where l.status like 'loaded%'), 0)::bigint as rows_rejected,
+               coalesce(sum(l.rows_in_file) filter (where l.status = 'quarantined'), 0)::bigint
+                   as rows_quarantined
         from recent as r
         {ledger_join}
         group by r.run_id, r.published_at, r.source_batches

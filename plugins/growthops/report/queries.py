@@ -54,16 +54,25 @@ def query(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
     return Table(columns=[d[0] for d in cur.description], rows=cur.fetchall())
 
 
-def columns_of(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
-    """Column names of ``schema.table`` in the serving file ([] when the table is absent)."""
-    return [
-        r[0]
-        for r in con.execute(
-            "select column_name from duckdb_columns() where database_name = current_database() "
+def column_types(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type of ``schema.table`` in the serving file ({} when absent)."""
+    return dict(
+        con.execute(
+            "select column_name, data_type from duckdb_columns() where database_name = current_database() "
             "and schema_name = ? and table_name = ? order by column_index",
             [schema, table],
         ).fetchall()
-    ]
+    )
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    """Column names of ``schema.table`` in the serving file ([] when the table is absent)."""
+    return list(column_types(con, schema, table))
+
+
+def _cast(column: str, data_type: str) -> str:
+    """A select item: decimals as double (JSON- and chart-friendly), anything else as it is."""
+    return f'"{column}"::double as "{column}"' if data_type.startswith("DECIMAL") else f'"{column}"'
 
 
 def _present(wanted: list[str], available: list[str]) -> list[str]:
@@ -197,15 +206,12 @@ def _period_column(available: list[str], candidates: tuple[str, ...]) -> str | N
 def _all_channel_rows(
     con: duckdb.DuckDBPyConnection, table: str, periods: tuple[str, ...], wanted: list[str]
 ) -> Table | None:
-    available = columns_of(con, MARTS, table)
-    period = _period_column(available, periods)
-    if not available or period is None:
+    types = column_types(con, MARTS, table)
+    period = _period_column(list(types), periods)
+    if not types or period is None:
         return None
-    where = "where channel = 'all'" if "channel" in available else ""
-    cols = ", ".join(
-        f'"{c}"::double as "{c}"' if c not in ("is_complete", "payback_month") else f'"{c}"'
-        for c in _present(wanted, available)
-    )
+    where = "where channel = 'all'" if "channel" in types else ""
+    cols = ", ".join(_cast(c, types[c]) for c in _present(wanted, list(types)))
     return query(
         con,
         f'select "{period}"::date as period, {cols} from {MARTS}.{table} {where} order by 1',
@@ -231,16 +237,9 @@ def unit_economics(con: duckdb.DuckDBPyConnection) -> Table | None:
 
 def recall_summary(con: duckdb.DuckDBPyConnection) -> Table | None:
     """mart_recall_campaign_summary as published: one row per campaign, every column."""
-    available = columns_of(con, MARTS, "mart_recall_campaign_summary")
-    if not available:
+    types = column_types(con, MARTS, "mart_recall_campaign_summary")
+    if not types:
         return None
-    casts = ", ".join(
-        f'"{c}"::double as "{c}"' if t.startswith("DECIMAL") else f'"{c}"'
-        for c, t in con.execute(
-            "select column_name, data_type from duckdb_columns() where database_name = current_database() "
-            "and schema_name = ? and table_name = 'mart_recall_campaign_summary' order by column_index",
-            [MARTS],
-        ).fetchall()
-    )
-    order = "order by campaign_name" if "campaign_name" in available else ""
-    return query(con, f"select {casts} from {MARTS}.mart_recall_campaign_summary {order}")
+    order = "order by campaign_name" if "campaign_name" in types else ""
+    cols = ", ".join(_cast(c, t) for c, t in types.items())
+    return query(con, f"select {cols} from {MARTS}.mart_recall_campaign_summary {order}")
