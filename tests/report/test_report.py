@@ -3,6 +3,7 @@ rebuilt identically; ``latest/`` is the served version's report."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -14,7 +15,7 @@ from conftest import BASE_RUN, SECOND_RUN
 from report_helpers import parse_page
 
 from growthops.cli import main
-from growthops.report.build import ReportError, build_report
+from growthops.report.build import ReportError, build_report, report_after_publication
 
 PAGES = ("index.html", "operations.html", "quality.html")
 
@@ -195,6 +196,20 @@ def test_cli_help_and_summary(env, tmp_path, capsys):
     assert "[report] index.html" in out and f"report of run {SECOND_RUN}" in out
     assert str(tmp_path / SECOND_RUN / "index.html") in out and "3 pages" in out
     assert (tmp_path / "latest" / "index.html").is_file()
+
+
+def test_the_step_after_publication_never_raises(served, tmp_path):
+    assert report_after_publication(served).run_id == SECOND_RUN
+    empty = dataclasses.replace(served, data_dir=tmp_path / "empty")
+    assert report_after_publication(empty) is None
+
+
+def test_the_serving_file_carries_reject_counts_not_rejected_rows(served):
+    columns = {
+        r[0] for r in _sql(served, "select column_name from duckdb_columns() where schema_name = 'meta'")
+    }
+    assert {"rejected_rows", "rule", "quarantine_path", "rows_in_file"} <= columns
+    assert not columns & {"raw_record", "value"}
 
 
 def test_nothing_published_exits_1(monkeypatch, tmp_path, capsys):

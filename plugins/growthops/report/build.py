@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from growthops.config import Settings
+from growthops.logs import get_logger
 from growthops.serve.publish import list_versions, read_publish_log, safe_run_id
+
+log = get_logger(__name__)
 
 LATEST = "latest"
 
@@ -140,3 +143,15 @@ def build_report(
         files={name: len(content) for name, content in files.items()},
         seconds=time.monotonic() - started,
     )
+
+
+def report_after_publication(settings: Settings) -> ReportResult | None:
+    """The step after a publication: the report of the version now served. A report that cannot
+    be built is logged and returns None; it never fails the publication it follows."""
+    try:
+        result = build_report(settings, progress=log.info)
+    except Exception as exc:  # the marts are published and correct; only the pages are missing
+        log.warning("growth report not built (the publication stands): %s: %s", type(exc).__name__, exc)
+        return None
+    log.info("%s", result.summary())
+    return result

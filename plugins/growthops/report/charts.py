@@ -33,6 +33,11 @@ def _layout(fig: Any, title: str, height: int = 420) -> None:
     )
 
 
+def _monthly(fig: Any) -> None:
+    """Month-start dates on the x axis: one tick per month, labelled like "Jan 2025"."""
+    fig.update_xaxes(dtick="M1", tickformat="%b %Y")
+
+
 def channel_funnel(table: Table, currency: str) -> Spec:
     """Four panels (spend, signups, new customers, revenue), one bar per channel in each."""
     import plotly.graph_objects as go
@@ -89,7 +94,7 @@ def cac_roas(table: Table, currency: str) -> Spec:
                 row=n,
                 col=1,
             )
-    fig.update_xaxes(dtick="M1", tickformat="%b %Y")
+    _monthly(fig)
     _layout(fig, "CAC and ROAS by month, paid channels", height=620)
     return _spec(fig)
 
@@ -163,6 +168,9 @@ def growth_accounting(table: Table) -> Spec:
             secondary_y=True,
         )
     fig.update_layout(barmode="relative")
+    fig.update_yaxes(title_text="customers", secondary_y=False)
+    fig.update_yaxes(title_text="quick ratio", rangemode="tozero", secondary_y=True)
+    _monthly(fig)
     _layout(fig, "Growth accounting (all channels)")
     return _spec(fig)
 
@@ -178,6 +186,7 @@ def unit_economics(table: Table, currency: str) -> Spec:
     for col in ("ltv_0", "ltv_1", "ltv_3", "ltv_6", "ltv_12"):
         if col in table.columns:
             fig.add_trace(go.Scatter(x=months, y=table.column(col), name=col, mode="lines+markers"))
+    _monthly(fig)
     _layout(fig, f"CAC vs LTV by acquisition month ({currency} per customer)")
     return _spec(fig)
 
