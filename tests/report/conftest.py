@@ -54,11 +54,11 @@ def _orders_file(settings: Settings, day: date, bad_lines: set[int], rows: int) 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory) -> Settings:
     """A data root serving ``report_second`` (lineage: report_base, report_second), its report built."""
-    from growthops.backfill import run_backfill
+    from growthops.commands.backfill import run_backfill
     from growthops.generate import generate
     from growthops.ingest.loader import load_range
-    from growthops.publish import publish
     from growthops.report.build import build_report
+    from growthops.serve.publish import publish
 
     root = tmp_path_factory.mktemp("report") / "data"
     with pytest.MonkeyPatch.context() as mp:

@@ -14,7 +14,7 @@ import pytest
 from conftest import BASE_RUN, SECOND_RUN
 from report_helpers import parse_page
 
-from growthops.cli import main
+from growthops.commands.cli import main
 from growthops.report.build import ReportError, build_report, report_after_publication
 
 PAGES = ("index.html", "operations.html", "quality.html")
