@@ -232,7 +232,7 @@ def test_operations_sections_render_when_their_marts_are_published(served, tmp_p
         select * from (values
             ('2025-01-01'::date, 'all', true, 40, 40, null, null, null, null, null, 1000.5::decimal(18,4), 25.0),
             ('2025-02-01'::date, 'all', true, 70, 59, 9, 2, 31, 2.0, 0.225, 2000.25::decimal(18,4), 28.6)
-        ) t(month, channel, is_complete, active_customers, new_customers, retained_customers,
+        ) t(activity_month, channel, is_complete, active_customers, new_customers, retained_customers,
             resurrected_customers, churned_customers, quick_ratio, retention_rate, net_revenue, revenue_per_active);
         create table marts.mart_acquisition_unit_economics as
         select * from (values ('2025-01-01'::date, 'all', 5000.0, 40, 0, 125.0, 74.5, 150.6, null, 1),
@@ -240,9 +240,10 @@ def test_operations_sections_render_when_their_marts_are_published(served, tmp_p
             t(acquisition_month, channel, spend, new_customers, new_customers_unknown_spend, cac, ltv_0, ltv_1,
               ltv_3, payback_month);
         create table marts.mart_recall_campaign_summary as
-        select * from (values ('winback_q1', 'email', 400, 100, 12.5, 2.1, 22.9, true, true))
-            t(campaign_name, channel, targeted, holdout, incremental_reactivations,
-              incremental_reactivations_low, incremental_reactivations_high, is_significant, is_sample_sufficient);
+        select * from (values ('winback_q1', 'email', 400, 100, 12.5, 2.1, 22.9, true, true, 'c1'))
+            t(campaign_name, channel, targeted_contacts, holdout_contacts, incremental_reactivations,
+              incremental_reactivations_lower, incremental_reactivations_upper, is_significant,
+              is_sample_sufficient, campaign_id);
         """
     )
     con.close()
@@ -258,6 +259,7 @@ def test_operations_sections_render_when_their_marts_are_published(served, tmp_p
     assert [(r["period"], _num(r["cac"])) for r in page.tables["unit-economics"]] == [("2025-01-01", 125.0)]
     (recall,) = page.tables["recall-lift"]
     assert (recall["campaign_name"], _num(recall["incremental_reactivations"])) == ("winback_q1", 12.5)
+    assert "campaign_id" not in recall  # the summary's chosen columns, not all of them
     spec = json.loads(page.specs["recall-lift"])
     assert spec["data"][0]["error_y"]["array"] == pytest.approx([10.4])
     assert len(json.loads(page.specs["growth-accounting"])["data"]) == 5  # 4 bars + quick ratio

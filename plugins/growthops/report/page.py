@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -91,7 +92,7 @@ def _display(column: str, value: Any) -> str:
         return f"{value:,}"
     if isinstance(value, float | Decimal):
         value = float(value)
-        if column.endswith("_rate"):
+        if re.search(r"(^|_)rate(_|$)", column):
             return f"{value:.1%}"
         return f"{value:,.2f}"
     return str(value)

@@ -180,9 +180,14 @@ GROWTH_COLUMNS = [
     "quick_ratio",
     "retention_rate",
     "net_revenue",
+    "new_net_revenue",
+    "retained_net_revenue",
+    "resurrected_net_revenue",
+    "churned_net_revenue",
     "revenue_per_active",
 ]
 ECONOMICS_COLUMNS = [
+    "is_complete",
     "spend",
     "new_customers",
     "new_customers_unknown_spend",
@@ -196,6 +201,28 @@ ECONOMICS_COLUMNS = [
     "ltv_to_cac_6",
     "ltv_to_cac_12",
     "payback_month",
+]
+
+
+RECALL_COLUMNS = [  # shown when present (SPEC §11 names); a summary without any of them: every column
+    "campaign_name",
+    "channel",
+    "targeted_contacts",
+    "holdout_contacts",
+    "reactivation_rate_targeted",
+    "reactivation_rate_holdout",
+    "incremental_reactivations",
+    "incremental_reactivations_lower",
+    "incremental_reactivations_upper",
+    "incremental_revenue",
+    "incremental_revenue_lower",
+    "incremental_revenue_upper",
+    "is_significant",
+    "is_sample_sufficient",
+    "is_mature",
+    "cost",
+    "cost_per_incremental_reactivation",
+    "attributed_reactivations",
 ]
 
 
@@ -236,10 +263,13 @@ def unit_economics(con: duckdb.DuckDBPyConnection) -> Table | None:
 
 
 def recall_summary(con: duckdb.DuckDBPyConnection) -> Table | None:
-    """mart_recall_campaign_summary as published: one row per campaign, every column."""
+    """mart_recall_campaign_summary: one row per campaign, the RECALL_COLUMNS it has."""
     types = column_types(con, MARTS, "mart_recall_campaign_summary")
     if not types:
         return None
     order = "order by campaign_name" if "campaign_name" in types else ""
-    cols = ", ".join(_cast(c, t) for c, t in types.items())
+    shown = [c for c in RECALL_COLUMNS if c in types]
+    if len(shown) < 3:
+        shown = list(types)
+    cols = ", ".join(_cast(c, types[c]) for c in shown)
     return query(con, f"select {cols} from {MARTS}.mart_recall_campaign_summary {order}")
