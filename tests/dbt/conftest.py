@@ -23,7 +23,7 @@ END = date(2025, 4, 30)
 SPLIT_DAY = date(2025, 3, 20)
 SCALE = 0.01
 SEED = 11
-SOURCES = ("fx", "channel", "crm", "orders")
+SOURCES = ("fx", "channel", "crm", "orders", "costs")  # costs: acquisition spend of the funnel (SPEC §11)
 # Non-default reporting currency and timezone: the cross rate and the timezone shift are exercised
 # at scale (UTC+9 keeps every order day on or after the first fx day). Lookback 0: both loads
 # happen within seconds, so any lookback would rebuild everything; with 0 the incremental run

@@ -16,11 +16,7 @@ renamed as (
         coalesce(nullif(lower(trim(source.purpose)), ''), 'acquisition') as purpose,
         cast(source.amount as decimal(18, 4)) as amount_local,
         upper(trim(source.currency)) as currency,
-        source._batch_id as source_batch_id,
-        source._batch_day as source_batch_day,
-        source._source_file as source_file,
-        source._source_line as source_line,
-        source._loaded_at as source_loaded_at
+        {{ growthops.lineage_columns('source') }}
 
     from source
 
