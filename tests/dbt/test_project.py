@@ -45,6 +45,7 @@ METRIC_UNIT_TESTS = {
     "cac, ltv, payback": "test_mart_acquisition_unit_economics_cac_ltv_payback",
     "unknown vs zero-cost spend": "test_mart_channel_funnel_daily_unknown_vs_zero_cost_spend",
     "stage history": "test_int_contact_stages_changed_from_every_version",
+    "restated cost days": "test_stg_costs__costs_restated_day_newest_file_wins",
     "maturity windows, stage velocity": "test_mart_funnel_stages_maturity_and_velocity",
 }
 
