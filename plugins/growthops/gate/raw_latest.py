@@ -34,8 +34,15 @@ def prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     reporting rate usd_rate(R) likewise; order days are created_at in the reporting timezone.
     Rates are resolved once per (day, currency) pair, then hash-joined to the rows.
     """
-    rep = literal(settings.reporting_currency.upper())
-    statuses = ", ".join(literal(s) for s in REVENUE_STATUSES)
+    order_date = local_date_sql("created_at", settings.reporting_timezone)
+    _latest_rates(con)
+    _rates_per_day(con, order_date, settings.reporting_currency)
+    _latest_channel(con)
+    _latest_orders(con, order_date)
+
+
+def _latest_rates(con: duckdb.DuckDBPyConnection) -> None:
+    """``gate_fx``: the newest usd_rate per (rate day, currency); USD is 1 from the beginning of time."""
     con.execute(
         """
         create or replace temp table gate_fx as
@@ -55,8 +62,12 @@ def prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         select date '0001-01-01', 'USD', 1.0
         """
     )
-    order_date = local_date_sql("created_at", settings.reporting_timezone)
-    # every (day, currency) any raw row needs (all versions: a superset of the latest ones)
+
+
+def _rates_per_day(con: duckdb.DuckDBPyConnection, order_date: str, reporting_currency: str) -> None:
+    """``gate_rates``: the rate of every (day, currency) any raw row needs (all versions: a superset of
+    the latest ones), and the reporting currency's rate that day."""
+    rep = literal(reporting_currency.upper())
     con.execute(
         f"""
         create or replace temp table gate_rates as
@@ -73,6 +84,10 @@ def prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
             on pairs.reporting_currency = rc.currency and pairs.day >= rc.rate_date
         """
     )
+
+
+def _latest_channel(con: duckdb.DuckDBPyConnection) -> None:
+    """``gate_channel``: the newest file per (date, platform, campaign_id), spend in the reporting currency."""
     con.execute(
         """
         create or replace temp table gate_channel as
@@ -98,6 +113,11 @@ def prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         left join gate_rates as r on latest.report_date = r.day and latest.currency = r.currency
         """
     )
+
+
+def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
+    """``gate_orders``: the newest version per order, net revenue in the reporting currency."""
+    statuses = ", ".join(literal(s) for s in REVENUE_STATUSES)
     con.execute(
         f"""
         create or replace temp table gate_orders as

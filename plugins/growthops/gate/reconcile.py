@@ -11,6 +11,7 @@ judged); a check whose mart table or columns are missing is not run (the schema 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 import duckdb
 
@@ -128,34 +129,46 @@ def _funnel_per_day(column: str) -> str:
     )
 
 
-def check_spend(con: duckdb.DuckDBPyConnection) -> CheckResult:
-    return daily_reconciliation(
-        con,
-        name="spend equals the latest raw channel rows in the reporting currency",
-        mart_sql=_funnel_per_day(COLUMNS.funnel_spend),
-        raw_sql=(
-            "select report_date as day, sum(spend) as amount, count(*) as rows, "
-            "count(*) filter (where spend is null) as unconverted from gate_channel group by 1"
-        ),
-        mart_label="mart_spend",
-        raw_label="raw_spend",
-        table=f"{COLUMNS.funnel}.{COLUMNS.funnel_spend}",
-    )
+@dataclass(frozen=True)
+class FunnelReconciliation:
+    """A money column of the funnel mart, per day, against the same amount from the raw tables."""
+
+    name: str
+    column: str  # of the funnel mart
+    raw_sql: str  # (day, amount, rows, unconverted) from the raw temp tables
+    raw_label: str  # the raw amount's name in the sample rows
 
 
-def check_funnel_revenue(con: duckdb.DuckDBPyConnection) -> CheckResult:
+SPEND = FunnelReconciliation(
+    name="spend equals the latest raw channel rows in the reporting currency",
+    column=COLUMNS.funnel_spend,
+    raw_sql=(
+        "select report_date as day, sum(spend) as amount, count(*) as rows, "
+        "count(*) filter (where spend is null) as unconverted from gate_channel group by 1"
+    ),
+    raw_label="raw_spend",
+)
+FUNNEL_REVENUE = FunnelReconciliation(
+    name="attributed revenue equals net revenue of the latest raw orders",
+    column=COLUMNS.funnel_revenue,
+    raw_sql=(
+        "select order_date as day, sum(net_revenue) as amount, count(*) as rows, "
+        "count(*) filter (where net_revenue is null) as unconverted "
+        "from gate_orders where is_counted group by 1"
+    ),
+    raw_label="raw_net_revenue",
+)
+
+
+def check_funnel(con: duckdb.DuckDBPyConnection, check: FunnelReconciliation) -> CheckResult:
     return daily_reconciliation(
         con,
-        name="attributed revenue equals net revenue of the latest raw orders",
-        mart_sql=_funnel_per_day(COLUMNS.funnel_revenue),
-        raw_sql=(
-            "select order_date as day, sum(net_revenue) as amount, count(*) as rows, "
-            "count(*) filter (where net_revenue is null) as unconverted "
-            "from gate_orders where is_counted group by 1"
-        ),
-        mart_label="mart_attributed_revenue",
-        raw_label="raw_net_revenue",
-        table=f"{COLUMNS.funnel}.{COLUMNS.funnel_revenue}",
+        name=check.name,
+        mart_sql=_funnel_per_day(check.column),
+        raw_sql=check.raw_sql,
+        mart_label=f"mart_{check.column}",
+        raw_label=check.raw_label,
+        table=f"{COLUMNS.funnel}.{check.column}",
     )
 
 
@@ -298,17 +311,14 @@ def reconciliation_checks(
             (c.order_key, c.order_status, c.order_net_revenue),
             lambda: check_order_revenue(con),
         ),
-        (
-            "spend equals the latest raw channel rows in the reporting currency",
-            c.funnel,
-            (c.funnel_date, c.funnel_spend),
-            lambda: check_spend(con),
-        ),
-        (
-            "attributed revenue equals net revenue of the latest raw orders",
-            c.funnel,
-            (c.funnel_date, c.funnel_revenue),
-            lambda: check_funnel_revenue(con),
+        *(
+            (
+                check.name,
+                c.funnel,
+                (c.funnel_date, check.column),
+                lambda check=check: check_funnel(con, check),
+            )
+            for check in (SPEND, FUNNEL_REVENUE)
         ),
     ]
     try:
@@ -323,20 +333,18 @@ def reconciliation_checks(
 _TEMP_TABLES = (*RAW_TEMP_TABLES, "gate_daily", "gate_order_revenue", "gate_order_keys")
 
 
+def _crashed(name: str, table: str, exc: BaseException) -> CheckResult:
+    """A reconciliation whose query crashed: a validator error (not judged), never a pass."""
+    return CheckResult(
+        name=name, kind="reconciliation", table=table, passed=False, error=f"{type(exc).__name__}: {exc}"
+    )
+
+
 def _run_sql_plan(con, settings, existing, plan) -> list[CheckResult]:
     try:
         prepare_raw(con, settings)
     except Exception as exc:
-        return [
-            CheckResult(
-                name=name,
-                kind="reconciliation",
-                table=table,
-                passed=False,
-                error=f"{type(exc).__name__}: {exc}",
-            )
-            for name, table, _, _ in plan
-        ]
+        return [_crashed(name, table, exc) for name, table, _, _ in plan]
     results = []
     for name, table, needs, run in plan:
         if needs and not set(needs) <= existing.get(table, set()):
@@ -355,13 +363,5 @@ def _run_sql_plan(con, settings, existing, plan) -> list[CheckResult]:
         try:
             results.append(run())
         except Exception as exc:
-            results.append(
-                CheckResult(
-                    name=name,
-                    kind="reconciliation",
-                    table=table,
-                    passed=False,
-                    error=f"{type(exc).__name__}: {exc}",
-                )
-            )
+            results.append(_crashed(name, table, exc))
     return results
