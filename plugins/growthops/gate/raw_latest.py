@@ -14,6 +14,7 @@ from growthops.gate.marts import literal
 
 # Net revenue is counted for valid and refunded orders (SPEC §3).
 REVENUE_STATUSES = (*VALID_ORDER_STATUSES, "refunded")
+REVENUE_STATUSES_SQL = ", ".join(literal(s) for s in REVENUE_STATUSES)  # status in (...)
 # The temp tables prepare_raw creates (the reconciliations drop them with their own).
 RAW_TEMP_TABLES = ("gate_fx", "gate_rates", "gate_channel", "gate_orders")
 
@@ -117,7 +118,6 @@ def _latest_channel(con: duckdb.DuckDBPyConnection) -> None:
 
 def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
     """``gate_orders``: the newest version per order, net revenue in the reporting currency."""
-    statuses = ", ".join(literal(s) for s in REVENUE_STATUSES)
     con.execute(
         f"""
         create or replace temp table gate_orders as
@@ -140,11 +140,11 @@ def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
         )
         select
             latest.*,
-            latest.status in ({statuses}) as is_counted,
+            latest.status in ({REVENUE_STATUSES_SQL}) as is_counted,
             r.usd_rate,
             r.reporting_usd_rate,
             case
-                when latest.status in ({statuses}) then latest.net_local * r.usd_rate / r.reporting_usd_rate
+                when latest.status in ({REVENUE_STATUSES_SQL}) then latest.net_local * r.usd_rate / r.reporting_usd_rate
                 else 0.0
             end as net_revenue
         from latest

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import duckdb
 
 from growthops.config import Settings
-from growthops.gate.marts import COLUMNS, MARTS_SCHEMA, SAMPLE_ROWS, fetch_samples, literal, quote
-from growthops.gate.raw_latest import RAW_TEMP_TABLES, REVENUE_STATUSES, prepare_raw
+from growthops.gate.marts import COLUMNS, MARTS_SCHEMA, SAMPLE_ROWS, fetch_samples, quote
+from growthops.gate.raw_latest import RAW_TEMP_TABLES, REVENUE_STATUSES_SQL, prepare_raw
 from growthops.gate.result import CheckResult
 
 # Money is decimal(18,4) in the marts: each converted amount may be rounded once to 4 places
@@ -175,7 +175,6 @@ def check_funnel(con: duckdb.DuckDBPyConnection, check: FunnelReconciliation) ->
 def check_order_revenue(con: duckdb.DuckDBPyConnection) -> CheckResult:
     """Net revenue per order (and in total) in fct_orders equals that of the latest raw version."""
     c = COLUMNS
-    statuses = ", ".join(literal(s) for s in REVENUE_STATUSES)
     con.execute(
         f"""
         create or replace temp table gate_order_revenue as
@@ -183,7 +182,7 @@ def check_order_revenue(con: duckdb.DuckDBPyConnection) -> CheckResult:
             select
                 cast({quote(c.order_key)} as varchar) as order_id,
                 {quote(c.order_status)} as status,
-                case when {quote(c.order_status)} in ({statuses})
+                case when {quote(c.order_status)} in ({REVENUE_STATUSES_SQL})
                      then cast({quote(c.order_net_revenue)} as double) else 0.0 end as net_revenue
             from {MARTS_SCHEMA}.{quote(c.orders)}
         )
