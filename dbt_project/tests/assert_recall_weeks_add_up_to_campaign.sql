@@ -52,22 +52,22 @@ compared as (
     where
         summary.campaign_id is null
         or weeks_summed.campaign_id is null
-        or summary.contacts <> weeks_summed.contacts
-        or summary.unknown_contacts <> weeks_summed.unknown_contacts
-        or summary.targeted_contacts <> weeks_summed.targeted_contacts
-        or summary.holdout_contacts <> weeks_summed.holdout_contacts
-        or summary.crossovers <> weeks_summed.crossovers
-        or summary.excluded_not_lapsed <> weeks_summed.excluded_not_lapsed
-        or coalesce(summary.cost, 0) <> weeks_summed.cost
-        or summary.is_mature <> (weeks_summed.all_mature = 1)
+        or summary.contacts != weeks_summed.contacts
+        or summary.unknown_contacts != weeks_summed.unknown_contacts
+        or summary.targeted_contacts != weeks_summed.targeted_contacts
+        or summary.holdout_contacts != weeks_summed.holdout_contacts
+        or summary.crossovers != weeks_summed.crossovers
+        or summary.excluded_not_lapsed != weeks_summed.excluded_not_lapsed
+        or coalesce(summary.cost, 0) != weeks_summed.cost
+        or summary.is_mature != (weeks_summed.all_mature = 1)
         or (
             summary.is_mature
             and (
-                summary.reactivated_targeted <> weeks_summed.reactivated_targeted
-                or summary.reactivated_holdout <> weeks_summed.reactivated_holdout
-                or summary.window_revenue_targeted <> weeks_summed.window_revenue_targeted
-                or summary.window_revenue_holdout <> weeks_summed.window_revenue_holdout
-                or summary.attributed_reactivations <> weeks_summed.attributed_reactivations
+                summary.reactivated_targeted != weeks_summed.reactivated_targeted
+                or summary.reactivated_holdout != weeks_summed.reactivated_holdout
+                or summary.window_revenue_targeted != weeks_summed.window_revenue_targeted
+                or summary.window_revenue_holdout != weeks_summed.window_revenue_holdout
+                or summary.attributed_reactivations != weeks_summed.attributed_reactivations
             )
         )
 

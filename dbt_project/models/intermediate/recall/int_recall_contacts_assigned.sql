@@ -56,7 +56,7 @@ contact_rows as (
         recall_rows.contact_id,
         count(*) as recall_rows_count,
         max(
-            case when recall_rows.is_holdout <> first_rows.is_holdout then 1 else 0 end
+            case when recall_rows.is_holdout != first_rows.is_holdout then 1 else 0 end
         ) as has_crossover,
         sum(recall_rows.cost) as cost
 
