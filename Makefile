@@ -52,12 +52,12 @@ $(AIRFLOW_HOME)/.initialized: $(BIN)/.installed
 	@mkdir -p $(AIRFLOW_HOME)
 	@echo "airflow db migrate (SQLite in $(AIRFLOW_HOME)) ..."
 	@$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (tail -30 $(AIRFLOW_HOME)/db-migrate.log; exit 1)
-	@$(BIN)/python -m growthops.airflow_setup
+	@$(BIN)/python -m growthops.orchestration.airflow_setup
 	@touch $@
 
 .PHONY: demo
 demo: install manifest airflow-init ## generate sample exports, run the pipeline through Airflow, print the marts
-	$(BIN)/python -m growthops.demo --start $(DEMO_START) --end $(DEMO_END) --scale $(DEMO_SCALE)
+	$(BIN)/python -m growthops.commands.demo --start $(DEMO_START) --end $(DEMO_END) --scale $(DEMO_SCALE)
 
 .PHONY: test
 test: install manifest ## run the whole test suite (what CI runs; end-to-end tests make their own Airflow home)
@@ -73,7 +73,7 @@ test-slow: install manifest ## soak and scale suites
 
 .PHONY: bench
 bench: install manifest ## benchmarks: generator and load at scale (writes bench-results/)
-	$(BIN)/python -m growthops.bench --scale $(BENCH_SCALE)
+	$(BIN)/python -m growthops.commands.bench --scale $(BENCH_SCALE)
 
 .PHONY: lint
 lint: install manifest ## ruff (with Airflow AIR rules) and sqlfluff (dbt templater)

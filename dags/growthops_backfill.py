@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
-from growthops.airflow_setup import DUCKDB_POOL
-from growthops.assets import MARTS_ASSET
-from growthops.notify import failure_notifiers
+from growthops.orchestration.airflow_setup import DUCKDB_POOL
+from growthops.orchestration.assets import MARTS_ASSET
+from growthops.orchestration.notify import failure_notifiers
 
 default_args = {
     "owner": "growthops",
@@ -36,12 +36,12 @@ def load_build_publish(params=None, run_id=None) -> dict:
 
     from airflow.sdk.exceptions import AirflowFailException
 
-    from growthops.backfill import run_backfill
+    from growthops.commands.backfill import run_backfill
     from growthops.config import load_settings
     from growthops.errors import DataQualityError
+    from growthops.failures import StageFailure
     from growthops.ingest.tasks import report_data_failure
     from growthops.reports import failure_message
-    from growthops.transform import StageFailure
 
     start, end = date.fromisoformat(params["start"]), date.fromisoformat(params["end"])
     if end < start:

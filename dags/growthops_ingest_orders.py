@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from airflow.sdk import CronDataIntervalTimetable, dag
 
-from growthops.dag_factory import DEFAULT_ARGS, PARAMS, load_export, wait_for_export
+from growthops.orchestration.ingest_tasks import DEFAULT_ARGS, PARAMS, load_export, wait_for_export
 
 
 @dag(

@@ -28,11 +28,11 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from growthops.airflow_setup import DUCKDB_POOL
-from growthops.assets import MARTS_ASSET, RAW_ASSETS
-from growthops.dbt_dag import render_dbt_tasks
-from growthops.dbt_runner import MANIFEST_PATH
-from growthops.notify import failure_notifiers
+from growthops.build.dbt import MANIFEST_PATH
+from growthops.orchestration.airflow_setup import DUCKDB_POOL
+from growthops.orchestration.assets import MARTS_ASSET, RAW_ASSETS
+from growthops.orchestration.dbt_tasks import render_dbt_tasks
+from growthops.orchestration.notify import failure_notifiers
 
 default_args = {
     "owner": "growthops",
@@ -48,9 +48,10 @@ default_args = {
 def sync_raw() -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
+    from growthops.build.stage import sync_warehouse
     from growthops.config import load_settings
+    from growthops.failures import StageFailure
     from growthops.reports import failure_message
-    from growthops.transform import StageFailure, sync_warehouse
 
     try:
         result = sync_warehouse(load_settings())
@@ -66,8 +67,9 @@ def mart_gate() -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
     from growthops.config import load_settings
+    from growthops.failures import StageFailure
+    from growthops.gate.stage import mart_gate
     from growthops.reports import failure_message
-    from growthops.transform import StageFailure, mart_gate
 
     try:
         mart_gate(load_settings())
@@ -80,8 +82,9 @@ def publish(run_id=None) -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
     from growthops.config import load_settings
+    from growthops.failures import StageFailure
     from growthops.reports import failure_message
-    from growthops.transform import StageFailure, publish_marts
+    from growthops.serve.stage import publish_marts
 
     try:
         result = publish_marts(load_settings(), run_id)

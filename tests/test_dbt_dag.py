@@ -1,6 +1,6 @@
 """The manifest renderer: which dbt nodes become tasks, in which order, with which tests."""
 
-from growthops.dbt_dag import graph_from_manifest
+from growthops.orchestration.dbt_tasks import graph_from_manifest
 
 
 def _node(uid, rtype, deps=(), package="growthops"):

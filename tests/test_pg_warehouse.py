@@ -1,10 +1,10 @@
-"""growthops.pg_warehouse without a server: type mappings and the warehouse-target switch."""
+"""growthops.build.postgres without a server: type mappings and the warehouse-target switch."""
 
 from __future__ import annotations
 
 import pytest
 
-from growthops import pg_warehouse
+from growthops.build import postgres as pg_warehouse
 from growthops.contracts import CONTRACTS, LINEAGE_COLUMNS
 
 

@@ -174,7 +174,9 @@ MESSAGES = SourceContract(
         Column("campaign_name", "VARCHAR", not_null=True),
         Column("channel", "VARCHAR", not_null=True),
         Column("purpose", "VARCHAR", not_null=True),
-        Column("sent_at", "TIMESTAMP", not_null=True, description="UTC; for a holdout row the assignment time"),
+        Column(
+            "sent_at", "TIMESTAMP", not_null=True, description="UTC; for a holdout row the assignment time"
+        ),
         Column("is_holdout", "BOOLEAN", not_null=True),
         Column("cost", "DECIMAL(18,4)", required=False),
         Column("currency", "VARCHAR", required=False),

@@ -321,7 +321,7 @@ def default_commands(report: FailureReport) -> list[str]:
 
 
 def _serving_version(settings: Settings) -> dict[str, Any] | None:
-    from growthops.publish import current_version
+    from growthops.serve.publish import current_version
 
     served = current_version(settings)
     if served is None:

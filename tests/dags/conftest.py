@@ -71,7 +71,11 @@ def airflow_env(tmp_path_factory) -> AirflowEnv:
     migrate = af.run("db", "migrate")
     assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
     pool = subprocess.run(
-        [sys.executable, "-m", "growthops.airflow_setup"], env=env, cwd=REPO, capture_output=True, text=True
+        [sys.executable, "-m", "growthops.orchestration.airflow_setup"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert pool.returncode == 0, pool.stdout + pool.stderr
     return af

@@ -243,7 +243,7 @@ def test_airflow_dags_test_loads_the_generated_day(airflow_env, generated_data, 
 def test_fx_channel_and_crm_dags_end_to_end_in_one_airflow_process(airflow_env, generated_data):
     """The other three ingest DAGs, each a full dag.test() run (what `airflow dags test` does),
     in one child process so Airflow and GX start once; raw counts and asset events asserted."""
-    from growthops.airflow_cli import dags_test_many
+    from growthops.orchestration.dags_test import dags_test_many
 
     data, summary = generated_data
     sources = ("fx", "channel", "crm")

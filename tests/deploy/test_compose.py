@@ -195,7 +195,7 @@ def test_init_gates_every_airflow_service(tmp_path):
     script = " ".join(init_command())
     for step in (
         "airflow db migrate",
-        "python -m growthops.airflow_setup",
+        "python -m growthops.orchestration.airflow_setup",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE",
         "dbt parse",
         'chown -R "${AIRFLOW_UID}:0"',

@@ -1,4 +1,4 @@
-"""growthops.pg_warehouse.sync_raw on hand-made raw batches: exact values, batch replacement, one
+"""growthops.build.postgres.sync_raw on hand-made raw batches: exact values, batch replacement, one
 transaction. (The full pipeline on generated data is in test_postgres_warehouse.py.)"""
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def _pg(server, database, sql: str) -> list[tuple]:
 
 
 def test_values_arrive_exactly(warehouses, postgres_server, pg_database):
-    from growthops.pg_warehouse import sync_raw
+    from growthops.build.postgres import sync_raw
 
     loaded = datetime(2025, 1, 3, 6, 0, 0, 123456)
     _insert(
@@ -114,7 +114,7 @@ def test_values_arrive_exactly(warehouses, postgres_server, pg_database):
 
 
 def test_replaced_and_reloaded_batches_are_mirrored(warehouses, postgres_server, pg_database):
-    from growthops.pg_warehouse import sync_raw
+    from growthops.build.postgres import sync_raw
     from growthops.warehouse import connection
 
     first = datetime(2025, 1, 3, 6, 0)
@@ -143,7 +143,7 @@ def test_replaced_and_reloaded_batches_are_mirrored(warehouses, postgres_server,
 
 
 def test_a_failed_sync_changes_nothing(warehouses, postgres_server, pg_database, monkeypatch):
-    from growthops import pg_warehouse
+    from growthops.build import postgres as pg_warehouse
 
     loaded = datetime(2025, 1, 3, 6, 0)
     _insert(warehouses, [_order("a", 1, loaded)])
@@ -161,8 +161,9 @@ def test_a_failed_sync_changes_nothing(warehouses, postgres_server, pg_database,
 
 
 def test_no_build_warehouse_is_a_clear_error(postgres_server, pg_database, tmp_path):
+    from growthops.build.stage import sync_warehouse
     from growthops.config import load_settings
-    from growthops.transform import StageFailure, sync_warehouse
+    from growthops.failures import StageFailure
 
     settings = load_settings(
         env={"GROWTHOPS_DATA_DIR": str(tmp_path), **dbt_postgres_env(postgres_server, pg_database)}
@@ -176,7 +177,9 @@ def test_no_build_warehouse_is_a_clear_error(postgres_server, pg_database, tmp_p
 
 def test_gate_and_publish_without_built_marts_fail_cleanly(warehouses):
     """dbt built nothing into marts_build: the gate and the publication refuse, with a report."""
-    from growthops.transform import StageFailure, mart_gate, publish_marts
+    from growthops.failures import StageFailure
+    from growthops.gate.stage import mart_gate
+    from growthops.serve.stage import publish_marts
 
     with pytest.raises(StageFailure, match=r"marts_build .* has no tables") as gate:
         mart_gate(warehouses)

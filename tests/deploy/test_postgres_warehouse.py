@@ -66,8 +66,8 @@ def ingest(settings, first: date, last: date, sources=SOURCES) -> None:
 
 
 def build_duckdb(settings, *args: str) -> None:
-    from growthops.dbt_runner import invoke
-    from growthops.transform import release_dbt_duckdb
+    from growthops.build.dbt import invoke
+    from growthops.build.stage import release_dbt_duckdb
 
     try:
         invoke(settings, ["build", *args])
@@ -77,8 +77,9 @@ def build_duckdb(settings, *args: str) -> None:
 
 def build_postgres(settings, *args: str):
     """What the transform DAG does on the postgres target: sync raw, dbt, mart gate (no publish)."""
-    from growthops.dbt_runner import invoke
-    from growthops.transform import mart_gate, sync_warehouse
+    from growthops.build.dbt import invoke
+    from growthops.build.stage import sync_warehouse
+    from growthops.gate.stage import mart_gate
 
     synced = sync_warehouse(settings)
     invoke(settings, ["build", *args])
@@ -91,7 +92,8 @@ def marts_of_both(settings_pg, schema: str = "marts"):
     copies of the PostgreSQL tables of ``schema`` in schema ``pg``."""
     import duckdb
 
-    from growthops import pg_warehouse
+    from growthops.build import postgres as pg_warehouse
+    from growthops.gate import postgres as pg_gate
 
     con = duckdb.connect()
     con.execute(f"attach '{settings_pg.warehouse_path}' as duck (read_only)")
@@ -100,7 +102,7 @@ def marts_of_both(settings_pg, schema: str = "marts"):
         with pg.cursor() as cur:
             tables = pg_warehouse._tables(cur, schema)
         for table in tables:
-            pg_warehouse.copy_table_to_duckdb(pg, con, schema, table, f"pg.{table}", Path(tmp))
+            pg_gate.copy_table_to_duckdb(pg, con, schema, table, f"pg.{table}", Path(tmp))
     return con
 
 
@@ -182,9 +184,11 @@ def correct_orders_file(landing: Path, day: date, last_day: date) -> str:
 @pytest.fixture(scope="module")
 def rounds(postgres_server, tmp_path_factory):
     """Three load rounds, each built on both targets and published on PostgreSQL."""
+    from growthops.build.stage import build_marts
     from growthops.config import load_settings
+    from growthops.gate.stage import mart_gate
     from growthops.generate import generate
-    from growthops.transform import build_marts, mart_gate, publish_marts
+    from growthops.serve.stage import publish_marts
 
     data_dir = tmp_path_factory.mktemp("pg_vs_duckdb")
     database = postgres_server.create_database("growthops_marts")
@@ -321,7 +325,7 @@ def test_round_3_replaced_batch_is_mirrored_and_incremental_fct_orders_is_identi
 
 
 def test_raw_mirror_equals_duckdb_raw(rounds):
-    from growthops import pg_warehouse
+    from growthops.build import postgres as pg_warehouse
     from growthops.contracts import CONTRACTS
     from growthops.warehouse import connection
 
@@ -342,8 +346,9 @@ def test_raw_mirror_equals_duckdb_raw(rounds):
 
 
 def test_mart_gate_on_postgres_catches_a_wrong_mart(rounds):
-    from growthops import pg_warehouse
-    from growthops.transform import StageFailure, mart_gate
+    from growthops.build import postgres as pg_warehouse
+    from growthops.failures import StageFailure
+    from growthops.gate.stage import mart_gate
 
     settings = rounds["settings"]
     order_id = rounds["round_3"]["order_id"]
@@ -379,8 +384,9 @@ def _marts_state(server, database: str) -> tuple:
 
 def test_publish_swaps_schemas_in_one_transaction(rounds, postgres_server, monkeypatch):
     """A failure after the renames rolls everything back: marts, marts_build and the log as before."""
-    from growthops import pg_warehouse
-    from growthops.transform import StageFailure, publish_marts
+    from growthops.build import postgres as pg_warehouse
+    from growthops.failures import StageFailure
+    from growthops.serve.stage import publish_marts
 
     settings, database = rounds["settings"], rounds["database"]
     before = _marts_state(postgres_server, database)
@@ -416,7 +422,7 @@ def test_publish_does_not_wait_for_a_bi_reader_and_the_reader_then_sees_the_new_
 ):
     import psycopg2
 
-    from growthops.transform import publish_marts
+    from growthops.serve.stage import publish_marts
 
     settings, database = rounds["settings"], rounds["database"]
     order_id = rounds["round_3"]["order_id"]
@@ -462,8 +468,8 @@ def test_publish_does_not_wait_for_a_bi_reader_and_the_reader_then_sees_the_new_
 
 
 def test_settings_carry_the_postgres_connection_to_dbt(postgres_server):
+    from growthops.build.dbt import base_args, dbt_env
     from growthops.config import load_settings
-    from growthops.dbt_runner import base_args, dbt_env
 
     settings = load_settings(env=dbt_postgres_env(postgres_server, "somewhere"))
     env = dbt_env(settings)

@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from growthops.cli import main as growthops_main
+from growthops.commands.cli import main as growthops_main
 from growthops.config import load_settings
 from growthops.generate import generate
 from growthops.ingest.landing import daterange

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from growthops import mart_gate as mg
+from growthops.gate import mart_gate as mg
 
 CRM_SQL = """
 insert into raw.crm_contacts (contact_id, email, created_at, updated_at, lifecycle_stage, utm_source, utm_medium,
@@ -30,8 +30,8 @@ insert into raw.crm_contacts (contact_id, email, created_at, updated_at, lifecyc
     ],
 )
 def test_dbt_marts_pass_the_gate(tmp_path, monkeypatch, raw_sql, currency, timezone, net_revenue, spend):
+    from growthops.build.dbt import invoke
     from growthops.config import load_settings
-    from growthops.dbt_runner import invoke
     from growthops.warehouse import create_raw_tables
 
     monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(tmp_path / "data"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from growthops import mart_gate as mg
+from growthops.gate import mart_gate as mg
 
 # A one-expectation suite: reconciliation tests need no full GX run.
 TINY_SUITE = {

@@ -56,7 +56,7 @@ def pipeline(tmp_path_factory) -> dict[str, Path]:
     dbt's partial parse is keyed on the warehouse path, so tests that run dbt work in ``live``
     (no second full project parse); every other test gets its own copy of ``snapshot``.
     """
-    from growthops.backfill import run_backfill
+    from growthops.commands.backfill import run_backfill
     from growthops.generate import generate
 
     live = tmp_path_factory.mktemp("oncall_live") / "data"

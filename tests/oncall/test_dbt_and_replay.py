@@ -24,8 +24,8 @@ from conftest import (
     report_of,
 )
 
-from growthops.dbt_dag import run_dbt_step
-from growthops.publish import current_version, read_history
+from growthops.orchestration.dbt_tasks import run_dbt_step
+from growthops.serve.publish import current_version, read_history
 
 DAG = "growthops_transform"
 RUN = "asset_triggered__2025-01-04T06:10:00+00:00"
@@ -152,7 +152,7 @@ def test_a_locked_warehouse_is_retried_then_reported_on_the_last_try(live):
 
 
 def test_replay_of_a_corrected_file_publishes_new_marts(live, capsys):
-    from growthops.cli import main
+    from growthops.commands.cli import main
 
     before = current_version(live)
     rows = [order_line(i) for i in range(1, 21)]

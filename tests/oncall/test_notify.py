@@ -17,7 +17,7 @@ from conftest import NEXT_DAY, ORDERS_HEADER, airflow_task, order_line, put, rep
 
 from growthops.config import REPO_ROOT
 from growthops.ingest.tasks import load
-from growthops.notify import FailureNotifier, failure_notifiers
+from growthops.orchestration.notify import FailureNotifier, failure_notifiers
 
 DAG, TASK = "growthops_ingest_orders", "load_orders"
 RUN = "scheduled__2025-01-04T00:00:00+00:00"
@@ -150,7 +150,7 @@ def test_a_failing_notifier_leaves_the_task_failed_with_its_report(data, monkeyp
 
 
 def test_a_task_without_a_report_is_announced_with_its_exception(data):
-    from growthops.notify import build_notification
+    from growthops.orchestration.notify import build_notification
 
     with airflow_task(DAG, "load_fx", RUN) as context:
         note = build_notification({**context, "exception": MemoryError("worker ran out of memory")})

@@ -10,7 +10,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 from conftest import BASE_RUN, NEXT_DAY, ORDERS_HEADER, airflow_task, order_line, put
 
-from growthops.cli import main
+from growthops.commands.cli import main
 from growthops.ingest.tasks import load
 
 
@@ -103,7 +103,8 @@ def test_a_quarantined_file_and_stale_sources_exit_1(data, capsys):
 
 
 def test_a_failed_build_after_the_publication_exits_1(data, capsys):
-    from growthops.transform import StageFailure, mart_gate
+    from growthops.failures import StageFailure
+    from growthops.gate.stage import mart_gate
 
     con = duckdb.connect(str(data.warehouse_path))
     con.execute("update marts.mart_channel_funnel_daily set spend = spend + 5")

@@ -11,8 +11,10 @@ import duckdb
 import pytest
 from conftest import BASE_RUN, airflow_task, assert_bi_still_reads, report_of
 
-from growthops.publish import current_version
-from growthops.transform import StageFailure, mart_gate, publish_marts
+from growthops.failures import StageFailure
+from growthops.gate.stage import mart_gate
+from growthops.serve.publish import current_version
+from growthops.serve.stage import publish_marts
 
 DAG = "growthops_transform"
 RUN = "asset_triggered__2025-01-04T06:10:00+00:00"

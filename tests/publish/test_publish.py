@@ -7,7 +7,7 @@ import json
 import duckdb
 import pytest
 
-from growthops import publish as pub
+from growthops.serve import publish as pub
 from growthops.warehouse import connect
 
 
@@ -180,7 +180,7 @@ def _cli(argv):
     """``growthops rollback ARGV`` through the module's own add_arguments/run (as cli.py wires it)."""
     import argparse
 
-    from growthops import rollback as rollback_cli
+    from growthops.commands import rollback as rollback_cli
 
     parser = argparse.ArgumentParser(prog="growthops rollback")
     rollback_cli.add_arguments(parser)

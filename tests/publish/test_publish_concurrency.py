@@ -13,7 +13,7 @@ import time
 import duckdb
 import pytest
 
-from growthops import publish as pub
+from growthops.serve import publish as pub
 
 
 def sha256(path) -> str:
@@ -186,7 +186,7 @@ KILLED_PUBLISHER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from growthops.config import load_settings
-    from growthops import publish as pub
+    from growthops.serve import publish as pub
 
     where, ready = sys.argv[1], Path(sys.argv[2])
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from airflow.sdk import Param, PokeReturnValue, task
 
-from growthops.airflow_setup import DUCKDB_POOL
-from growthops.assets import RAW_ASSETS
-from growthops.notify import failure_notifiers
+from growthops.orchestration.airflow_setup import DUCKDB_POOL
+from growthops.orchestration.assets import RAW_ASSETS
+from growthops.orchestration.notify import failure_notifiers
 
 # The DAGs use CronDataIntervalTimetable("@daily"): the run for export day D covers [D, D+1), starts
 # once D is over and has logical date D, so `airflow dags test <dag> D` loads day D too — whatever

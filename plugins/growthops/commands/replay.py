@@ -111,7 +111,9 @@ def replay(
     ``AirflowFailException`` for a refused file or a validator error, ``StageFailure`` for dbt,
     mart gate and publication.
     """
-    from growthops.transform import build_marts, mart_gate, publish_marts
+    from growthops.build.stage import build_marts
+    from growthops.gate.stage import mart_gate
+    from growthops.serve.stage import publish_marts
 
     result = ReplayResult(source, day)
     if from_quarantine:
@@ -153,8 +155,8 @@ def run(args: argparse.Namespace) -> int:
     from airflow.sdk.exceptions import AirflowFailException
 
     from growthops.errors import GrowthopsError
+    from growthops.failures import StageFailure
     from growthops.reports import failure_message
-    from growthops.transform import StageFailure
 
     settings = load_settings()
     try:

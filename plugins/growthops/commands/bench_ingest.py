@@ -1,9 +1,9 @@
 """Ingestion benchmark: GX cost per daily file, and the bulk path on generated exports.
 
-``bench_ingest(ctx)`` is a stage for ``growthops.bench`` (it reads ``ctx.landing`` written by the
+``bench_ingest(ctx)`` is a stage for ``growthops.commands.bench`` (it reads ``ctx.landing`` written by the
 ``generate`` stage and writes its warehouse under ``ctx.workdir``). Standalone::
 
-    python -m growthops.ingest.bench --landing <landing> --workdir <scratch> [--sources orders]
+    python -m growthops.commands.bench_ingest --landing <landing> --workdir <scratch> [--sources orders]
 
 1. *bulk*: every file of the range through :func:`load_range`, per source: rows, files, seconds,
    rows per second and where the time went (parse, GX, load);
@@ -91,7 +91,7 @@ def _range(landing: Path):
 
 
 def bench_ingest(ctx: Any) -> dict[str, Any]:
-    """``growthops.bench`` stage: flat metrics (ints) plus the detailed result."""
+    """``growthops.commands.bench`` stage: flat metrics (ints) plus the detailed result."""
     result = run(ctx.landing, ctx.workdir)
     orders = result["bulk"].get("orders", {})
     return {
@@ -103,7 +103,7 @@ def bench_ingest(ctx: Any) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m growthops.ingest.bench", description=__doc__.split("\n\n")[0]
+        prog="python -m growthops.commands.bench_ingest", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--landing", type=Path, required=True)
     parser.add_argument("--workdir", type=Path, required=True, help="scratch folder for the warehouse")

@@ -67,12 +67,14 @@ def run_backfill(
 ) -> BackfillResult:
     """Load ``start..end`` for ``sources``, then dbt build, mart gate and publish once.
 
-    Raises ``growthops.transform.StageFailure`` (report written) when a stage fails on data, and
+    Raises ``growthops.failures.StageFailure`` (report written) when a stage fails on data, and
     ``growthops.errors.DataQualityError`` listing refused files (after loading the good ones).
     """
+    from growthops.build.stage import build_marts
     from growthops.errors import DataQualityError, NotReadyError
+    from growthops.gate.stage import mart_gate
     from growthops.ingest.loader import load_range
-    from growthops.transform import build_marts, mart_gate, publish_marts
+    from growthops.serve.stage import publish_marts
 
     result = BackfillResult(start=start, end=end)
     t = time.monotonic()
@@ -148,7 +150,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from growthops.errors import GrowthopsError
-    from growthops.transform import StageFailure
+    from growthops.failures import StageFailure
 
     settings = load_settings()
     sources = tuple(s.strip() for s in args.sources.split(",") if s.strip())

@@ -1,4 +1,4 @@
-"""Benchmarks: ``python -m growthops.bench`` (``make bench``).
+"""Benchmarks: ``python -m growthops.commands.bench`` (``make bench``).
 
 Runs each stage in its own child process (so peak RSS is the stage's own, from
 ``resource.getrusage``), in order, against one scratch working directory, and prints wall time and
@@ -77,11 +77,11 @@ def bench_pipeline(ctx: BenchContext) -> dict:
     """
     from datetime import timedelta
 
-    from growthops.airflow_cli import dags_test_many
-    from growthops.backfill import run_backfill
+    from growthops.commands.backfill import run_backfill
     from growthops.config import load_settings
+    from growthops.orchestration.dags_test import dags_test_many
 
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     data_dir = ctx.workdir / "pipeline-data"
     airflow_home = ctx.workdir / "pipeline-airflow"
     env = {
@@ -106,7 +106,9 @@ def bench_pipeline(ctx: BenchContext) -> dict:
 
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run([airflow, "db", "migrate"], env={**os.environ}, capture_output=True, check=True)
-    subprocess.run([sys.executable, "-m", "growthops.airflow_setup"], capture_output=True, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "growthops.orchestration.airflow_setup"], capture_output=True, check=True
+    )
     runs = [
         {"dag_id": f"growthops_ingest_{s}", "logical_date": ctx.end.isoformat()}
         for s in ("fx", "channel", "crm", "orders")
@@ -146,7 +148,9 @@ def run_stage(name: str, ctx: BenchContext) -> dict:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m growthops.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m growthops.commands.bench", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="generator scale (default 1.0 = 10M orders)")
     parser.add_argument("--start", type=date.fromisoformat, default=date(2023, 1, 1))
     parser.add_argument("--end", type=date.fromisoformat, default=date(2025, 12, 31))
@@ -192,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"bench {stage}: scale {args.scale:g}, {args.start}..{args.end}, workdir {workdir}",
                 flush=True,
             )
-            cmd = [sys.executable, "-m", "growthops.bench", "--run-stage", stage]
+            cmd = [sys.executable, "-m", "growthops.commands.bench", "--run-stage", stage]
             cmd += ["--workdir", str(workdir), "--scale", str(args.scale), "--seed", str(args.seed)]
             cmd += ["--start", args.start.isoformat(), "--end", args.end.isoformat()]
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from growthops.config import load_settings
-from growthops.publish import (
+from growthops.serve.publish import (
     RollbackError,
     current_version,
     list_versions,

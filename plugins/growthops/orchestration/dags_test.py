@@ -75,7 +75,14 @@ def dags_test_many(
     """Run ``runs`` in one child process (output to ``log_path``); report each as it finishes."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     read_fd, write_fd = os.pipe()
-    cmd = [sys.executable, "-m", "growthops.airflow_cli", json.dumps(runs), str(log_path), str(write_fd)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "growthops.orchestration.dags_test",
+        json.dumps(runs),
+        str(log_path),
+        str(write_fd),
+    ]
     results = []
     with log_path.open("w", encoding="utf-8") as fh:
         proc = subprocess.Popen(
@@ -99,7 +106,7 @@ def dags_test_many(
 def _main(argv: list[str]) -> int:
     runs, log_path, fd = json.loads(argv[0]), Path(argv[1]), int(argv[2])
     dags_folder = Path(
-        os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", Path(__file__).resolve().parents[2] / "dags")
+        os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", Path(__file__).resolve().parents[3] / "dags")
     )
     with os.fdopen(fd, "w", encoding="utf-8") as out:
 

@@ -260,7 +260,7 @@ def _failures(
 
 
 def collect_status(settings: Settings, *, now: datetime | None = None, reject_days: int = 7) -> Status:
-    from growthops.publish import current_version
+    from growthops.serve.publish import current_version
 
     now = now or datetime.now(UTC)
     statuses = {s: SourceStatus(source=s, quarantined_files=_quarantined(settings, s)) for s in SOURCES}
@@ -294,7 +294,7 @@ def collect_status(settings: Settings, *, now: datetime | None = None, reject_da
 
 
 def render(status: Status) -> str:
-    from growthops.summary import table
+    from growthops.commands.summary import table
 
     rows = [
         [

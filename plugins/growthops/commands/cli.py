@@ -13,11 +13,17 @@ import sys
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("growthops.generate", "write deterministic sample exports into the landing folder"),
-    "ingest": ("growthops.ingest.cli", "load landing files of a source and day range into the raw tables"),
-    "backfill": ("growthops.backfill", "load a date range of exports and publish the marts once"),
-    "status": ("growthops.status", "freshness, quarantine, rejects and the published marts version"),
-    "replay": ("growthops.replay", "re-ingest a corrected file for a source and day, then transform"),
-    "rollback": ("growthops.rollback", "restore the previously published serving version"),
+    "ingest": (
+        "growthops.commands.ingest",
+        "load landing files of a source and day range into the raw tables",
+    ),
+    "backfill": ("growthops.commands.backfill", "load a date range of exports and publish the marts once"),
+    "status": ("growthops.commands.status", "freshness, quarantine, rejects and the published marts version"),
+    "replay": (
+        "growthops.commands.replay",
+        "re-ingest a corrected file for a source and day, then transform",
+    ),
+    "rollback": ("growthops.commands.rollback", "restore the previously published serving version"),
 }
 
 

@@ -3,7 +3,7 @@
 Why not astronomer-cosmos: cosmos renders the same shape, but importing it costs ~0.8 s on every
 parse of the DAG file (the DAG processor re-parses every 30 s, and every task start parses the
 file again). Reading the manifest is plain JSON (milliseconds), and the tasks run dbt in-process
-through :mod:`growthops.dbt_runner` — no subprocess and no project parse per model (dbt reuses
+through :mod:`growthops.build.dbt` — no subprocess and no project parse per model (dbt reuses
 its partial-parse state). Measurements are in the README.
 
 Shape of the rendered graph (matching cosmos' "after each" test behaviour):
@@ -136,10 +136,10 @@ def run_dbt_step(command: list[str]) -> None:
     """
     from airflow.sdk.exceptions import AirflowFailException
 
+    from growthops.build.dbt import DbtFailure, invoke
+    from growthops.build.stage import release_dbt_duckdb
     from growthops.config import load_settings
-    from growthops.dbt_runner import DbtFailure, invoke
     from growthops.reports import failure_message, report_dbt_failure, report_if_final_try
-    from growthops.transform import release_dbt_duckdb
     from growthops.warehouse import is_lock_error
 
     settings = load_settings()

@@ -28,11 +28,11 @@ INGEST_DAGS = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    from growthops.airflow_cli import dags_test_many
+    from growthops.commands.summary import marts_summary
     from growthops.generate import generate
-    from growthops.summary import marts_summary
+    from growthops.orchestration.dags_test import dags_test_many
 
-    p = argparse.ArgumentParser(prog="growthops.demo", description=__doc__)
+    p = argparse.ArgumentParser(prog="growthops.commands.demo", description=__doc__)
     p.add_argument("--start", type=date.fromisoformat, default=date(2025, 1, 1))
     p.add_argument("--end", type=date.fromisoformat, default=date(2025, 6, 30))
     p.add_argument("--scale", type=float, default=0.02)
