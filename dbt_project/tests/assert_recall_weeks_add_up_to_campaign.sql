@@ -26,7 +26,7 @@ weeks_summed as (
         sum(campaign_weeks.holdout_contacts) as holdout_contacts,
         sum(campaign_weeks.crossovers) as crossovers,
         sum(campaign_weeks.excluded_not_lapsed) as excluded_not_lapsed,
-        sum(coalesce(campaign_weeks.cost, 0)) as cost,
+        sum(coalesce(campaign_weeks.cost, 0)) as total_cost,
         min(case when campaign_weeks.is_mature then 1 else 0 end) as all_mature,
         sum(campaign_weeks.reactivated_targeted) as reactivated_targeted,
         sum(campaign_weeks.reactivated_holdout) as reactivated_holdout,
@@ -58,7 +58,7 @@ compared as (
         or summary.holdout_contacts != weeks_summed.holdout_contacts
         or summary.crossovers != weeks_summed.crossovers
         or summary.excluded_not_lapsed != weeks_summed.excluded_not_lapsed
-        or coalesce(summary.cost, 0) != weeks_summed.cost
+        or coalesce(summary.cost, 0) != weeks_summed.total_cost
         or summary.is_mature != (weeks_summed.all_mature = 1)
         or (
             summary.is_mature

@@ -43,6 +43,8 @@ MARTS = {
     "mart_cohort_retention": ("cohort_month", "channel", "months_since_first_order"),
     "mart_funnel_stages": ("signup_month", "channel"),
     "mart_reactivation_candidates": ("customer_id",),
+    "mart_recall_campaigns": ("campaign_id", "send_week"),
+    "mart_recall_campaign_summary": ("campaign_id",),
 }
 
 

@@ -78,7 +78,7 @@ aggregated as (
         sum(
             case when measured.is_in_holdout then measured.window_revenue_squared else 0 end
         ) as window_revenue_squared_holdout,
-        sum(measured.cost) as message_cost,
+        sum(measured.recall_cost) as message_cost,
         sum(
             case when measured.is_targeted and measured.has_attributed_order then 1 else 0 end
         ) as attributed_reactivations

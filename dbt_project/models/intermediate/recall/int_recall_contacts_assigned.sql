@@ -58,7 +58,7 @@ contact_rows as (
         max(
             case when recall_rows.is_holdout != first_rows.is_holdout then 1 else 0 end
         ) as has_crossover,
-        sum(recall_rows.cost) as cost
+        sum(recall_rows.message_cost) as recall_cost
 
     from recall_rows
     inner join first_rows
@@ -83,7 +83,7 @@ prior_orders as (
     inner join orders
         on
             first_rows.contact_id = orders.contact_id
-            and orders.created_at < first_rows.sent_at
+            and first_rows.sent_at > orders.created_at
     where orders.is_valid
     group by
         first_rows.campaign_id,
@@ -107,7 +107,7 @@ assigned as (
         {{ growthops.to_reporting_date('first_rows.window_ends_at') }} as matures_on,
         cast(contact_rows.recall_rows_count as bigint) as recall_rows_count,
         contact_rows.has_crossover = 1 as has_crossover,
-        cast(contact_rows.cost as decimal(18, 4)) as cost,
+        cast(contact_rows.recall_cost as decimal(18, 4)) as recall_cost,
         prior_orders.last_valid_order_date,
         coalesce(
             {{ growthops.days_between('prior_orders.last_valid_order_date', 'first_rows.sent_date') }}

@@ -39,8 +39,8 @@ window_orders as (
     inner join orders
         on
             assigned.contact_id = orders.contact_id
-            and orders.created_at > assigned.sent_at
-            and orders.created_at <= assigned.window_ends_at
+            and assigned.sent_at < orders.created_at
+            and assigned.window_ends_at >= orders.created_at
     where orders.is_valid
     group by
         assigned.campaign_id,

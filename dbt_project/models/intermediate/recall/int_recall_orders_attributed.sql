@@ -32,8 +32,8 @@ candidates as (
     inner join orders
         on
             assigned.contact_id = orders.contact_id
-            and orders.created_at > assigned.sent_at
-            and orders.created_at <= assigned.window_ends_at
+            and assigned.sent_at < orders.created_at
+            and assigned.window_ends_at >= orders.created_at
     where
         orders.is_valid
         and assigned.is_lapsed
