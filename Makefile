@@ -76,20 +76,24 @@ bench: install manifest ## benchmarks: generator and load at scale (writes bench
 	$(BIN)/python -m growthops.commands.bench --scale $(BENCH_SCALE)
 
 .PHONY: lint
-lint: install manifest ## ruff (with Airflow AIR rules) and sqlfluff (dbt templater)
+lint: install manifest ## ruff (Airflow AIR rules, complexity) and sqlfluff (dbt templater); CI runs it before the tests
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@mkdir -p $(GROWTHOPS_DATA_DIR)/warehouse  # the dbt templater opens the build warehouse file
 	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff lint models snapshots tests analyses
 
 .PHONY: format
 format: install ## apply ruff formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	@mkdir -p $(GROWTHOPS_DATA_DIR)/warehouse
 	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff fix models snapshots tests analyses
 
 .PHONY: airflow
-airflow: airflow-init ## start Airflow locally (UI on http://localhost:8080)
-	$(BIN)/airflow standalone
+airflow: airflow-init manifest ## start Airflow locally (UI on http://localhost:8080): 4 task slots, no daily catch-up
+	AIRFLOW__CORE__PARALLELISM=4 AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG=4 \
+	AIRFLOW__API__WORKERS=1 AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True \
+	GROWTHOPS_INGEST_CATCHUP=false $(BIN)/airflow standalone
 
 .PHONY: clean
 clean: ## remove generated data, Airflow home and dbt artefacts (keeps .venv)

@@ -1,7 +1,8 @@
 """
 ### growthops_transform — build, audit, publish the growth marts
 
-Runs when every raw source Asset (channel, crm, orders, fx) has been updated by its ingest DAG.
+Runs when every raw source Asset (one per source declared in `growthops.sources`) has been
+updated by its ingest DAG.
 
 0. **sync_raw** — with the `postgres` warehouse target, mirrors the raw tables loaded by the
    ingest DAGs into PostgreSQL (one transaction, new and replaced batches only); with the
@@ -24,39 +25,24 @@ pool, shared with the ingest DAGs. Failure reports: `<data>/runs/growthops_trans
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from airflow.sdk import dag, task
 
 from growthops.build.dbt import MANIFEST_PATH
 from growthops.orchestration.airflow_setup import DUCKDB_POOL
-from growthops.orchestration.assets import MARTS_ASSET, RAW_ASSETS
+from growthops.orchestration.assets import MARTS_ASSET, all_raw_assets
 from growthops.orchestration.dbt_tasks import render_dbt_tasks
-from growthops.orchestration.notify import failure_notifiers
-
-default_args = {
-    "owner": "growthops",
-    "on_failure_callback": failure_notifiers(),  # off unless a notify connection is configured
-    "retries": 3,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3.3: 30 s, 60 s, 120 s
-    "max_retry_delay": timedelta(minutes=10),
-}
+from growthops.orchestration.policy import DEFAULT_ARGS
 
 
 @task(pool=DUCKDB_POOL, doc_md="Target postgres: copy new raw batches to PostgreSQL (else a no-op).")
 def sync_raw() -> dict:
-    from airflow.sdk.exceptions import AirflowFailException
-
     from growthops.build.stage import sync_warehouse
     from growthops.config import load_settings
-    from growthops.failures import StageFailure
-    from growthops.reports import failure_message
+    from growthops.orchestration.policy import run_stage
 
-    try:
-        result = sync_warehouse(load_settings())
-    except StageFailure as exc:
-        raise AirflowFailException(failure_message(exc.report_path)) from None
+    result = run_stage(sync_warehouse, load_settings())
     if result is None:
         return {"target": "duckdb", "rows_copied": 0}
     return {"target": "postgres", "rows_copied": result.rows_copied}
@@ -64,42 +50,30 @@ def sync_raw() -> dict:
 
 @task(pool=DUCKDB_POOL, doc_md="Reconcile marts with raw and check ranges; fail before publication.")
 def mart_gate() -> None:
-    from airflow.sdk.exceptions import AirflowFailException
-
     from growthops.config import load_settings
-    from growthops.failures import StageFailure
     from growthops.gate.stage import mart_gate
-    from growthops.reports import failure_message
+    from growthops.orchestration.policy import run_stage
 
-    try:
-        mart_gate(load_settings())
-    except StageFailure as exc:
-        raise AirflowFailException(failure_message(exc.report_path)) from None
+    run_stage(mart_gate, load_settings())
 
 
 @task(pool=DUCKDB_POOL, outlets=[MARTS_ASSET], doc_md="Atomically publish the audited marts to serving.")
 def publish(run_id=None) -> dict:
-    from airflow.sdk.exceptions import AirflowFailException
-
     from growthops.config import load_settings
-    from growthops.failures import StageFailure
-    from growthops.reports import failure_message
+    from growthops.orchestration.policy import run_stage
     from growthops.serve.stage import publish_marts
 
-    try:
-        result = publish_marts(load_settings(), run_id)
-    except StageFailure as exc:
-        raise AirflowFailException(failure_message(exc.report_path)) from None
+    result = run_stage(publish_marts, load_settings(), run_id)
     return {"run_id": result.run_id, "row_counts": result.row_counts}
 
 
 @dag(
     dag_id="growthops_transform",
-    schedule=RAW_ASSETS["channel"] & RAW_ASSETS["crm"] & RAW_ASSETS["orders"] & RAW_ASSETS["fx"],
+    schedule=all_raw_assets(),
     start_date=datetime(2023, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args,
+    default_args=DEFAULT_ARGS,
     tags=["growthops", "transform", "dbt"],
     doc_md=__doc__,
 )

@@ -87,12 +87,16 @@
     case when {{ mature }} then {{ r_h }} end as reactivation_rate_holdout,
     cast(case when {{ mature }} then {{ alias }}.window_revenue_targeted end as decimal(18, 4)) as window_revenue_targeted,
     cast(case when {{ mature }} then {{ alias }}.window_revenue_holdout end as decimal(18, 4)) as window_revenue_holdout,
-    case
-        when {{ mature }} then {{ growthops.money_divide(alias ~ '.window_revenue_targeted', alias ~ '.targeted_contacts') }}
-    end as window_revenue_per_contact_targeted,
-    case
-        when {{ mature }} then {{ growthops.money_divide(alias ~ '.window_revenue_holdout', alias ~ '.holdout_contacts') }}
-    end as window_revenue_per_contact_holdout,
+    cast(
+        case
+            when {{ mature }} then {{ growthops.money_divide(alias ~ '.window_revenue_targeted', alias ~ '.targeted_contacts') }}
+        end as decimal(18, 4)
+    ) as window_revenue_per_contact_targeted,
+    cast(
+        case
+            when {{ mature }} then {{ growthops.money_divide(alias ~ '.window_revenue_holdout', alias ~ '.holdout_contacts') }}
+        end as decimal(18, 4)
+    ) as window_revenue_per_contact_holdout,
     case when {{ lift }} then {{ incremental_reactivations }} end as incremental_reactivations,
     case when {{ lift }} then ({{ rate_difference }} - {{ rate_margin }}) * {{ n_t }} end as incremental_reactivations_lower,
     case when {{ lift }} then ({{ rate_difference }} + {{ rate_margin }}) * {{ n_t }} end as incremental_reactivations_upper,

@@ -33,15 +33,7 @@ ranked as (
 
     select
         renamed.*,
-        row_number() over (
-            partition by renamed.report_date, renamed.platform, renamed.campaign_id
-            order by
-                renamed.source_batch_day desc,
-                renamed.source_loaded_at desc,
-                renamed.source_batch_id desc,
-                renamed.source_file desc,
-                renamed.source_line desc
-        ) as version_rank
+        {{ growthops.version_rank('renamed', ['report_date', 'platform', 'campaign_id']) }} as version_rank
 
     from renamed
 

@@ -39,15 +39,7 @@ ranked as (
 
     select
         renamed.*,
-        row_number() over (
-            partition by renamed.contact_id
-            order by
-                renamed.updated_at desc,
-                renamed.source_batch_day desc,
-                renamed.source_loaded_at desc,
-                renamed.source_batch_id desc,
-                renamed.source_line desc
-        ) as version_rank
+        {{ growthops.version_rank('renamed', ['contact_id'], newest_first=['updated_at']) }} as version_rank
 
     from renamed
 

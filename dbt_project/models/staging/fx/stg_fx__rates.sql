@@ -27,14 +27,7 @@ ranked as (
 
     select
         renamed.*,
-        row_number() over (
-            partition by renamed.rate_date, renamed.currency
-            order by
-                renamed.source_batch_day desc,
-                renamed.source_loaded_at desc,
-                renamed.source_batch_id desc,
-                renamed.source_line desc
-        ) as version_rank
+        {{ growthops.version_rank('renamed', ['rate_date', 'currency']) }} as version_rank
 
     from renamed
 

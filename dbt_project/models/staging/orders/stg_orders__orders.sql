@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'shop_orders') }}
+    select * from {{ source('orders', 'shop_orders') }}
 
 ),
 
@@ -35,15 +35,7 @@ ranked as (
 
     select
         renamed.*,
-        row_number() over (
-            partition by renamed.order_id
-            order by
-                renamed.updated_at desc,
-                renamed.source_batch_day desc,
-                renamed.source_loaded_at desc,
-                renamed.source_batch_id desc,
-                renamed.source_line desc
-        ) as version_rank
+        {{ growthops.version_rank('renamed', ['order_id'], newest_first=['updated_at']) }} as version_rank
 
     from renamed
 
