@@ -111,7 +111,13 @@ def test_every_metric_definition_has_a_unit_test(manifest):
 
 def test_sources_carry_freshness_and_pii_metadata(manifest):
     sources = {s["name"]: s for s in manifest["sources"].values()}
-    assert set(sources) == {"channel_performance", "crm_contacts", "shop_orders", "fx_rates", "messages_sends"}
+    assert set(sources) == {
+        "channel_performance",
+        "crm_contacts",
+        "shop_orders",
+        "fx_rates",
+        "messages_sends",
+    }
     for name, source in sources.items():
         assert source["schema"] == "raw"
         assert source["loaded_at_field"] == "_loaded_at", name

@@ -48,7 +48,9 @@ def _settings_with_messages(data_dir: Path):
     """Settings of a fresh data dir; the messages source as config/growthops.toml declares it."""
     from growthops.config import DEFAULT_CONFIG_FILE, SourceSettings, load_settings
 
-    settings = load_settings(env={"GROWTHOPS_DATA_DIR": str(data_dir), "GROWTHOPS_INGEST_SETTLE_SECONDS": "0"})
+    settings = load_settings(
+        env={"GROWTHOPS_DATA_DIR": str(data_dir), "GROWTHOPS_INGEST_SETTLE_SECONDS": "0"}
+    )
     if "messages" in settings.sources:
         return settings
     declared = tomllib.loads(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))["sources"]
