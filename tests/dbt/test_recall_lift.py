@@ -80,7 +80,15 @@ def recall_marts(tmp_path_factory) -> dict:
     }
     run = run_dbt(
         settings.warehouse_path,
-        ["build", "--select", "+mart_recall_campaign_summary", "+mart_recall_campaigns"],
+        # cautious: only the tests of the selected nodes (not those that also read the growth marts)
+        [
+            "build",
+            "--select",
+            "+mart_recall_campaign_summary",
+            "+mart_recall_campaigns",
+            "--indirect-selection",
+            "cautious",
+        ],
         work_dir=tmp_path_factory.mktemp("recall_lift_dbt"),
         vars=recall_vars,
     )
