@@ -45,6 +45,23 @@ dbt_project/target/manifest.json: $(BIN)/.installed $(shell find dbt_project -na
 .PHONY: manifest
 manifest: dbt_project/target/manifest.json ## pre-build the dbt manifest Airflow renders from
 
+.PHONY: report
+report: install ## static HTML growth report of the published marts: <data>/reports/latest/index.html
+	$(BIN)/growthops report
+
+DOCS_PORT ?= 8081
+BUILD_WAREHOUSE := $(GROWTHOPS_DATA_DIR)/warehouse/growthops.duckdb
+
+.PHONY: docs-build
+docs-build: install manifest ## generate dbt docs into dbt_project/target (index.html, static_index.html; for CI)
+	cd dbt_project && $(CURDIR)/$(BIN)/dbt docs generate --static --quiet --profiles-dir . --project-dir . \
+		$(if $(wildcard $(BUILD_WAREHOUSE)),,--empty-catalog)
+	@echo "dbt docs: dbt_project/target/static_index.html (one file, opens offline)"
+
+.PHONY: docs
+docs: docs-build ## generate and serve dbt docs on http://localhost:8081 (DOCS_PORT=... to change)
+	cd dbt_project && $(CURDIR)/$(BIN)/dbt docs serve --profiles-dir . --project-dir . --port $(DOCS_PORT) --no-browser
+
 .PHONY: airflow-init
 airflow-init: $(AIRFLOW_HOME)/.initialized ## migrate the local Airflow metadata database (SQLite) and create the pool
 

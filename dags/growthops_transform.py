@@ -18,6 +18,9 @@ updated by its ingest DAG.
    atomically replaces `<data>/warehouse/serving.duckdb` (what BI reads); on PostgreSQL it swaps
    the audited `marts_build` schema with `marts` in one transaction. Only this task emits the
    `growthops_marts` Asset.
+4. **report** — writes the static growth report of the version just published to
+   `<data>/reports/<run_id>/` and `<data>/reports/latest/` (reads the serving file only; a report
+   that cannot be built is a warning in its log, never a failed run).
 
 Never runs twice at once; every task that writes DuckDB takes the one-slot `growthops_duckdb`
 pool, shared with the ingest DAGs. Failure reports: `<data>/runs/growthops_transform/<run_id>/`.
@@ -67,6 +70,15 @@ def publish(run_id=None) -> dict:
     return {"run_id": result.run_id, "row_counts": result.row_counts}
 
 
+@task(doc_md="Write the growth report of the published version (HTML under <data>/reports/).")
+def report() -> dict | None:
+    from growthops.config import load_settings
+    from growthops.report.build import report_after_publication
+
+    result = report_after_publication(load_settings())
+    return None if result is None else {"run_id": result.run_id, "index": str(result.out_dir / "index.html")}
+
+
 @dag(
     dag_id="growthops_transform",
     schedule=all_raw_assets(),
@@ -79,7 +91,7 @@ def publish(run_id=None) -> dict:
 )
 def growthops_transform():
     dbt = render_dbt_tasks(MANIFEST_PATH, pool=DUCKDB_POOL)
-    sync_raw() >> dbt >> mart_gate() >> publish()
+    sync_raw() >> dbt >> mart_gate() >> publish() >> report()
 
 
 growthops_transform()

@@ -21,3 +21,16 @@
             {{ relation }}.source_line desc
     )
 {%- endmacro %}
+
+{#-
+    The lineage columns every raw row carries, renamed for staging (SPEC: every row keeps the id
+    of the source batch it came from): source_batch_id, source_batch_day, source_file,
+    source_line, source_loaded_at.
+-#}
+{% macro lineage_columns(relation) -%}
+    {{ relation }}._batch_id as source_batch_id,
+        {{ relation }}._batch_day as source_batch_day,
+        {{ relation }}._source_file as source_file,
+        {{ relation }}._source_line as source_line,
+        {{ relation }}._loaded_at as source_loaded_at
+{%- endmacro %}

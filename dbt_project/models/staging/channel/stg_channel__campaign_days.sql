@@ -18,11 +18,7 @@ renamed as (
         cast(source.clicks as bigint) as clicks,
         cast(source.spend as decimal(18, 4)) as spend_local,
         upper(trim(source.currency)) as currency,
-        source._batch_id as source_batch_id,
-        source._batch_day as source_batch_day,
-        source._source_file as source_file,
-        source._source_line as source_line,
-        source._loaded_at as source_loaded_at
+        {{ growthops.lineage_columns('source') }}
 
     from source
 

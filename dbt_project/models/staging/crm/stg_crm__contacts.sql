@@ -24,11 +24,7 @@ renamed as (
         nullif(lower(trim(source.utm_campaign)), '') as campaign_key,
         nullif(upper(trim(source.country)), '') as country_code,
         coalesce(source.is_deleted, false) as is_deleted,
-        source._batch_id as source_batch_id,
-        source._batch_day as source_batch_day,
-        source._source_file as source_file,
-        source._source_line as source_line,
-        source._loaded_at as source_loaded_at
+        {{ growthops.lineage_columns('source') }}
 
     from source
 

@@ -12,11 +12,7 @@ renamed as (
         cast(source.date as date) as rate_date,
         upper(trim(source.currency)) as currency,
         cast(source.usd_rate as decimal(18, 8)) as usd_rate,
-        source._batch_id as source_batch_id,
-        source._batch_day as source_batch_day,
-        source._source_file as source_file,
-        source._source_line as source_line,
-        source._loaded_at as source_loaded_at
+        {{ growthops.lineage_columns('source') }}
 
     from source
 

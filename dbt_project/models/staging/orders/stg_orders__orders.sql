@@ -19,11 +19,7 @@ renamed as (
         cast(source.gross_amount as decimal(18, 4)) as gross_amount_local,
         cast(source.discount_amount as decimal(18, 4)) as discount_amount_local,
         cast(source.refund_amount as decimal(18, 4)) as refund_amount_local,
-        source._batch_id as source_batch_id,
-        source._batch_day as source_batch_day,
-        source._source_file as source_file,
-        source._source_line as source_line,
-        source._loaded_at as source_loaded_at
+        {{ growthops.lineage_columns('source') }}
 
     from source
 
