@@ -19,6 +19,8 @@ MARTS = {
     "mart_customer_activity_weekly",
     "mart_customer_segments",
     "mart_acquisition_unit_economics",
+    "mart_recall_campaigns",
+    "mart_recall_campaign_summary",
 }
 # every metric definition of the issue is pinned by a unit test with hand-computed inputs
 METRIC_UNIT_TESTS = {
@@ -47,6 +49,17 @@ METRIC_UNIT_TESTS = {
     "stage history": "test_int_contact_stages_changed_from_every_version",
     "restated cost days": "test_stg_costs__costs_restated_day_newest_file_wins",
     "maturity windows, stage velocity": "test_mart_funnel_stages_maturity_and_velocity",
+    "latest-version dedupe (messages)": "test_stg_messages__sends_newest_batch_wins",
+    "recall arms, crossovers, lapsed at sent_at": "test_int_recall_contacts_assigned_arms_crossover_lapsed",
+    "recall window edges, holdout orders, each campaign on its own, maturity": (
+        "test_int_recall_contacts_reactivated_window_edges"
+    ),
+    "recall attribution (each order once)": "test_int_recall_orders_attributed_latest_message_once",
+    "recall lift, 95 % bounds, significance, sample size, null rules": (
+        "test_mart_recall_campaign_summary_lift_bounds_and_nulls"
+    ),
+    "recall send weeks: outcomes null until mature": "test_mart_recall_campaigns_week_outcomes_null_until_mature",
+    "last recall message (dim_customers, candidates)": "test_dim_customers_last_recall_message",
 }
 
 
@@ -96,6 +109,8 @@ def test_every_key_is_tested_unique_and_not_null(manifest):
         ("fct_orders", "order_id"),
         ("dim_customers", "customer_id"),
         ("mart_reactivation_candidates", "customer_id"),
+        ("mart_recall_campaign_summary", "campaign_id"),
+        ("stg_messages__sends", "message_id"),
         ("stg_orders__orders", "order_id"),
         ("stg_crm__contacts", "contact_id"),
     ]:
@@ -110,7 +125,14 @@ def test_every_metric_definition_has_a_unit_test(manifest):
 
 def test_sources_carry_freshness_and_pii_metadata(manifest):
     sources = {s["name"]: s for s in manifest["sources"].values()}
-    assert set(sources) >= {"channel_performance", "crm_contacts", "shop_orders", "fx_rates", "costs_daily"}
+    assert set(sources) >= {
+        "channel_performance",
+        "crm_contacts",
+        "shop_orders",
+        "fx_rates",
+        "messages_sends",
+        "costs_daily",
+    }
     for name, source in sources.items():
         assert source["schema"] == "raw"
         assert source["loaded_at_field"] == "_loaded_at", name

@@ -26,7 +26,13 @@ costs as (
 
 ),
 
--- from the first to the last day anything is converted on (orders, ad spend, costs, rates)
+messages as (
+
+    select * from {{ ref('stg_messages__sends') }}
+
+),
+
+-- from the first to the last day anything is converted on (orders, ad spend, costs, message costs, rates)
 bounds_by_source as (
 
     select
@@ -50,6 +56,14 @@ bounds_by_source as (
         max(costs.cost_date) as last_day
 
     from costs
+
+    union all
+
+    select
+        {{ growthops.to_reporting_date('min(messages.sent_at)') }} as first_day,
+        {{ growthops.to_reporting_date('max(messages.sent_at)') }} as last_day
+
+    from messages
 
     union all
 

@@ -32,6 +32,12 @@ segments as (
 
 ),
 
+last_recall_messages as (
+
+    select * from {{ ref('int_contacts_last_recall_message') }}
+
+),
+
 as_of as (
 
     select max(orders.order_date) as as_of_date
@@ -85,7 +91,12 @@ candidates as (
             as average_order_value,
         customers.as_of_date,
         cast({{ reactivation_days }} as integer) as reactivation_days,
-        '{{ var("reporting_currency") | upper }}' as reporting_currency
+        '{{ var("reporting_currency") | upper }}' as reporting_currency,
+        -- the customer's latest recall row (message or holdout): who was already contacted
+        last_recall_messages.last_recall_campaign_id,
+        last_recall_messages.last_recall_campaign_name,
+        last_recall_messages.last_recall_sent_at,
+        last_recall_messages.last_recall_is_holdout
 
     from customers
     left join contacts
@@ -94,6 +105,8 @@ candidates as (
         on
             customers.customer_id = segments.customer_id
             and customers.as_of_date = segments.segment_date
+    left join last_recall_messages
+        on customers.customer_id = last_recall_messages.contact_id
     where customers.days_since_last_order > {{ reactivation_days }}
 
 )
