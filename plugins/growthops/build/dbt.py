@@ -94,6 +94,8 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "GROWTHOPS_WAREHOUSE_PATH": str(settings.warehouse_path),
         "GROWTHOPS_DATA_DIR": str(settings.data_dir),
         "GROWTHOPS_WAREHOUSE_TARGET": settings.warehouse_target,
+        "GROWTHOPS_DUCKDB_MEMORY_LIMIT": settings.memory_limit,
+        "GROWTHOPS_DUCKDB_TEMP_DIR": str(settings.duckdb_temp_dir),
         "GROWTHOPS_PG_HOST": settings.pg.host,
         "GROWTHOPS_PG_PORT": str(settings.pg.port),
         "GROWTHOPS_PG_USER": settings.pg.user,
@@ -151,6 +153,7 @@ def invoke(settings: Settings, command: list[str], *, raise_on_failure: bool = T
 
     os.environ.update(dbt_env(settings))
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    settings.duckdb_temp_dir.mkdir(parents=True, exist_ok=True)
     # Global flags go before the subcommand; the rest after it.
     args = [
         "--quiet",
