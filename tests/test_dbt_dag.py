@@ -169,3 +169,14 @@ def test_producer_runs_one_build_and_tasks_mirror_it_then_rebuild_when_cleared(w
     assert dbt_tasks.watch(path, "fct_orders", produced)["rebuilt"] == "fct_orders"
     assert calls[-1][:3] == ["build", "--select", "fct_orders"]
     assert "unique_fct_orders_order_id" in calls[-1]
+
+
+def test_unit_tests_run_once_per_code_version(watch_env):
+    dbt_tasks, path, calls, statuses = watch_env
+    assert dbt_tasks.produce(path)["unit_tests"] == "ran"
+    assert dbt_tasks.produce(path)["unit_tests"].startswith("skipped")
+    assert calls == [["build"], ["build", "--exclude-resource-type", "unit_test"]]
+    statuses["test.growthops.rel_fct_dim"] = "fail"  # a failed build runs them again next time
+    dbt_tasks.produce(path)
+    statuses.clear()
+    assert dbt_tasks.produce(path)["unit_tests"] == "ran"
