@@ -227,7 +227,7 @@ def code_version(manifest: dict[str, Any], extra: Any = None) -> str:
     import hashlib
 
     parts = [
-        (uid, (n.get("checksum") or {}).get("checksum"), n.get("given"), n.get("expect"), n.get("macro_sql"))
+        (uid, n.get("checksum"), n.get("given"), n.get("expect"), n.get("macro_sql"))
         for section in ("nodes", "unit_tests", "macros")
         for uid, n in sorted(manifest.get(section, {}).items())
     ]
