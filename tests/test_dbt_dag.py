@@ -10,6 +10,7 @@ from growthops.orchestration.dbt_tasks import graph_from_manifest
 def _node(uid, rtype, deps=(), package="growthops"):
     return {
         "unique_id": uid,
+        "checksum": {"name": "sha256", "checksum": uid} if rtype != "seed" else "seed-checksum",
         "name": uid.split(".")[-1],
         "resource_type": rtype,
         "package_name": package,
