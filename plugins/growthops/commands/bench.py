@@ -172,9 +172,12 @@ def summary_markdown(results: dict[str, dict]) -> str:
         lines.append(f"- floor (hand-written DuckDB SQL): {floor['floor_seconds']:.1f} s")
     if pipe and floor and floor["floor_seconds"]:
         lines.append(f"- **pipeline/floor: {pipe['backfill_seconds'] / floor['floor_seconds']:.1f}x**")
-    for key, value in (results.get("transform") or {}).items():
+    transform = results.get("transform") or {}
+    for key, value in transform.items():
         if key.endswith("_seconds") and key != "wall_seconds":
-            lines.append(f"- transform DAG, {key.removesuffix('_seconds').replace('_', ' ')}: {value:.1f} s")
+            name = key.removesuffix("_seconds")
+            ok = "" if transform.get(f"{name}_ok", True) else " (FAILED, see its log)"
+            lines.append(f"- transform DAG, {name.replace('_', ' ')}: {value:.1f} s{ok}")
     return "\n".join(lines) + "\n"
 
 

@@ -84,7 +84,7 @@ def bench_transform(ctx: Any) -> dict[str, Any]:
     print(f"  transform ours {ours}, cosmos watcher {cosmos}", file=sys.stderr, flush=True)
     return {
         "ours_watcher_seconds": ours["seconds"],
-        "ours_ok": ours["ok"],
+        "ours_watcher_ok": ours["ok"],
         "cosmos_watcher_seconds": cosmos["seconds"],
-        "cosmos_ok": cosmos["ok"],
+        "cosmos_watcher_ok": cosmos["ok"],
     }
