@@ -15,6 +15,10 @@ The design is astronomer-cosmos' ``ExecutionMode.WATCHER``, without cosmos on th
   ``dbt build --select <node>`` itself (the node and its tests), so that fixing a model and
   clearing its task (with downstream) rebuilds only that part of the graph.
 
+Only the producer takes the one-slot DuckDB pool: the node tasks read XCom, so they do not queue
+behind each other; a cleared node task that rebuilds and finds the warehouse busy gets DuckDB's
+lock error, which is retried with backoff like every transient failure.
+
 Which tests a node owns (matching cosmos' "after each" test behaviour): a test that references
 several models belongs to the model built last among its parents when the others are its
 ancestors, else to ``tests_across_models``; tests that read only sources belong to
@@ -331,7 +335,9 @@ def render_dbt_tasks(manifest_path: Path, pool: str, group_id: str = "dbt"):
         producer = task(task_id=PRODUCER, pool=pool, doc_md=produce.__doc__)(produce)(path)
 
         def watcher(name: str, doc: str):
-            return task(task_id=name, pool=pool, doc_md=doc)(watch)(path, name, producer)
+            # no pool: mirroring reads XCom only, so the node tasks finish side by side; the rare
+            # rebuild of a cleared task meets a busy warehouse as a lock error, retried with backoff
+            return task(task_id=name, doc_md=doc)(watch)(path, name, producer)
 
         src = None
         if graph.source_tests:
