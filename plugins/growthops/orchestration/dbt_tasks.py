@@ -200,15 +200,15 @@ def _invoke_or_raise(settings: Any, command: list[str]) -> Any:
         result = invoke(settings, command, raise_on_failure=False)
     finally:
         release_dbt_duckdb()  # the failure report and the next stage open the build DB
-    if result.exception and not result.outcomes:
+    locked = result.failures and all(is_lock_error(Exception(o.message)) for o in result.failures)
+    if (result.exception and not result.outcomes) or locked:
         exc = DbtFailure(result)
-        if is_lock_error(Exception(result.exception)):
+        if locked or is_lock_error(Exception(result.exception)):
+            why = result.exception or result.failures[0].message
             report_if_final_try(
-                exc,
-                summary=f"dbt {' '.join(command)} could not lock the warehouse: {result.exception}",
-                settings=settings,
+                exc, summary=f"dbt {' '.join(command)} could not lock the warehouse: {why}", settings=settings
             )
-            raise RuntimeError(f"warehouse locked, will retry: {result.exception}")
+            raise RuntimeError(f"warehouse locked, will retry: {why}")
         raise AirflowFailException(failure_message(report_dbt_failure(exc, settings)))
     return result
 
