@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-COSMOS_DAG = """
+COSMOS_DAG = """# an airflow DAG file (the DagBag's safe mode looks for both words)
 import json, os
 from datetime import datetime, UTC
 from pathlib import Path
@@ -24,7 +24,7 @@ from cosmos import DbtDag, ExecutionConfig, ProfileConfig, ProjectConfig, Render
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode
 
 project = Path(os.environ["GROWTHOPS_DBT_PROJECT_DIR"])
-DbtDag(
+dag = DbtDag(
     dag_id="cosmos_watcher_transform",
     schedule=None,
     start_date=datetime(2023, 1, 1, tzinfo=UTC),
@@ -74,13 +74,18 @@ def bench_transform(ctx: Any) -> dict[str, Any]:
     settings = load_settings()
     env |= dbt_env(settings) | {"BENCH_DBT_VARS": json.dumps(dbt_vars(settings))}
     day = ctx.end.isoformat()
-    ours = _run("growthops_transform", day, ctx.workdir / "transform-ours.log",
-                env | {"AIRFLOW__CORE__DAGS_FOLDER": str(repo / "dags")})  # fmt: skip
-    cosmos_dags = ctx.workdir / "cosmos-dags"
-    cosmos_dags.mkdir(exist_ok=True)
-    (cosmos_dags / "cosmos_watcher_transform.py").write_text(COSMOS_DAG, encoding="utf-8")
-    cosmos = _run("cosmos_watcher_transform", day, ctx.workdir / "transform-cosmos.log",
-                  env | {"AIRFLOW__CORE__DAGS_FOLDER": str(cosmos_dags)})  # fmt: skip
+    designs = os.environ.get("BENCH_TRANSFORM_DESIGNS", "ours,cosmos").split(",")
+    none = {"seconds": None, "ok": False}
+    ours = cosmos = none
+    if "ours" in designs:
+        ours = _run("growthops_transform", day, ctx.workdir / "transform-ours.log",
+                    env | {"AIRFLOW__CORE__DAGS_FOLDER": str(repo / "dags")})  # fmt: skip
+    if "cosmos" in designs:
+        cosmos_dags = ctx.workdir / "cosmos-dags"
+        cosmos_dags.mkdir(exist_ok=True)
+        (cosmos_dags / "cosmos_watcher_transform.py").write_text(COSMOS_DAG, encoding="utf-8")
+        cosmos = _run("cosmos_watcher_transform", day, ctx.workdir / "transform-cosmos.log",
+                      env | {"AIRFLOW__CORE__DAGS_FOLDER": str(cosmos_dags)})  # fmt: skip
     print(f"  transform ours {ours}, cosmos watcher {cosmos}", file=sys.stderr, flush=True)
     return {
         "ours_watcher_seconds": ours["seconds"],
