@@ -226,49 +226,27 @@ def _outcomes_by_owner(graph: DbtGraph, result: Any) -> dict[str, list[dict[str,
     return out
 
 
-def code_version(manifest: dict[str, Any], extra: Any = None) -> str:
-    """Hash of what the unit tests test: every node's and macro's code, the unit tests, the vars."""
-    import hashlib
-
-    parts = [
-        (uid, n.get("checksum"), n.get("given"), n.get("expect"), n.get("macro_sql"))
-        for section in ("nodes", "unit_tests", "macros")
-        for uid, n in sorted(manifest.get(section, {}).items())
-    ]
-    return hashlib.sha256(json.dumps([parts, extra], sort_keys=True, default=str).encode()).hexdigest()
-
-
 def produce(manifest_path: str) -> dict[str, Any]:
     """Body of the producer: one ``dbt build`` of the project; every node's outcome as XCom.
 
-    Unit tests test code, not data: they run in the first build of each code version (dbt code,
-    macros, unit test fixtures and vars, hashed from the pre-built manifest) and in every build
-    after a failure, and are skipped in the daily builds in between. Data tests always run.
+    Unit tests run once per code version (:func:`growthops.build.dbt.unit_test_plan`); data
+    tests run in every build.
     """
-    from growthops.build.dbt import DbtFailure, dbt_vars
+    from growthops.build.dbt import DbtFailure, record_unit_tests, unit_test_plan
     from growthops.config import load_settings
     from growthops.reports import report_dbt_failure
 
     settings = load_settings()
-    marker = settings.data_dir / "dbt" / "unit_tests_passed"
-    version = code_version(
-        _load_manifest(manifest_path, Path(manifest_path).stat().st_mtime), dbt_vars(settings)
-    )
-    skip_unit = marker.exists() and marker.read_text(encoding="utf-8") == version
-    result = _invoke_or_raise(
-        settings, ["build", *(["--exclude-resource-type", "unit_test"] if skip_unit else [])]
-    )
+    version, skip_args = unit_test_plan(settings, Path(manifest_path))
+    result = _invoke_or_raise(settings, ["build", *skip_args])
+    record_unit_tests(settings, version, ran=not skip_args, success=result.success)
     report = None
     if not result.success:  # one report for every failed node, written while the rows are there
-        marker.unlink(missing_ok=True)
         report = str(report_dbt_failure(DbtFailure(result), settings))
-    elif not skip_unit:
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(version, encoding="utf-8")
     return {
         "token": uuid.uuid4().hex,
         "success": result.success,
-        "unit_tests": "skipped: passed on this code version" if skip_unit else "ran",
+        "unit_tests": "skipped: passed on this code version" if skip_args else "ran",
         "report": report,
         "outcomes": _outcomes_by_owner(load_graph(Path(manifest_path)), result),
     }
