@@ -258,7 +258,7 @@ def _selection(graph: DbtGraph, name: str) -> list[str]:
     if name == CROSS_TESTS:
         return ["test", "--select", *graph.cross_tests]
     node = next(n for n in graph.order() if n.name == name)
-    return ["build", "--select", node.name, *(["--select", *node.tests] if node.tests else [])]
+    return ["build", "--select", node.name, *node.tests]
 
 
 def _marker(settings: Any, name: str) -> Path:
