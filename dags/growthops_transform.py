@@ -7,10 +7,11 @@ updated by its ingest DAG.
 0. **sync_raw** — with the `postgres` warehouse target, mirrors the raw tables loaded by the
    ingest DAGs into PostgreSQL (one transaction, new and replaced batches only); with the
    default `duckdb` target it does nothing.
-1. **dbt** — one task group per dbt seed, model and snapshot, rendered from the pre-built
-   manifest (`make manifest`): `<model>.run` builds it into the private build database,
-   `<model>.test` runs its data tests and unit tests. A failed test stops the run: nothing is
-   published.
+1. **dbt** — `dbt.build` runs ONE in-process `dbt build` (threads) into the private build
+   database; then one task per dbt seed, model and snapshot, rendered from the pre-built
+   manifest (`make manifest`), succeeds or fails with that node's run and its tests (the
+   watcher design of astronomer-cosmos). A failed model or test fails its task and stops the
+   run: nothing is published. Clearing a failed model's task rebuilds that model and its tests.
 2. **mart_gate** — reconciles the marts with the raw tables (spend, net revenue, every order
    exactly once) and checks ranges (rates in [0, 1], no negative money). A failure names the
    check, observed vs expected, and publishes nothing.

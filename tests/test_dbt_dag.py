@@ -1,11 +1,16 @@
 """The manifest renderer: which dbt nodes become tasks, in which order, with which tests."""
 
+import json
+
+import pytest
+
 from growthops.orchestration.dbt_tasks import graph_from_manifest
 
 
 def _node(uid, rtype, deps=(), package="growthops"):
     return {
         "unique_id": uid,
+        "checksum": {"name": "sha256", "checksum": uid} if rtype != "seed" else "seed-checksum",
         "name": uid.split(".")[-1],
         "resource_type": rtype,
         "package_name": package,
@@ -89,3 +94,90 @@ def test_parents_exclude_sources():
         "model.growthops.stg_contacts",
         "seed.growthops.channel_mapping",
     }
+
+
+# ------------------------------------------------------------------ watcher: one build, per-node tasks
+
+
+def test_every_test_and_node_has_one_owner_task():
+    graph = graph_from_manifest(MANIFEST)
+    owners = graph.owners()
+    assert owners["model.growthops.fct_orders"] == "fct_orders"
+    assert owners["unit_test.growthops.fct_orders.refund_netting"] == "fct_orders"
+    assert owners["test.growthops.rel_fct_dim"] == "tests_across_models"
+    assert owners["test.growthops.source_not_null"] == "source_tests"
+    assert "model.other_pkg.foreign" not in owners
+
+
+def test_doc_md_carries_description_columns_and_tests():
+    manifest = json.loads(json.dumps(MANIFEST))
+    node = manifest["nodes"]["model.growthops.fct_orders"]
+    node["description"] = "One row per order."
+    node["columns"] = {"order_id": {"data_type": "varchar", "description": "Shop order | id."}}
+    doc = {n.name: n for n in graph_from_manifest(manifest).order()}["fct_orders"].doc_md()
+    assert "One row per order." in doc
+    assert "| `order_id` | varchar | Shop order / id. |" in doc
+    assert "`unique_fct_orders_order_id`" in doc
+
+
+def _outcome(uid, status):
+    from growthops.build.dbt import NodeOutcome
+
+    return NodeOutcome(
+        uid, uid.split(".")[0], uid.split(".")[-1], status, "boom" if status != "success" else "", 0, 0.1
+    )
+
+
+@pytest.fixture
+def watch_env(tmp_path, monkeypatch):
+    """The task bodies with dbt replaced by a recorder; the manifest above on disk."""
+    from growthops.build import dbt as dbt_mod
+    from growthops.orchestration import dbt_tasks
+
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(MANIFEST), encoding="utf-8")
+    monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(tmp_path / "data"))
+    calls, statuses = [], {}
+
+    def fake_invoke(settings, command, *, raise_on_failure=True):
+        calls.append(command)
+        uids = [*MANIFEST["nodes"], *MANIFEST["unit_tests"]]
+        outcomes = [_outcome(u, statuses.get(u, "success")) for u in uids if not u.startswith("model.other")]
+        return dbt_mod.DbtResult(command, all(not o.failed for o in outcomes), outcomes)
+
+    monkeypatch.setattr(dbt_mod, "invoke", fake_invoke)
+    monkeypatch.setattr("growthops.reports.report_dbt_failure", lambda exc, settings=None: tmp_path / "r.md")
+    return dbt_tasks, str(path), calls, statuses
+
+
+def test_producer_runs_one_build_and_tasks_mirror_it_then_rebuild_when_cleared(watch_env):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    dbt_tasks, path, calls, statuses = watch_env
+    statuses["test.growthops.unique_fct_orders_order_id"] = "fail"
+    produced = dbt_tasks.produce(path)
+    assert calls == [["build"]]
+    assert not produced["success"]
+    assert {o["name"] for o in produced["outcomes"]["fct_orders"]} == {
+        "fct_orders", "refund_netting", "rel_fct_stg", "unique_fct_orders_order_id",
+    }  # fmt: skip
+    assert dbt_tasks.watch(path, "stg_orders", produced)["mirrored"] == produced["token"]
+    with pytest.raises(AirflowFailException, match="unique_fct_orders_order_id"):
+        dbt_tasks.watch(path, "fct_orders", produced)
+    assert calls == [["build"]]  # mirroring runs no dbt
+    # the model is fixed and its task cleared: it rebuilds its own selection, not the project
+    statuses.clear()
+    assert dbt_tasks.watch(path, "fct_orders", produced)["rebuilt"] == "fct_orders"
+    assert calls[-1][:3] == ["build", "--select", "fct_orders"]
+    assert "unique_fct_orders_order_id" in calls[-1]
+
+
+def test_unit_tests_run_once_per_code_version(watch_env):
+    dbt_tasks, path, calls, statuses = watch_env
+    assert dbt_tasks.produce(path)["unit_tests"] == "ran"
+    assert dbt_tasks.produce(path)["unit_tests"].startswith("skipped")
+    assert calls == [["build"], ["build", "--exclude-resource-type", "unit_test"]]
+    statuses["test.growthops.rel_fct_dim"] = "fail"  # a failed build runs them again next time
+    dbt_tasks.produce(path)
+    statuses.clear()
+    assert dbt_tasks.produce(path)["unit_tests"] == "ran"

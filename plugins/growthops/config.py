@@ -79,6 +79,7 @@ class Settings:
     sources: dict[str, SourceSettings] = field(default_factory=dict)
     config_dir: Path = DEFAULT_CONFIG_FILE.parent
     pg: PgSettings = field(default_factory=PgSettings)
+    memory_limit: str = "4GB"
 
     # Layout under the data root (SPEC §9).
     @property
@@ -96,6 +97,16 @@ class Settings:
     @property
     def runs_dir(self) -> Path:
         return self.data_dir / "runs"
+
+    @property
+    def duckdb_temp_dir(self) -> Path:
+        """Where DuckDB spills what does not fit in ``memory_limit`` (under the data root)."""
+        return self.data_dir / "tmp" / "duckdb"
+
+    @property
+    def duckdb_config(self) -> dict[str, str]:
+        """Settings of every DuckDB connection the pipeline opens."""
+        return {"memory_limit": self.memory_limit, "temp_directory": str(self.duckdb_temp_dir)}
 
     @property
     def warehouse_path(self) -> Path:
@@ -141,6 +152,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         reporting_timezone=tree["reporting"]["timezone"],
         warehouse_target=tree["warehouse"]["target"],
         keep_versions=int(tree["warehouse"]["keep_versions"]),
+        memory_limit=str(tree["warehouse"].get("memory_limit", "4GB")),
         reactivation_days=int(tree["marts"]["reactivation_days"]),
         settle_seconds=float(tree["ingest"]["settle_seconds"]),
         sources=sources,

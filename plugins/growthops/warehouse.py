@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from growthops.config import Settings, load_settings
 from growthops.contracts import CONTRACTS, LINEAGE_COLUMNS, SourceContract
 
 
@@ -32,15 +33,21 @@ def connect(
     read_only: bool = False,
     attempts: int = 5,
     backoff: float = 0.5,
+    settings: Settings | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open ``path``, retrying lock conflicts with exponential backoff; raise WarehouseLocked."""
+    """Open ``path``, retrying lock conflicts with exponential backoff; raise WarehouseLocked.
+
+    Every connection gets the configured ``memory_limit`` and spills to a temp directory under the
+    data root (``[warehouse] memory_limit``, ``Settings.duckdb_temp_dir``).
+    """
     path = Path(path)
+    config = duckdb_config(settings)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     delay = backoff
     for attempt in range(1, attempts + 1):
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if not is_lock_error(exc) or attempt == attempts:
                 if is_lock_error(exc):
@@ -49,6 +56,13 @@ def connect(
             time.sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")
+
+
+def duckdb_config(settings: Settings | None = None) -> dict[str, str]:
+    """``memory_limit`` and ``temp_directory`` (created) for a DuckDB connection."""
+    settings = settings or load_settings()
+    settings.duckdb_temp_dir.mkdir(parents=True, exist_ok=True)
+    return settings.duckdb_config
 
 
 @contextmanager

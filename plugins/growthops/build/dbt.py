@@ -94,6 +94,8 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "GROWTHOPS_WAREHOUSE_PATH": str(settings.warehouse_path),
         "GROWTHOPS_DATA_DIR": str(settings.data_dir),
         "GROWTHOPS_WAREHOUSE_TARGET": settings.warehouse_target,
+        "GROWTHOPS_DUCKDB_MEMORY_LIMIT": settings.memory_limit,
+        "GROWTHOPS_DUCKDB_TEMP_DIR": str(settings.duckdb_temp_dir),
         "GROWTHOPS_PG_HOST": settings.pg.host,
         "GROWTHOPS_PG_PORT": str(settings.pg.port),
         "GROWTHOPS_PG_USER": settings.pg.user,
@@ -120,6 +122,47 @@ def base_args(settings: Settings) -> list[str]:
         "--vars",
         json.dumps(dbt_vars(settings), sort_keys=True),
     ]
+
+
+def code_version(manifest: dict[str, object], extra: object = None) -> str:
+    """Hash of what the unit tests test: every node's and macro's code, the fixtures, the vars."""
+    import hashlib
+
+    parts = [
+        (uid, n.get("checksum"), n.get("given"), n.get("expect"), n.get("macro_sql"))
+        for section in ("nodes", "unit_tests", "macros")
+        for uid, n in sorted(manifest.get(section, {}).items())  # type: ignore[union-attr]
+    ]
+    return hashlib.sha256(json.dumps([parts, extra], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _unit_test_marker(settings: Settings) -> Path:
+    return settings.data_dir / "dbt" / "unit_tests_passed"
+
+
+def unit_test_plan(settings: Settings, manifest_path: Path = MANIFEST_PATH) -> tuple[str, list[str]]:
+    """(code version, extra ``dbt build`` args): unit tests test code, not data, so a build skips
+    them when they already passed on this code version (dbt code, macros, fixtures and vars,
+    hashed from the pre-built manifest); the first build of a version and every build after a
+    failed one runs them. Without a manifest they always run."""
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "", []
+    version = code_version(manifest, dbt_vars(settings))
+    marker = _unit_test_marker(settings)
+    passed = marker.exists() and marker.read_text(encoding="utf-8") == version
+    return version, (["--exclude-resource-type", "unit_test"] if passed else [])
+
+
+def record_unit_tests(settings: Settings, version: str, *, ran: bool, success: bool) -> None:
+    """After a build: a failed build forgets the pass; a passing build that ran them records it."""
+    marker = _unit_test_marker(settings)
+    if not success:
+        marker.unlink(missing_ok=True)
+    elif ran and version:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(version, encoding="utf-8")
 
 
 _MANIFESTS: dict[str, object] = {}
@@ -151,6 +194,7 @@ def invoke(settings: Settings, command: list[str], *, raise_on_failure: bool = T
 
     os.environ.update(dbt_env(settings))
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    settings.duckdb_temp_dir.mkdir(parents=True, exist_ok=True)
     # Global flags go before the subcommand; the rest after it.
     args = [
         "--quiet",

@@ -57,17 +57,21 @@ def release_dbt_duckdb() -> None:
 
 
 def build_marts(settings: Settings, *, full_refresh: bool = False) -> Any:
-    """``dbt build`` (models, snapshot, data and unit tests) in one in-process run (on PostgreSQL
-    after :func:`sync_warehouse`)."""
-    from growthops.build.dbt import DbtFailure, invoke
+    """``dbt build`` (models, snapshot, data tests; unit tests once per code version) in one
+    in-process run (on PostgreSQL after :func:`sync_warehouse`)."""
+    from growthops.build.dbt import DbtFailure, invoke, record_unit_tests, unit_test_plan
     from growthops.reports import report_dbt_failure, report_if_final_try
     from growthops.warehouse import is_lock_error
 
     sync_warehouse(settings)
-    cmd = ["build"] + (["--full-refresh"] if full_refresh else [])
+    version, skip_args = unit_test_plan(settings)
+    cmd = ["build", *skip_args] + (["--full-refresh"] if full_refresh else [])
     try:
-        return invoke(settings, cmd)
+        result = invoke(settings, cmd)
+        record_unit_tests(settings, version, ran=not skip_args, success=True)
+        return result
     except DbtFailure as exc:
+        record_unit_tests(settings, version, ran=not skip_args, success=False)
         if exc.result.exception and is_lock_error(Exception(exc.result.exception)):
             report_if_final_try(
                 exc,

@@ -132,10 +132,53 @@ def bench_pipeline(ctx: BenchContext) -> dict:
     }
 
 
+def bench_floor(ctx: BenchContext) -> dict:
+    from growthops.commands.bench_floor import bench_floor as floor
+
+    return floor(ctx)
+
+
+def bench_transform(ctx: BenchContext) -> dict:
+    from growthops.commands.bench_transform import bench_transform as transform
+
+    return transform(ctx)
+
+
 STAGES: dict[str, Callable[[BenchContext], dict]] = {
     "generate": bench_generate,
+    "floor": bench_floor,
     "pipeline": bench_pipeline,
+    "transform": bench_transform,
 }
+
+
+def summary_markdown(results: dict[str, dict]) -> str:
+    """The short table ``make bench`` prints and writes to ``bench-results/summary.md``."""
+    rows = [("stage", "wall s", "peak RSS MB")]
+    rows += [(r["stage"], f"{r['wall_seconds']:.1f}", f"{r['peak_rss_mb']:,.0f}") for r in results.values()]
+    lines = ["| " + " | ".join(r) + " |" for r in rows]
+    lines.insert(1, "|---|---:|---:|")
+    pipe, floor = results.get("pipeline"), results.get("floor")
+    if pipe:
+        lines += ["", "| backfill stage | seconds | share |", "|---|---:|---:|"]
+        for k, v in pipe["backfill_stage_seconds"].items():
+            lines.append(f"| {k} | {v:.1f} | {pipe['backfill_stage_share'][k]} |")
+        lines.append(f"| of which GX (raw gate) | {pipe['raw_gate_gx_seconds_within_ingest']:.1f} | "
+                     f"{pipe['raw_gate_gx_seconds_within_ingest'] / pipe['backfill_seconds']:.0%} |")  # fmt: skip
+        lines += ["", f"- backfill: {pipe['backfill_seconds']:.1f} s",
+                  f"- one day through Airflow (4 ingest DAGs + transform): {pipe['daily_airflow_seconds']:.1f} s "
+                  f"({', '.join(f'{k} {v:.1f}' for k, v in pipe['daily_runs'].items())})"]  # fmt: skip
+    if floor:
+        lines.append(f"- floor (hand-written DuckDB SQL): {floor['floor_seconds']:.1f} s")
+    if pipe and floor and floor["floor_seconds"]:
+        lines.append(f"- **pipeline/floor: {pipe['backfill_seconds'] / floor['floor_seconds']:.1f}x**")
+    transform = results.get("transform") or {}
+    for key, value in transform.items():
+        if key.endswith("_seconds") and key != "wall_seconds":
+            name = key.removesuffix("_seconds")
+            ok = "" if transform.get(f"{name}_ok", True) else " (FAILED, see its log)"
+            lines.append(f"- transform DAG, {name.replace('_', ' ')}: {value:.1f} s{ok}")
+    return "\n".join(lines) + "\n"
 
 
 def run_stage(name: str, ctx: BenchContext) -> dict:
@@ -189,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     ctx = BenchContext(workdir, args.scale, args.start, args.end, args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    results = []
+    results: dict[str, dict] = {}
     try:
         for stage in stages:
             print(
@@ -206,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
             result = json.loads(proc.stdout.strip().splitlines()[-1])
             result["context"] = {k: str(v) for k, v in asdict(ctx).items() if k != "workdir"}
             (args.out / f"{stage}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-            results.append(result)
+            results[stage] = result
             extra = ", ".join(
                 f"{k} {v:,}" for k, v in result.items() if isinstance(v, int) and k not in ("stage",)
             )
@@ -214,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"bench {stage}: {result['wall_seconds']:.1f} s wall, peak RSS {result['peak_rss_mb']:,.0f} MB; {extra}",
                 flush=True,
             )
+        summary = summary_markdown(results)
+        (args.out / "summary.md").write_text(summary, encoding="utf-8")
+        (args.out / "summary.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(summary, flush=True)
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
