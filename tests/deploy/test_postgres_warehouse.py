@@ -459,7 +459,9 @@ def test_publish_swaps_schemas_in_one_transaction(rounds, postgres_server, monke
             raise pg_warehouse.PgWarehouseError("injected failure after the swap")
         return real_tables(cur, schema)
 
-    monkeypatch.setattr(pg_warehouse, "_tables", failing_after_the_swap)
+    from growthops.serve import postgres as pg_serve
+
+    monkeypatch.setattr(pg_serve, "_tables", failing_after_the_swap)  # the publish code's own name
     with pytest.raises(StageFailure, match="injected failure"):
         publish_marts(settings, "never_published")
     assert calls == ["marts_build", "marts"]

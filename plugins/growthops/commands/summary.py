@@ -167,8 +167,8 @@ def recall_lift(con: duckdb.DuckDBPyConnection, campaigns: int = 5) -> str:
     """Recall campaigns with a holdout: incremental reactivations with their 95 % bounds."""
     rows = con.execute(
         """
-        select campaign_name, targeted_contacts, holdout_contacts, treated_reactivation_rate,
-            holdout_reactivation_rate, incremental_reactivations, incremental_reactivations_lower,
+        select campaign_name, targeted_contacts, holdout_contacts, reactivation_rate_targeted,
+            reactivation_rate_holdout, incremental_reactivations, incremental_reactivations_lower,
             incremental_reactivations_upper, is_significant,
         from marts.mart_recall_campaign_summary
         order by holdout_contacts > 0 desc, targeted_contacts desc
