@@ -1,4 +1,4 @@
-"""growthops.build.postgres.sync_raw on hand-made raw batches: exact values, batch replacement, one
+"""growthops.build.raw_sync.sync_raw on hand-made raw batches: exact values, batch replacement, one
 transaction. (The full pipeline on generated data is in test_postgres_warehouse.py.)"""
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def _pg(server, database, sql: str) -> list[tuple]:
 
 
 def test_values_arrive_exactly(warehouses, postgres_server, pg_database):
-    from growthops.build.postgres import sync_raw
+    from growthops.build.raw_sync import sync_raw
 
     loaded = datetime(2025, 1, 3, 6, 0, 0, 123456)
     _insert(
@@ -114,7 +114,7 @@ def test_values_arrive_exactly(warehouses, postgres_server, pg_database):
 
 
 def test_replaced_and_reloaded_batches_are_mirrored(warehouses, postgres_server, pg_database):
-    from growthops.build.postgres import sync_raw
+    from growthops.build.raw_sync import sync_raw
     from growthops.warehouse import connection
 
     first = datetime(2025, 1, 3, 6, 0)
@@ -143,7 +143,7 @@ def test_replaced_and_reloaded_batches_are_mirrored(warehouses, postgres_server,
 
 
 def test_a_failed_sync_changes_nothing(warehouses, postgres_server, pg_database, monkeypatch):
-    from growthops.build import postgres as pg_warehouse
+    from growthops.build import raw_sync as pg_warehouse
 
     loaded = datetime(2025, 1, 3, 6, 0)
     _insert(warehouses, [_order("a", 1, loaded)])

@@ -397,7 +397,9 @@ def test_raw_mirror_equals_duckdb_raw(rounds):
         for table in ("raw.load_ledger", "raw.rejects"):
             cur.execute(f"select count(*) from {table}")
             assert cur.fetchone() == duck.execute(f"select count(*) from {table}").fetchone(), table
-    again = pg_warehouse.sync_raw(settings)  # nothing changed since round 3
+    from growthops.build.raw_sync import sync_raw
+
+    again = sync_raw(settings)  # nothing changed since round 3
     assert all(t.rows_copied == 0 for t in again.tables.values() if not t.replaced_whole)
     assert all(t.batches_deleted == 0 for t in again.tables.values())
 

@@ -22,7 +22,8 @@ def sync_warehouse(settings: Settings) -> Any:
     transaction; only new and replaced batches are copied). Target ``duckdb``: nothing to do."""
     if not on_postgres(settings):
         return None
-    from growthops.build.postgres import PgWarehouseError, describe, sync_raw
+    from growthops.build.postgres import PgWarehouseError, describe
+    from growthops.build.raw_sync import sync_raw
 
     where = describe(settings)
     with stage_policy(
