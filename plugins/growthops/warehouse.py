@@ -7,6 +7,8 @@ it with backoff (:func:`connect`), and Airflow serialises writers with a one-slo
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,6 +60,19 @@ def connection(path: Path | str, *, read_only: bool = False) -> Iterator[duckdb.
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` (created if missing), held for the ``with`` block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def raw_table_ddl(contract: SourceContract) -> str:
