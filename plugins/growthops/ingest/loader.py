@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 
+from growthops import erasure
 from growthops.config import Settings
 from growthops.contracts import CONTRACTS, LINEAGE_COLUMNS, load_platform_mappings
 from growthops.errors import (
@@ -117,7 +118,10 @@ def ingest_files(
     timezone = con.execute("select current_setting('TimeZone')").fetchone()[0]
     try:
         ledger.ensure_tables(con)
-        return _ingest(settings, source, files, con)
+        result = _ingest(settings, source, files, con)
+        if source == "crm" and any(o.status in ledger.LOADED_STATUSES for o in result.outcomes):
+            erasure.after_crm_load(settings, con)  # PII of erased contacts: out of raw and every serving file
+        return result
     finally:
         if own:
             con.close()
