@@ -50,10 +50,20 @@ class SourceStatus:
     rejected_rows: int = 0
     rejected_days: int = 0
     failures: list[str] = field(default_factory=list)  # reports since the last successful load
+    unexpected_files: list[str] = field(default_factory=list)  # in a day folder, no pattern accepts them
+    missing_days: list[str] = field(default_factory=list)  # inside the loaded range, nothing loaded
+    future_days: list[str] = field(default_factory=list)  # day folders or loads dated after today
 
     @property
     def needs_attention(self) -> bool:
-        return self.freshness in {"late", "stale"} or bool(self.quarantined_files) or bool(self.failures)
+        return (
+            self.freshness in {"late", "stale"}
+            or bool(self.quarantined_files)
+            or bool(self.failures)
+            or bool(self.unexpected_files)
+            or bool(self.missing_days)
+            or bool(self.future_days)
+        )
 
 
 @dataclass
@@ -64,10 +74,17 @@ class MartsStatus:
     version_file: str | None = None
     batches_waiting: int = 0  # raw batches loaded after the publication
     failed_builds: list[str] = field(default_factory=list)  # failure reports newer than the publication
+    serving_problem: str | None = None  # the serving file cannot be read (damaged, held read-write)
+    rolled_back_from: str | None = None  # BI reads a rolled-back version: the newest publication's run
 
     @property
     def needs_attention(self) -> bool:
-        return self.published_run_id is None or bool(self.failed_builds)
+        return (
+            self.published_run_id is None
+            or bool(self.failed_builds)
+            or bool(self.serving_problem)
+            or bool(self.rolled_back_from)
+        )
 
 
 @dataclass
@@ -135,16 +152,20 @@ def _ledger_facts(settings: Settings, statuses: dict[str, SourceStatus], reject_
     """
     import duckdb
 
-    from growthops.warehouse import is_lock_error
+    from growthops.warehouse import is_lock_error, lock_holder
 
     if not settings.warehouse_path.exists():
         return "no warehouse yet: nothing has been loaded", [], {}
     try:
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    except duckdb.IOException as exc:
+    except duckdb.Error as exc:
         if is_lock_error(exc):
-            return "warehouse busy (a load or build is running): ledger facts not shown", [], {}
-        raise
+            return (
+                f"warehouse busy ({lock_holder(exc)}: a load or build is running): ledger facts not shown",
+                [],
+                {},
+            )
+        return f"build database unreadable ({str(exc).splitlines()[0][:160]}): ledger facts not shown", [], {}
     try:
         has_ledger = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'load_ledger'"
@@ -159,6 +180,13 @@ def _ledger_facts(settings: Settings, statuses: dict[str, SourceStatus], reject_
             qualify row_number() over (partition by source order by day desc, finished_at desc) = 1
             """
         ).fetchall()
+        for source, days in con.execute(
+            "select source, list(distinct day order by day) from raw.load_ledger"
+            " where status in ('loaded', 'loaded_with_rejects') group by source"
+        ).fetchall():
+            if source in statuses:
+                statuses[source].missing_days = _gaps(days)
+                statuses[source].future_days = [d.isoformat() for d in days if d > as_of]
         for source, day, batch, finished in rows:
             if source in statuses:
                 st = statuses[source]
@@ -203,6 +231,39 @@ def _ledger_facts(settings: Settings, statuses: dict[str, SourceStatus], reject_
         return None, [r[0] for r in loads if r[0] is not None], by_day
     finally:
         con.close()
+
+
+def _gaps(days: list[date]) -> list[str]:
+    """Days between the first and the last loaded day with nothing loaded."""
+    have = set(days)
+    if not days:
+        return []
+    span = (days[-1] - days[0]).days
+    return [d.isoformat() for i in range(span + 1) if (d := days[0] + timedelta(days=i)) not in have]
+
+
+def _landing_facts(settings: Settings, st: SourceStatus, today: date) -> None:
+    """Unexpected file names in the source's day folders, and day folders dated after today."""
+    from growthops.ingest.landing import all_days, future_days, unexpected_files
+
+    if "://" in settings.landing:  # object storage: listing every day folder is not free
+        return
+    for day in all_days(settings, st.source):
+        st.unexpected_files += [u.rel_path for u in unexpected_files(settings, st.source, day)]
+    future = [d.isoformat() for d in future_days(settings, st.source, today)]
+    st.future_days = sorted(set(st.future_days) | set(future))
+
+
+def _rolled_back_from(settings: Settings, served_file: str | None) -> str | None:
+    """The newest publication's run when BI reads another version after a rollback."""
+    from growthops.serve.versions import read_history
+
+    events = [e for e in read_history(settings) if e.get("event") in ("publish", "rollback")]
+    publishes = [e for e in events if e["event"] == "publish"]
+    if not events or not publishes or events[-1]["event"] != "rollback":
+        return None
+    newest = publishes[-1]
+    return None if newest.get("version_file") == served_file else newest.get("run_id")
 
 
 def _quarantine_key(path: str) -> str:
@@ -260,16 +321,19 @@ def _failures(
 
 
 def collect_status(settings: Settings, *, now: datetime | None = None, reject_days: int = 7) -> Status:
-    from growthops.serve.publish import current_version
+    from growthops.commands.ingest import today
+    from growthops.serve.versions import served_state
 
     now = now or datetime.now(UTC)
     statuses = {s: SourceStatus(source=s, quarantined_files=_quarantined(settings, s)) for s in SOURCES}
-    note, load_times, loads_by_day = _ledger_facts(settings, statuses, reject_days, now.date())
+    last_day = today(settings, now)
+    note, load_times, loads_by_day = _ledger_facts(settings, statuses, reject_days, last_day)
     for st in statuses.values():
         _freshness(settings, st, now)
+        _landing_facts(settings, st, last_day)
 
     marts = MartsStatus()
-    served = current_version(settings)
+    served, marts.serving_problem = served_state(settings)
     published_at = None
     if served is not None:
         published_at = served.published_at
@@ -280,6 +344,7 @@ def collect_status(settings: Settings, *, now: datetime | None = None, reject_da
         marts.source_batches = len(served.source_batches)
         marts.version_file = served.version_file
         marts.batches_waiting = sum(1 for t in load_times if t.replace(tzinfo=UTC) > published_at)
+        marts.rolled_back_from = _rolled_back_from(settings, served.version_file)
     summaries: dict[str, str] = {}
     marts.failed_builds = _failures(settings, statuses, loads_by_day, published_at, summaries)
     shown = set(marts.failed_builds).union(*(st.failures for st in statuses.values()))
@@ -291,6 +356,83 @@ def collect_status(settings: Settings, *, now: datetime | None = None, reject_da
         reject_days=reject_days,
         report_summaries={k: v for k, v in summaries.items() if k in shown},
     )
+
+
+def _shown(items: list[str], limit: int = 10) -> str:
+    return ", ".join(items[:limit]) + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+def _source_lines(s: SourceStatus, report_summaries: dict[str, str]) -> list[str]:
+    from growthops import next_steps
+    from growthops.contracts import CONTRACTS
+
+    out = []
+    if s.freshness in {"late", "stale"}:
+        behind = f"{s.days_behind} day(s) behind" if s.days_behind is not None else "nothing loaded yet"
+        hint = (
+            "a delivered file was refused, see below"
+            if s.quarantined_files or s.failures or s.unexpected_files
+            else "is the export in the landing folder?"
+        )
+        out.append(
+            f"  {s.freshness.upper()}: {s.source} expected through {s.expected_day}, "
+            f"last loaded {s.last_day or 'never'} ({behind}): {hint}"
+        )
+    for q in s.quarantined_files:
+        src, day = q.split("/")[0], q.split("/")[1]
+        out.append(f"  quarantined: {q} (report: quarantine/{q}.report.md)")
+        out += [f"      next: {c}" for c in next_steps.quarantined(src, day)[:1]]
+    for q in s.resolved_quarantine:
+        out.append(f"  resolved: {q} (a later file of that export was loaded; kept for the record)")
+    for f in s.failures:
+        out.append(f"  FAILED load: {f}")
+        if f in report_summaries:
+            out.append(f"      {report_summaries[f][:200]}")
+    accepted = ", ".join(CONTRACTS[s.source].patterns)
+    for u in s.unexpected_files[:20]:
+        day = u.split("/")[1] if u.count("/") >= 2 else "<day>"
+        out.append(f"  UNEXPECTED FILE (not loaded): {u} — accepted names: {accepted}")
+        out += [f"      next: {c}" for c in next_steps.unexpected_file(s.source, day, u, accepted)]
+    if len(s.unexpected_files) > 20:
+        out.append(f"  ... and {len(s.unexpected_files) - 20} more unexpected files")
+    if s.missing_days:
+        out.append(f"  MISSING DAYS (inside the loaded range, nothing loaded): {_shown(s.missing_days)}")
+        out += [f"      next: {c}" for c in next_steps.missing_day(s.source, s.missing_days[0])]
+    if s.future_days:
+        out.append(f"  FUTURE DAYS (dated after today: exporter clock skew?): {_shown(s.future_days)}")
+        out += [f"      next: {c}" for c in next_steps.future_day(s.source, s.future_days[0])]
+    return out
+
+
+def _marts_lines(status: Status) -> list[str]:
+    from growthops import next_steps
+
+    m = status.marts
+    out = [""]
+    if m.serving_problem:
+        out.append(f"marts: SERVING FILE UNREADABLE: {m.serving_problem}")
+        out.append("      next: growthops rollback   # serve the newest intact kept version again")
+    elif m.published_run_id:
+        out.append(
+            f"marts: BI reads run {m.published_run_id} published {m.published_at} "
+            f"({m.source_batches} source batches, {m.version_file})"
+        )
+        if m.batches_waiting:
+            out.append(
+                f"  {m.batches_waiting} batch(es) loaded since then are waiting for the next transform"
+            )
+    else:
+        out.append("marts: NOTHING PUBLISHED yet")
+    if m.rolled_back_from:
+        out.append(
+            f"  BI READS A ROLLED-BACK VERSION: the newest publication (run {m.rolled_back_from}) was rolled back"
+        )
+        out += [f"      next: {c}" for c in next_steps.rolled_back(m.rolled_back_from)]
+    for f in m.failed_builds:
+        out.append(f"  FAILED build after the publication: {f}")
+        if f in status.report_summaries:
+            out.append(f"      {status.report_summaries[f][:200]}")
+    return out
 
 
 def render(status: Status) -> str:
@@ -305,56 +447,19 @@ def render(status: Status) -> str:
             str(len(s.quarantined_files)),
             f"{s.rejected_rows:,}",
             str(len(s.failures)),
+            str(len(s.unexpected_files) + len(s.missing_days) + len(s.future_days)),
             s.last_batch or "-",
         ]
         for s in status.sources
     ]
     headers = ["source", "last day", "expected", "freshness", "quarantined"]
-    headers += [f"rejects ({status.reject_days}d)", "failed loads", "last batch"]
+    headers += [f"rejects ({status.reject_days}d)", "failed loads", "gaps/unexpected", "last batch"]
     out = [f"growthops status as of {status.as_of}", "", table(headers, rows)]
     if status.warehouse_note:
         out += ["", f"note: {status.warehouse_note}"]
     for s in status.sources:
-        if s.freshness in {"late", "stale"}:
-            behind = f"{s.days_behind} day(s) behind" if s.days_behind is not None else "nothing loaded yet"
-            hint = (
-                "a delivered file was refused, see below"
-                if s.quarantined_files or s.failures
-                else "is the export in the landing folder?"
-            )
-            out.append(
-                f"  {s.freshness.upper()}: {s.source} expected through {s.expected_day}, "
-                f"last loaded {s.last_day or 'never'} ({behind}): {hint}"
-            )
-        for q in s.quarantined_files:
-            src, day = q.split("/")[0], q.split("/")[1]
-            out.append(
-                f"  quarantined: {q}  -> fix it, then `growthops replay {src} {day} --from-quarantine` "
-                f"(report: quarantine/{q}.report.md)"
-            )
-        for q in s.resolved_quarantine:
-            out.append(f"  resolved: {q} (a later file of that export was loaded; kept for the record)")
-        for f in s.failures:
-            out.append(f"  FAILED load: {f}")
-            if f in status.report_summaries:
-                out.append(f"      {status.report_summaries[f][:200]}")
-    m = status.marts
-    out.append("")
-    if m.published_run_id:
-        out.append(
-            f"marts: BI reads run {m.published_run_id} published {m.published_at} "
-            f"({m.source_batches} source batches, {m.version_file})"
-        )
-        if m.batches_waiting:
-            out.append(
-                f"  {m.batches_waiting} batch(es) loaded since then are waiting for the next transform"
-            )
-    else:
-        out.append("marts: NOTHING PUBLISHED yet")
-    for f in m.failed_builds:
-        out.append(f"  FAILED build after the publication: {f}")
-        if f in status.report_summaries:
-            out.append(f"      {status.report_summaries[f][:200]}")
+        out += _source_lines(s, status.report_summaries)
+    out += _marts_lines(status)
     out += ["", "NEEDS ATTENTION" if status.needs_attention else "all good"]
     return "\n".join(out)
 
@@ -374,11 +479,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _write(text: str) -> None:
+    """Print, and stay quiet when the reader went away (``growthops status | head``)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)  # no second BrokenPipeError at interpreter exit
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def run(args: argparse.Namespace) -> int:
     status = collect_status(load_settings(), now=args.as_of, reject_days=args.days)
     if args.json:
-        json.dump(status.to_dict(), sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
+        _write(json.dumps(status.to_dict(), indent=2, default=str) + "\n")
     else:
-        print(render(status))
+        _write(render(status) + "\n")
     return 1 if status.needs_attention else 0

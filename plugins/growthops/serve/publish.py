@@ -392,6 +392,8 @@ def publish(
                     "version_file": name,
                     "previous_run_id": previous["run_id"] if previous else None,
                     "row_counts": counts,
+                    "published_at": published_at.isoformat(),
+                    "source_batches": len(batches),
                 },
             )
             pruned = prune_versions(settings)

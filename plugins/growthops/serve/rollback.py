@@ -101,6 +101,8 @@ def rollback(settings: Settings, to_run_id: str | None = None) -> RollbackResult
                 "version_file": target.name,
                 "from_run_id": current.run_id if current else None,
                 "from_version_file": current.version_file if current else None,
+                "published_at": rows[-1]["published_at"].isoformat(),
+                "source_batches": len(rows[-1]["source_batches"]),
                 "serving_was_unreadable": problem,
                 "erasures_reapplied": len(erased),
                 "erased_rows_scrubbed": scrubbed,

@@ -207,7 +207,7 @@ def current_version(settings: Settings) -> ServedVersion | None:
 
 def served_state(settings: Settings) -> tuple[ServedVersion | None, str | None]:
     """(what BI reads, None) or (None, why the serving file cannot be read); never raises."""
-    from growthops.warehouse import is_lock_error
+    from growthops.warehouse import is_lock_error, lock_holder
 
     try:
         return current_version(settings), None
@@ -215,20 +215,11 @@ def served_state(settings: Settings) -> tuple[ServedVersion | None, str | None]:
         if is_lock_error(exc):
             return None, (
                 f"{settings.serving_path} is held read-write by another process (BI must open it read-only)"
-                f": {lock_holder_text(exc)}"
+                f": {lock_holder(exc)}"
             )
         return None, f"{settings.serving_path} is unreadable ({str(exc).splitlines()[0][:200]})"
     except OSError as exc:
         return None, f"{settings.serving_path} is unreadable ({exc})"
-
-
-def lock_holder_text(exc: BaseException) -> str:
-    """What DuckDB says holds the file (``... (PID 1234)``), shortened for one line."""
-    text = str(exc)
-    found = re.search(r"Conflicting lock is held in (.+?)(?: \(PID (\d+)\))?(?:\.|$| See )", text)
-    if found:
-        return f"held by {found.group(1)}" + (f" (PID {found.group(2)})" if found.group(2) else "")
-    return text.splitlines()[0][:200]
 
 
 def intact(path: Path) -> bool:
