@@ -512,7 +512,7 @@ def _quality_report(
             check.observed = f"no header and no rows ({staged.facts[fid].bytes} bytes)"
             check.expected = "a header line (and data rows)"
         elif run.rule == "utf8_encoding":
-            check.observed, check.expected = "bytes that are not valid UTF-8", "UTF-8 (with or without BOM)"
+            check.observed, check.expected = reader.describe_encoding(f.path), "UTF-8 (with or without BOM)"
         elif run.rule == "reject_threshold":
             check.observed = f"{observed:.2%} of rows rejected"
             check.expected = f"<= {threshold:.2%}"
