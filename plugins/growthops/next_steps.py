@@ -68,6 +68,10 @@ def rolled_back(newest_run: str | None) -> list[str]:
     return cmds
 
 
+def damaged_serving() -> str:
+    return "growthops rollback   # serve the newest intact kept version again (an independent copy)"
+
+
 def status() -> str:
     return "growthops status   # freshness, quarantine, what BI reads, failed builds"
 

@@ -89,21 +89,24 @@ def _json_line(source: str, start: date, end: date, result, unexpected, future) 
 
 
 def _print_result(result, unexpected, future, last_day: date, source: str) -> None:
-    from growthops.next_steps import quarantined as quarantined_commands
+    from growthops import next_steps
+    from growthops.contracts import CONTRACTS
 
     print(result.summary())
     for o in result.outcomes:
         if o.status in ("quarantined", "failed"):
             print(o.report.message() if o.report else f"{o.source_file}: {o.status}: {o.message}")
-            if o.status == "quarantined":
-                for command in quarantined_commands(o.source, o.day):
-                    print(f"  next: {command}")
     for p in result.pending:
         print(f"not read (still being written): {p}")
+    accepted = ", ".join(CONTRACTS[source].patterns)
     for u in unexpected:
         print(f"UNEXPECTED FILE {u.describe()}")
+        for command in next_steps.unexpected_file(source, u.day.isoformat(), u.rel_path, accepted):
+            print(f"  next: {command}")
     if future:
         print(clock_skew_message(source, future, last_day))
+        for command in next_steps.future_day(source, future[0].isoformat()):
+            print(f"  next: {command}")
 
 
 def _stderr(message: str) -> None:

@@ -95,6 +95,7 @@ class Status:
     warehouse_note: str | None = None
     reject_days: int = 7
     report_summaries: dict[str, str] = field(default_factory=dict)  # report path -> "kind: summary"
+    report_commands: dict[str, str] = field(default_factory=dict)  # report path -> its first command
 
     @property
     def needs_attention(self) -> bool:
@@ -302,6 +303,8 @@ def _failures(
         written = _written_at(report)
         rel = str(path.relative_to(settings.data_dir))
         summaries[rel] = f"{report.get('kind')}: {report.get('summary')}"
+        if report.get("commands"):
+            summaries[rel + "#next"] = str(report["commands"][0])
         source = _report_source(report)
         if source is not None:
             st = statuses[source]
@@ -355,6 +358,7 @@ def collect_status(settings: Settings, *, now: datetime | None = None, reject_da
         warehouse_note=note,
         reject_days=reject_days,
         report_summaries={k: v for k, v in summaries.items() if k in shown},
+        report_commands={k: summaries[k + "#next"] for k in shown if k + "#next" in summaries},
     )
 
 
@@ -362,7 +366,7 @@ def _shown(items: list[str], limit: int = 10) -> str:
     return ", ".join(items[:limit]) + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
 
 
-def _source_lines(s: SourceStatus, report_summaries: dict[str, str]) -> list[str]:
+def _source_lines(s: SourceStatus, report_summaries: dict[str, str], commands: dict[str, str]) -> list[str]:
     from growthops import next_steps
     from growthops.contracts import CONTRACTS
 
@@ -388,6 +392,8 @@ def _source_lines(s: SourceStatus, report_summaries: dict[str, str]) -> list[str
         out.append(f"  FAILED load: {f}")
         if f in report_summaries:
             out.append(f"      {report_summaries[f][:200]}")
+        if f in commands:
+            out.append(f"      next: {commands[f]}")
     accepted = ", ".join(CONTRACTS[s.source].patterns)
     for u in s.unexpected_files[:20]:
         day = u.split("/")[1] if u.count("/") >= 2 else "<day>"
@@ -411,7 +417,11 @@ def _marts_lines(status: Status) -> list[str]:
     out = [""]
     if m.serving_problem:
         out.append(f"marts: SERVING FILE UNREADABLE: {m.serving_problem}")
-        out.append("      next: growthops rollback   # serve the newest intact kept version again")
+        if "held read-write" in m.serving_problem:
+            holder = m.serving_problem.rsplit(": ", 1)[-1]
+            out += [f"      next: {c}" for c in next_steps.lock_held("serving.duckdb", holder)]
+        else:
+            out.append(f"      next: {next_steps.damaged_serving()}")
     elif m.published_run_id:
         out.append(
             f"marts: BI reads run {m.published_run_id} published {m.published_at} "
@@ -432,6 +442,8 @@ def _marts_lines(status: Status) -> list[str]:
         out.append(f"  FAILED build after the publication: {f}")
         if f in status.report_summaries:
             out.append(f"      {status.report_summaries[f][:200]}")
+        if f in status.report_commands:
+            out.append(f"      next: {status.report_commands[f]}")
     return out
 
 
@@ -458,7 +470,7 @@ def render(status: Status) -> str:
     if status.warehouse_note:
         out += ["", f"note: {status.warehouse_note}"]
     for s in status.sources:
-        out += _source_lines(s, status.report_summaries)
+        out += _source_lines(s, status.report_summaries, status.report_commands)
     out += _marts_lines(status)
     out += ["", "NEEDS ATTENTION" if status.needs_attention else "all good"]
     return "\n".join(out)

@@ -28,6 +28,7 @@ from growthops.serve.versions import (
     intact,
     list_versions,
     publish_lock,
+    read_history,
     read_publish_log,
     served_state,
 )
@@ -67,13 +68,34 @@ def _newest_intact(settings: Settings, versions: list[Path], problem: str) -> Pa
     return good[-1]
 
 
+def _served_by_journal(settings: Settings, versions: list[Path]) -> ServedVersion | None:
+    """What the journal says BI reads (its kept copy), when the serving file itself cannot be opened."""
+    events = [e for e in read_history(settings) if e.get("event") in ("publish", "rollback")]
+    by_name = {p.name: p for p in versions}
+    path = by_name.get(events[-1].get("version_file", "")) if events else None
+    if path is None or not intact(path):
+        return None
+    rows = read_publish_log(path)
+    own = rows[-1]
+    return ServedVersion(
+        run_id=own["run_id"],
+        published_at=own["published_at"],
+        source_batches=own["source_batches"],
+        row_counts=own["row_counts"],
+        version_file=own["version_file"],
+        lineage=rows,
+    )
+
+
 def choose_target(settings: Settings, to_run_id: str | None) -> tuple[Path, ServedVersion | None, str | None]:
     """(version to serve, what is served now, why the serving file is unreadable or None)."""
     versions = list_versions(settings)
     current, problem = served_state(settings)
     if to_run_id is not None:
         return _target_of_run(versions, to_run_id), current, problem
-    if problem is not None:
+    if problem is not None and "held read-write" in problem:
+        current = _served_by_journal(settings, versions)  # the file is fine, a client holds it
+    if problem is not None and current is None:
         return _newest_intact(settings, versions, problem), None, problem
     if current is None:
         raise RollbackError(f"nothing is published at {settings.serving_path}")
