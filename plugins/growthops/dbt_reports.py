@@ -114,10 +114,100 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:
-    """A FailureReport for a ``DbtFailure``: one check per failed node, failing rows traced to files."""
+def open_build(settings: Settings) -> Any:
+    """The build DB for reading failing rows: read-only, or - when this process already holds it
+    read-write (the in-process dbt runner) - through that same configuration, never a second,
+    differently configured connection (DuckDB refuses those)."""
+    import duckdb
+
     from growthops.warehouse import connect
 
+    try:
+        return connect(settings.warehouse_path, read_only=True, attempts=1)
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise
+        return connect(settings.warehouse_path, attempts=1)
+
+
+def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:
+    """A FailureReport for a ``DbtFailure``: one check per failed node, failing rows traced to files;
+    a missing fx rate is explained by currency, days, rows affected and files."""
+    report = _dbt_failure_facts(exc, settings)
+    if any("fx_rate_is_available" in (o.name or "") for o in exc.result.failures):
+        try:
+            _explain_fx(report, settings)
+        except Exception as fx_exc:  # an explanation is a help, never a reason not to report
+            report.details.setdefault("notes", []).append(f"could not explain the missing fx rate: {fx_exc}")
+    return report
+
+
+def fx_gaps(con: Any, reporting_currency: str) -> list[dict[str, Any]]:
+    """Per source and currency without a rate on or before the day: days, rows, files, a sample line."""
+    rep = reporting_currency.upper()
+    cur = con.execute(
+        """
+        with rates as (
+            select upper(trim(currency)) as currency, min(cast(date as date)) as first_day
+            from raw.fx_rates group by 1
+        ),
+        needs as (
+            select 'orders' as source, upper(trim(currency)) as currency, cast(created_at as date) as day,
+                   order_id as row_key, _source_file as file, _source_line as line
+            from raw.shop_orders
+            union all
+            select 'channel', upper(trim(currency)), cast(date as date), campaign_id, _source_file, _source_line
+            from raw.channel_performance
+        )
+        select n.source, n.currency, min(n.day) as first_day, max(n.day) as last_day,
+               count(distinct n.row_key) as rows_affected,
+               list(distinct n.file order by n.file) as files,
+               arg_min(n.file || ' line ' || n.line, n.file || lpad(n.line::varchar, 12, '0')) as example
+        from needs as n left join rates as r on r.currency = n.currency
+        where n.currency not in ('USD', ?) and (r.currency is null or n.day < r.first_day)
+        group by all order by n.currency, n.source
+        """,
+        [rep],
+    )
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def _explain_fx(report: FailureReport, settings: Settings) -> None:
+    con = open_build(settings)
+    try:
+        gaps = fx_gaps(con, settings.reporting_currency)
+    finally:
+        con.close()
+    if not gaps:
+        return
+    what = {"orders": "order(s)", "channel": "spend row(s)"}
+    checks, parts = [], []
+    for g in gaps:
+        files = g["files"] if isinstance(g["files"], list) else [g["files"]]
+        shown = ", ".join(str(f) for f in files[:5]) + (
+            f" (+{len(files) - 5} more)" if len(files) > 5 else ""
+        )
+        days = g["first_day"] if g["first_day"] == g["last_day"] else f"{g['first_day']}..{g['last_day']}"
+        parts.append(f"{g['currency']} {days}: {g['rows_affected']} {what[g['source']]}")
+        checks.append(
+            Check(
+                name=f"fx rate for {g['currency']} ({g['source']})",
+                observed=f"no rate on or before {days}; {g['rows_affected']} {what[g['source']]} in {shown}",
+                expected=f"a {g['currency']} row in fx/<day>/rates.csv dated on or before {g['first_day']}",
+                detail=f"e.g. {g['example']}",
+            )
+        )
+    report.checks = checks + report.checks
+    report.summary = (
+        "no fx rate for " + "; ".join(parts) + " — they are never dropped or converted at 1, so nothing was "
+        "published: deliver the rates (fx/<day>/rates.csv), then re-run"
+    )
+    # the fix is a rates file for the first day without a rate: replay fx for that day
+    report.source, report.day = "fx", str(min(g["first_day"] for g in gaps))
+
+
+def _dbt_failure_facts(exc: Any, settings: Settings) -> FailureReport:
     result = exc.result
     target = settings.data_dir / "dbt" / "target"
     manifest = _read_json(target / "manifest.json")
@@ -158,7 +248,7 @@ def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:
                     continue
                 try:
                     if con is None:
-                        con = connect(settings.warehouse_path, read_only=True, attempts=1)
+                        con = open_build(settings)
                     failing = _rows(con, f"select * from ({compiled}) as t limit {MAX_SAMPLE_ROWS}")
                     traced = _trace_to_files(con, relation, compiled, node, failing) if relation else []
                 except Exception as sample_exc:  # samples are a help, never a reason not to report
