@@ -76,6 +76,7 @@ class MartsStatus:
     failed_builds: list[str] = field(default_factory=list)  # failure reports newer than the publication
     serving_problem: str | None = None  # the serving file cannot be read (damaged, held read-write)
     rolled_back_from: str | None = None  # BI reads a rolled-back version: the newest publication's run
+    build_lost: str | None = None  # the build DB is missing or empty while a version is published
 
     @property
     def needs_attention(self) -> bool:
@@ -84,6 +85,7 @@ class MartsStatus:
             or bool(self.failed_builds)
             or bool(self.serving_problem)
             or bool(self.rolled_back_from)
+            or bool(self.build_lost)
         )
 
 
@@ -303,8 +305,9 @@ def _failures(
         written = _written_at(report)
         rel = str(path.relative_to(settings.data_dir))
         summaries[rel] = f"{report.get('kind')}: {report.get('summary')}"
-        if report.get("commands"):
-            summaries[rel + "#next"] = str(report["commands"][0])
+        useful = [c for c in report.get("commands") or [] if not str(c).startswith("growthops status")]
+        if useful:
+            summaries[rel + "#next"] = str(useful[0])
         source = _report_source(report)
         if source is not None:
             st = statuses[source]
@@ -348,6 +351,12 @@ def collect_status(settings: Settings, *, now: datetime | None = None, reject_da
         marts.version_file = served.version_file
         marts.batches_waiting = sum(1 for t in load_times if t.replace(tzinfo=UTC) > published_at)
         marts.rolled_back_from = _rolled_back_from(settings, served.version_file)
+        if note and note.startswith(("no warehouse yet", "no load ledger yet")):
+            marts.build_lost = (
+                f"the build database {settings.warehouse_path.name} is missing or empty, yet BI reads run "
+                f"{served.run_id} built from {len(served.source_batches)} batch(es): the next publication "
+                "will be refused until it is rebuilt from landing"
+            )
     summaries: dict[str, str] = {}
     marts.failed_builds = _failures(settings, statuses, loads_by_day, published_at, summaries)
     shown = set(marts.failed_builds).union(*(st.failures for st in statuses.values()))
@@ -391,7 +400,7 @@ def _source_lines(s: SourceStatus, report_summaries: dict[str, str], commands: d
     for f in s.failures:
         out.append(f"  FAILED load: {f}")
         if f in report_summaries:
-            out.append(f"      {report_summaries[f][:200]}")
+            out.append(f"      {report_summaries[f][:300]}")
         if f in commands:
             out.append(f"      next: {commands[f]}")
     accepted = ", ".join(CONTRACTS[s.source].patterns)
@@ -433,6 +442,12 @@ def _marts_lines(status: Status) -> list[str]:
             )
     else:
         out.append("marts: NOTHING PUBLISHED yet")
+    if m.build_lost:
+        out.append(f"  BUILD DATABASE LOST: {m.build_lost}")
+        out.append(
+            "      next: growthops backfill --start <first export day> --end <last export day>"
+            "   # rebuild raw from the exports still in landing"
+        )
     if m.rolled_back_from:
         out.append(
             f"  BI READS A ROLLED-BACK VERSION: the newest publication (run {m.rolled_back_from}) was rolled back"
@@ -441,7 +456,7 @@ def _marts_lines(status: Status) -> list[str]:
     for f in m.failed_builds:
         out.append(f"  FAILED build after the publication: {f}")
         if f in status.report_summaries:
-            out.append(f"      {status.report_summaries[f][:200]}")
+            out.append(f"      {status.report_summaries[f][:300]}")
         if f in status.report_commands:
             out.append(f"      next: {status.report_commands[f]}")
     return out

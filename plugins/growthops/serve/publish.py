@@ -51,9 +51,14 @@ from typing import Any
 import duckdb
 
 from growthops.config import Settings
-from growthops.contracts import CONTRACTS
 from growthops.erasure import erased_contacts, scrub_file
 from growthops.logs import get_logger
+from growthops.serve.audit import (
+    _as_publish_error,
+    _mart_relations,
+    _refuse_lost_build,
+    _source_batches_since,
+)
 from growthops.serve.versions import (  # noqa: F401  (re-exported: the serve stage's public API)
     BUILDING_SUFFIX,
     HISTORY_FILE,
@@ -165,53 +170,6 @@ def _cleanup_leftovers(settings: Settings) -> None:
 
 
 # --------------------------------------------------------------------------------------- publish
-
-
-def _mart_relations(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str | None]]:
-    """(name, comment) of every table and view of schema marts in ``catalog``."""
-    return con.execute(
-        """
-        select table_name, comment from duckdb_tables() where database_name = $db and schema_name = $s
-        union all
-        select view_name, comment from duckdb_views() where database_name = $db and schema_name = $s
-        order by 1
-        """,
-        {"db": catalog, "s": MARTS_SCHEMA},
-    ).fetchall()
-
-
-def _source_batches_since(
-    con: duckdb.DuckDBPyConnection, catalog: str, since: datetime | None
-) -> tuple[list[str], dict[str, Any]]:
-    """Raw batches loaded after ``since`` and, per raw table, what the build DB holds."""
-    existing = {
-        f"{s}.{t}"
-        for s, t in con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = ?", [catalog]
-        ).fetchall()
-    }
-    batches: set[str] = set()
-    watermarks: dict[str, Any] = {}
-    for contract in CONTRACTS.values():
-        if contract.raw_table not in existing:
-            continue
-        schema, table = contract.raw_table.split(".")
-        rel = f"{_quote(catalog)}.{_quote(schema)}.{_quote(table)}"
-        n, max_day, max_loaded = con.execute(
-            f"select count(distinct _batch_id), max(_batch_day), max(_loaded_at) from {rel}"
-        ).fetchone()
-        watermarks[contract.raw_table] = {
-            "batches": n,
-            "max_batch_day": str(max_day) if max_day else None,
-            "max_loaded_at": max_loaded.isoformat() if max_loaded else None,
-        }
-        new_only = "and _loaded_at > ?" if since is not None else ""
-        rows = con.execute(
-            f"select distinct _batch_id from {rel} where _batch_id is not null {new_only}",
-            [since] if since is not None else [],
-        ).fetchall()
-        batches.update(r[0] for r in rows)
-    return sorted(batches), watermarks
 
 
 def _write_version(
@@ -350,6 +308,7 @@ def publish(
 
             lineage = _served_lineage(settings)
             previous = lineage[-1] if lineage else None
+            _refuse_lost_build(con, catalog, previous)
             since = previous["published_at"] if previous else None
             derived_batches, watermarks = _source_batches_since(con, catalog, since)
             batches = sorted(set(source_batches)) if source_batches is not None else derived_batches
@@ -375,12 +334,14 @@ def publish(
                 _fsync_file(building)
                 _verify_version(building, counts, run_id)
                 building.chmod(0o444)  # versions are never written again
-            except BaseException:
+                _point_serving_at(settings, building)  # the publication: one rename
+            except BaseException as exc:
                 building.unlink(missing_ok=True)
                 _wal(building).unlink(missing_ok=True)
-                raise
-
-            _point_serving_at(settings, building)  # the publication: one rename
+                converted = _as_publish_error(exc, settings)
+                if converted is exc:
+                    raise
+                raise converted from exc
             building.rename(final)
             _fsync_dir(settings.versions_dir)
             _append_history(
