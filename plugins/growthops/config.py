@@ -80,7 +80,7 @@ class Settings:
     pg: PgSettings = field(default_factory=PgSettings)
     ignore_unexpected_files: bool = False  # [ingest]: unexpected names in a day folder fail ingest
     nonexistent_local_times: str = "shift"  # [ingest]: DST gap times: shift (count them) or reject
-    ambiguous_local_times: str = "first"  # [ingest]: DST overlap times: first (count them) or reject
+    ambiguous_local_times: str = "later"  # [ingest]: DST overlap times: later (count them) or reject
     writer_wait_seconds: float = 600.0  # [ingest]: how long a CLI writer waits for the build DB
 
     # Layout under the data root (SPEC §9).
@@ -151,6 +151,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         pg=PgSettings(**tree.get("pg", {})),
         ignore_unexpected_files=bool(tree["ingest"].get("ignore_unexpected_files", False)),
         nonexistent_local_times=str(tree["ingest"].get("nonexistent_local_times", "shift")),
-        ambiguous_local_times=str(tree["ingest"].get("ambiguous_local_times", "first")),
+        ambiguous_local_times=str(tree["ingest"].get("ambiguous_local_times", "later")),
         writer_wait_seconds=float(tree["ingest"].get("writer_wait_seconds", 600)),
     )

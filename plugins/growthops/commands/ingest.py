@@ -96,6 +96,10 @@ def _print_result(result, unexpected, future, last_day: date, source: str) -> No
     for o in result.outcomes:
         if o.status in ("quarantined", "failed"):
             print(o.report.message() if o.report else f"{o.source_file}: {o.status}: {o.message}")
+    for o in result.outcomes:
+        for warning in o.warnings:
+            if warning.startswith("DST"):
+                print(f"{o.source_file}: {warning}")
     for p in result.pending:
         print(f"not read (still being written): {p}")
     accepted = ", ".join(CONTRACTS[source].patterns)

@@ -119,6 +119,8 @@ def ingest_files(
     try:
         ledger.ensure_tables(con)
         result = _ingest(settings, source, files, con)
+        policy = (settings.nonexistent_local_times, settings.ambiguous_local_times)
+        ledger.record_dst(con, settings.source(source).timezone, policy, result.outcomes)
         if source == "crm" and any(o.status in ledger.LOADED_STATUSES for o in result.outcomes):
             erasure.after_crm_load(settings, con)  # PII of erased contacts: out of raw and every serving file
         return result
@@ -248,7 +250,8 @@ def _gate_and_load(
     except duckdb.IOException as exc:
         raise TransientError(f"{source}: could not read landing files: {exc}") from exc
     date_formats = sorted({p.date_format for p in staged.plans.values() if p.ok})
-    rules.build_typed(con, source, src_settings.timezone, date_formats)
+    policy = (settings.nonexistent_local_times, settings.ambiguous_local_times)
+    rules.build_typed(con, source, src_settings.timezone, date_formats, policy)
     timings["parse"] += time.perf_counter() - t
 
     # ---- raw gate, row level: one GX run over every parsed row of the batch
