@@ -3,7 +3,7 @@
 Layout under ``<data>/warehouse/``::
 
     growthops.duckdb                 the build database (raw, staging, intermediate, marts)
-    serving.duckdb                   what BI opens, read-only: a hard link to one version file
+    serving.duckdb                   what BI opens, read-only: an independent copy of one version file
     versions/serving-<UTC stamp>-<run>.duckdb   every published version (read-only, never rewritten)
     versions/HISTORY.jsonl           journal of publications and rollbacks (append-only)
 
