@@ -4,7 +4,7 @@ Layout under ``<data>/warehouse/``::
 
     growthops.duckdb                 the build database (raw, staging, intermediate, marts)
     serving.duckdb                   what BI opens, read-only: an independent copy of one version file
-    versions/serving-<UTC stamp>-<run>.duckdb   every published version (read-only, never rewritten)
+    versions/serving-<UTC stamp>-<run>.duckdb   every published version (read-only; rewritten, as a fresh copy, only to remove PII after an erasure)
     versions/HISTORY.jsonl           journal of publications and rollbacks (append-only)
 
 How a publication goes (:func:`publish`):
