@@ -22,6 +22,9 @@ from pathlib import Path
 
 from growthops.config import Settings
 from growthops.contracts import CONTRACTS
+from growthops.logs import get_logger
+
+log = get_logger(__name__)
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".filepart", ".uploading")
@@ -124,6 +127,8 @@ def scan_day(
     pending: list[PendingFile] = []
     for path in sorted(folder.iterdir()):
         if not path.is_file() or not _is_export_name(source, _export_name(path.name)):
+            if path.is_file() and not path.name.startswith("."):  # never silently: in every task log
+                log.warning(UnexpectedFile(source, day, rel_to_landing(settings, path)).describe())
             continue
         rel = rel_to_landing(settings, path)
         reason = _in_progress_reason(path, settings.settle_seconds, now)
