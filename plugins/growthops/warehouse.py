@@ -50,6 +50,8 @@ def wait_for_writer(
         try:
             duckdb.connect(str(path)).close()
             return
+        except duckdb.ConnectionException:  # this process holds it already (another configuration)
+            return
         except duckdb.IOException as exc:
             if not is_lock_error(exc):
                 raise
