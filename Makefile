@@ -45,6 +45,23 @@ dbt_project/target/manifest.json: $(BIN)/.installed $(shell find dbt_project -na
 .PHONY: manifest
 manifest: dbt_project/target/manifest.json ## pre-build the dbt manifest Airflow renders from
 
+.PHONY: report
+report: install ## static HTML growth report of the published marts: <data>/reports/latest/index.html
+	$(BIN)/growthops report
+
+DOCS_PORT ?= 8081
+BUILD_WAREHOUSE := $(GROWTHOPS_DATA_DIR)/warehouse/growthops.duckdb
+
+.PHONY: docs-build
+docs-build: install manifest ## generate dbt docs into dbt_project/target (index.html, static_index.html; for CI)
+	cd dbt_project && $(CURDIR)/$(BIN)/dbt docs generate --static --quiet --profiles-dir . --project-dir . \
+		$(if $(wildcard $(BUILD_WAREHOUSE)),,--empty-catalog)
+	@echo "dbt docs: dbt_project/target/static_index.html (one file, opens offline)"
+
+.PHONY: docs
+docs: docs-build ## generate and serve dbt docs on http://localhost:8081 (DOCS_PORT=... to change)
+	cd dbt_project && $(CURDIR)/$(BIN)/dbt docs serve --profiles-dir . --project-dir . --port $(DOCS_PORT) --no-browser
+
 .PHONY: airflow-init
 airflow-init: $(AIRFLOW_HOME)/.initialized ## migrate the local Airflow metadata database (SQLite) and create the pool
 
@@ -76,20 +93,24 @@ bench: install manifest ## benchmarks: generator and load at scale (writes bench
 	$(BIN)/python -m growthops.commands.bench --scale $(BENCH_SCALE)
 
 .PHONY: lint
-lint: install manifest ## ruff (with Airflow AIR rules) and sqlfluff (dbt templater)
+lint: install manifest ## ruff (Airflow AIR rules, complexity) and sqlfluff (dbt templater); CI runs it before the tests
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@mkdir -p $(GROWTHOPS_DATA_DIR)/warehouse  # the dbt templater opens the build warehouse file
 	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff lint models snapshots tests analyses
 
 .PHONY: format
 format: install ## apply ruff formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	@mkdir -p $(GROWTHOPS_DATA_DIR)/warehouse
 	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff fix models snapshots tests analyses
 
 .PHONY: airflow
-airflow: airflow-init ## start Airflow locally (UI on http://localhost:8080)
-	$(BIN)/airflow standalone
+airflow: airflow-init manifest ## start Airflow locally (UI on http://localhost:8080): 4 task slots, no daily catch-up
+	AIRFLOW__CORE__PARALLELISM=4 AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG=4 \
+	AIRFLOW__API__WORKERS=1 AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True \
+	GROWTHOPS_INGEST_CATCHUP=false $(BIN)/airflow standalone
 
 .PHONY: clean
 clean: ## remove generated data, Airflow home and dbt artefacts (keeps .venv)

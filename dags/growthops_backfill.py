@@ -18,15 +18,7 @@ from airflow.sdk import Param, dag, task
 
 from growthops.orchestration.airflow_setup import DUCKDB_POOL
 from growthops.orchestration.assets import MARTS_ASSET
-from growthops.orchestration.notify import failure_notifiers
-
-default_args = {
-    "owner": "growthops",
-    "on_failure_callback": failure_notifiers(),  # off unless a notify connection is configured
-    "retries": 2,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3.3: 30 s, 60 s, 120 s
-}
+from growthops.orchestration.policy import DEFAULT_ARGS
 
 
 @task(pool=DUCKDB_POOL, outlets=[MARTS_ASSET], execution_timeout=timedelta(hours=6))
@@ -38,20 +30,12 @@ def load_build_publish(params=None, run_id=None) -> dict:
 
     from growthops.commands.backfill import run_backfill
     from growthops.config import load_settings
-    from growthops.errors import DataQualityError
-    from growthops.failures import StageFailure
-    from growthops.ingest.tasks import report_data_failure
-    from growthops.reports import failure_message
+    from growthops.orchestration.policy import run_stage
 
     start, end = date.fromisoformat(params["start"]), date.fromisoformat(params["end"])
     if end < start:
         raise AirflowFailException(f"end {end} is before start {start}")
-    try:
-        result = run_backfill(load_settings(), start, end, run_id=run_id, progress=print)
-    except StageFailure as exc:
-        raise AirflowFailException(failure_message(exc.report_path)) from None
-    except DataQualityError as exc:
-        raise AirflowFailException(failure_message(report_data_failure(exc))) from None
+    result = run_stage(run_backfill, load_settings(), start, end, run_id=run_id, progress=print)
     print(result.summary())
     return {"run_id": result.published_run_id, "row_counts": result.row_counts}
 
@@ -62,7 +46,7 @@ def load_build_publish(params=None, run_id=None) -> dict:
     start_date=datetime(2023, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args,
+    default_args=DEFAULT_ARGS | {"retries": 2},
     params={
         "start": Param("2025-01-01", type="string", format="date", description="first export day"),
         "end": Param("2025-01-31", type="string", format="date", description="last export day (inclusive)"),

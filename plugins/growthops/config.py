@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from growthops.sources import SOURCE_NAMES as SOURCES  # declared once, in load order
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_FILE = REPO_ROOT / "config" / "growthops.toml"
-SOURCES = ("channel", "crm", "orders", "fx")
 
 
 def _coerce(raw: str, like: Any) -> Any:

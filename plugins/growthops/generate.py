@@ -6,6 +6,8 @@ Writes, for every day of ``[start, end]``::
     <landing>/crm/<day>/contacts.csv                                contacts created or changed that day
     <landing>/orders/<day>/orders.csv                               orders created or changed that day
     <landing>/fx/<day>/rates.csv                                    USD value of USD, EUR, GBP, JPY
+    <landing>/messages/<day>/sends.csv                              outbound messages, holdout rows included
+    <landing>/costs/<day>/costs.csv                                 affiliate and email costs
     <landing>/_generated.json                                       arguments, exact rows per file, facts, defects
 
 Scale: 1.0 is ~1M contacts, ~10M orders and ~200 campaigns over the reference range
@@ -37,7 +39,7 @@ DEFAULT_END = P.REFERENCE_END
 DEFAULT_SCALE = 0.01
 DEFAULT_SEED = 42
 SUMMARY_NAME = "_generated.json"
-SOURCES = ("channel", "crm", "orders", "fx")
+SOURCES = ("channel", "crm", "orders", "fx", "messages", "costs")
 MAX_SCALE = 5.0  # memory: scale 1.0 peaks around a few GB
 
 
@@ -63,6 +65,15 @@ def generate(
     number of data rows of every written file (``files``: relative path -> rows, and
     ``sources.<source>.per_day``), totals, ground-truth ``facts`` and the injected ``defects``.
     ``clean`` first removes the source folders and the summary from ``landing``.
+
+    SPEC §11 truth: ``recall_campaigns`` (per campaign: ids, channel, send_day, window_days,
+    lapsed_days, planted ``p_treated`` / ``p_holdout`` and the ``natural_rate`` they include,
+    ``treated`` / ``holdout`` / ``excluded_not_lapsed`` / ``crossovers`` contacts, realised
+    ``*_reactivated`` and ``*_rate``, ``expected_lift``, ``is_mature``), ``messages`` (row counts by
+    purpose and channel, holdout rows, rows to contacts unknown to the CRM, ``redelivered_files``:
+    files the tool delivers twice, unchanged), ``costs`` (per channel: first_day, last_day, rows,
+    totals per purpose and currency) and, in ``facts``, ``resurrected_customers`` and the CRM
+    ``crm_stage_changes``.
     """
     from growthops.contracts import load_platform_mappings
     from growthops.generator.defects import KINDS, inject
@@ -190,6 +201,15 @@ def _summary(world, files, days, start, end, scale, seed, defects, defect_record
             }
             for i in range(len(camps))
         ],
+        "recall_campaigns": world.truth["recall_campaigns"],
+        "messages": {
+            **world.truth["messages"],
+            "redelivered_days": world.truth["messages_redelivered_days"],
+            "redelivered_files": [
+                f"messages/{d}/sends.csv" for d in world.truth["messages_redelivered_days"]
+            ],
+        },
+        "costs": world.truth["costs"],
         "defects": defect_records,
         "sources": per_source,
         "files": dict(sorted(files.items())),
@@ -210,6 +230,10 @@ def describe(summary: dict) -> str:
         f"  orders  {t['orders']:,} rows: {f['orders']:,} orders from {f['customers']:,} customers, "
         f"{f['guest_orders']:,} guest, {f['orders_of_contacts_unknown_to_crm']:,} of contacts unknown to the CRM",
         f"  fx      {t['fx']:,} rows",
+        f"  messages {t['messages']:,} rows: {len(summary['recall_campaigns'])} recall campaigns, "
+        f"{summary['messages']['holdout_rows']:,} holdout rows",
+        f"  costs   {t['costs']:,} rows: {', '.join(sorted(summary['costs']))}",
+        f"  truth   {f['resurrected_customers']:,} resurrected customers, {f['crm_stage_changes']:,} stage changes",
     ]
     if summary["defects"]:
         lines.append(f"  defects {len(summary['defects'])} bad rows (see {SUMMARY_NAME})")
@@ -230,7 +254,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(~912 signups/day x scale, any range; the shop opens on --start, so orders build up "
         "as customers accumulate). Scale 1.0 takes a few minutes, ~3.5 GB of memory and ~2.7 GB of CSV.\n"
         "Files: channel/<day>/<platform>.csv, crm/<day>/contacts.csv, orders/<day>/orders.csv, "
-        "fx/<day>/rates.csv and _generated.json (exact rows per file, facts, defects)."
+        "fx/<day>/rates.csv, messages/<day>/sends.csv, costs/<day>/costs.csv and _generated.json "
+        "(exact rows per file, facts, planted recall truth, cost totals, defects)."
     )
     parser.add_argument("--landing", default=None, help="landing root folder (default: settings landing_dir)")
     parser.add_argument(

@@ -11,10 +11,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DAGS_DIR = REPO / "dags"
 EXPECTED_DAGS = {
+    "growthops_ingest_fx",
     "growthops_ingest_channel",
     "growthops_ingest_crm",
     "growthops_ingest_orders",
+    "growthops_ingest_messages",
+    "growthops_ingest_costs",
     "growthops_transform",
+    "growthops_backfill",
 }
 # "Well under a second" per file, measured by Airflow's own DagBag in a warm interpreter.
 PARSE_BUDGET_SECONDS = 1.0

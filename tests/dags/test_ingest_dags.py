@@ -14,7 +14,7 @@ from growthops.errors import DataQualityError, QualityCheck, QualityReport, Vali
 from growthops.warehouse import WarehouseLocked
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = ("channel", "crm", "orders", "fx")
+SOURCES = ("channel", "crm", "orders", "fx")  # the required exports (messages and costs: tests/generate)
 RAW = {
     "channel": "raw.channel_performance",
     "crm": "raw.crm_contacts",
@@ -73,7 +73,7 @@ class FakeRun:
 
 
 def test_export_day_from_the_run():
-    from growthops.ingest.tasks import export_day
+    from growthops.orchestration.ingest_tasks import export_day
 
     assert export_day({"logical_date": datetime(2025, 3, 1, tzinfo=UTC)}) == date(2025, 3, 1)
     assert export_day(
@@ -87,7 +87,7 @@ def test_export_day_from_the_run():
 def test_poke_waits_then_succeeds_then_gives_up_when_overdue(tmp_path, monkeypatch):
     from airflow.sdk.exceptions import AirflowFailException
 
-    from growthops.ingest.tasks import poke
+    from growthops.orchestration.ingest_tasks import poke
 
     monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(tmp_path))
     settings = load_settings()
@@ -123,7 +123,8 @@ def _report():
 def test_load_turns_a_data_error_into_fail_without_retry_and_writes_a_report(tmp_path, monkeypatch):
     from airflow.sdk.exceptions import AirflowFailException
 
-    from growthops.ingest import loader, tasks
+    from growthops.ingest import loader
+    from growthops.orchestration import ingest_tasks as tasks
 
     monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(tmp_path))
 
@@ -146,7 +147,8 @@ def test_load_turns_a_data_error_into_fail_without_retry_and_writes_a_report(tmp
 def test_load_reports_a_validator_crash_as_such(tmp_path, monkeypatch):
     from airflow.sdk.exceptions import AirflowFailException
 
-    from growthops.ingest import loader, tasks
+    from growthops.ingest import loader
+    from growthops.orchestration import ingest_tasks as tasks
 
     monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(tmp_path))
 
@@ -154,15 +156,19 @@ def test_load_reports_a_validator_crash_as_such(tmp_path, monkeypatch):
         raise ValidatorError("orders: raw gate (row suite) crashed: KeyError")
 
     monkeypatch.setattr(loader, "ingest_day", crash)
-    with pytest.raises(AirflowFailException, match=r"^validator error \(not a data failure\)"):
+    with pytest.raises(
+        AirflowFailException, match=r"^FAILED \(validator error\): orders 2025-01-03: the raw gate crashed"
+    ) as exc:
         tasks.load("orders", date(2025, 1, 3))
+    assert "validator error, not a data failure" in str(exc.value)
     [report] = list((tmp_path / "runs").rglob("*.json"))
     assert json.loads(report.read_text())["kind"] == "validator error"
 
 
 @pytest.mark.parametrize("error", [WarehouseLocked("locked"), OSError("disk"), duckdb.IOException("io")])
 def test_load_reraises_transient_errors_for_a_retry(tmp_path, monkeypatch, error):
-    from growthops.ingest import loader, tasks
+    from growthops.ingest import loader
+    from growthops.orchestration import ingest_tasks as tasks
 
     monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(tmp_path))
 
@@ -210,17 +216,10 @@ def _asset_events(airflow_env, source: str) -> list[dict]:
     return [json.loads(r[0]) for r in rows]
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        "orders",
-        # ~40 s each on 2 busy cores (Airflow start-up + GX import): `make test-slow` runs them
-        pytest.param("fx", marks=pytest.mark.slow),
-        pytest.param("channel", marks=pytest.mark.slow),
-        pytest.param("crm", marks=pytest.mark.slow),
-    ],
-)
-def test_airflow_dags_test_loads_the_generated_day(airflow_env, generated_data, source):
+def test_airflow_dags_test_loads_the_generated_day(airflow_env, generated_data):
+    """`airflow dags test` itself (a CLI process) on one ingest DAG; the others run through
+    dag.test() in one process below."""
+    source = "orders"
     data, summary = generated_data
     day = DAYS[source]
     per_day = summary["sources"][source]["per_day"][day.isoformat()]

@@ -81,7 +81,7 @@ def test_duplicated_order_fails_the_build(tmp_path):
     _, run = _build(tmp_path, [_order("o1", "k1", "USD", 10), _order("o1", "k1", "USD", 12)], ["google_ads"])
     assert not run.success
     assert run.failed() == {"raw_shop_orders_order_id_unique_within_file": "fail"}
-    assert run.statuses["stg_shop__orders"] == "skipped"
+    assert run.statuses["stg_orders__orders"] == "skipped"
     _assert_marts_not_built(run)
 
 

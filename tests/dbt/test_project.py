@@ -22,7 +22,7 @@ METRIC_UNIT_TESTS = {
     "first-touch attribution": "test_int_contacts_attributed_first_touch",
     "unknown / guest orders": "test_int_orders_attributed_unknown_guest_and_first_order",
     "fx as-of and cross rate": "test_int_fx_rates_filled_daily_as_of_and_cross_rate",
-    "latest-version dedupe (orders)": "test_stg_shop__orders_latest_version_wins",
+    "latest-version dedupe (orders)": "test_stg_orders__orders_latest_version_wins",
     "latest-version dedupe (contacts)": "test_stg_crm__contacts_latest_version_and_email_hash",
     "restated channel days": "test_stg_channel__campaign_days_restated_day_newest_file_wins",
     "refund netting": "test_int_orders_converted_refund_netting_and_fx",
@@ -82,7 +82,7 @@ def test_every_key_is_tested_unique_and_not_null(manifest):
         ("fct_orders", "order_id"),
         ("dim_customers", "customer_id"),
         ("mart_reactivation_candidates", "customer_id"),
-        ("stg_shop__orders", "order_id"),
+        ("stg_orders__orders", "order_id"),
         ("stg_crm__contacts", "contact_id"),
     ]:
         assert ("unique", model, key) in tested and ("not_null", model, key) in tested, (model, key)

@@ -1,7 +1,7 @@
 """Small generator runs shared by the generate tests, and a DuckDB view of their files.
 
 The views read every file with an explicit schema (never sniffing): the contract's types for crm,
-orders and fx (timestamps as TIMESTAMPTZ, so the written offset must parse to the intended
+orders, fx, messages and costs (timestamps as TIMESTAMPTZ, so the written offset must parse to the intended
 instant), the platform mapping's native headers for channel files.
 """
 
@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from growthops.config import load_settings
-from growthops.contracts import CRM, FX, ORDERS, load_platform_mappings
+from growthops.contracts import COSTS, CRM, FX, MESSAGES, ORDERS, load_platform_mappings
 from growthops.generate import generate
 
 SMALL = {"start": date(2025, 1, 1), "end": date(2025, 4, 30), "scale": 0.02, "seed": 7}
@@ -29,7 +29,8 @@ def open_views(landing: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     for view, contract, name in (("crm", CRM, "crm/*/contacts.csv"), ("orders", ORDERS, "orders/*/orders.csv"),
-                                 ("fx", FX, "fx/*/rates.csv")):  # fmt: skip
+                                 ("fx", FX, "fx/*/rates.csv"), ("messages", MESSAGES, "messages/*/sends.csv"),
+                                 ("costs", COSTS, "costs/*/costs.csv")):  # fmt: skip
         columns = ", ".join(f"'{c.name}': '{_duck_type(c.type)}'" for c in contract.columns)
         text_columns = ", ".join(f"'{c.name}': 'VARCHAR'" for c in contract.columns)
         con.execute(
@@ -77,3 +78,18 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 @pytest.fixture(scope="session")
 def small_db(small_run: tuple[Path, dict]) -> duckdb.DuckDBPyConnection:
     return open_views(small_run[0])
+
+
+# 18 months: long enough for customers to lapse, come back and be recalled by 16 campaigns
+RECALL = {"start": date(2024, 1, 1), "end": date(2025, 6, 30), "scale": 0.03, "seed": 3}
+
+
+@pytest.fixture(scope="session")
+def recall_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    landing = tmp_path_factory.mktemp("generate_recall") / "landing"
+    return landing, generate(landing, **RECALL)
+
+
+@pytest.fixture(scope="session")
+def recall_db(recall_run: tuple[Path, dict]) -> duckdb.DuckDBPyConnection:
+    return open_views(recall_run[0])

@@ -42,7 +42,7 @@ def test_run_writes_and_prints_summary(tmp_path, capsys):
         "seed": 3,
         "defects": True,
     }
-    assert len(summary["files"]) == 20 * 6
+    assert len(summary["files"]) == 20 * 8  # 3 platforms, crm, orders, fx, messages, costs
     assert f"{summary['totals']['rows']:,} rows" in captured.out
 
 

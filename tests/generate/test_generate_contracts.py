@@ -10,10 +10,12 @@ from pathlib import Path
 from growthops.config import REPO_ROOT, load_settings
 from growthops.contracts import (
     CHANNELS,
+    COSTS,
     CRM,
     FX,
     KNOWN_CURRENCIES,
     LIFECYCLE_STAGES,
+    MESSAGES,
     ORDER_STATUSES,
     ORDERS,
     load_platform_mappings,
@@ -40,7 +42,8 @@ def test_layout_every_day_every_source(small_run):
     assert days[0] == start and days[-1] == end and len(days) == summary["days"] == 120
     for day in days:
         for rel in ("channel/{}/google_ads.csv", "channel/{}/meta_ads.csv", "channel/{}/tiktok_ads.csv",
-                    "crm/{}/contacts.csv", "orders/{}/orders.csv", "fx/{}/rates.csv"):  # fmt: skip
+                    "crm/{}/contacts.csv", "orders/{}/orders.csv", "fx/{}/rates.csv", "messages/{}/sends.csv",
+                    "costs/{}/costs.csv"):  # fmt: skip
             assert rel.format(day) in summary["files"]
 
 
@@ -58,20 +61,23 @@ def test_headers_follow_contracts_and_platform_mappings(small_run):
         if source == "channel":
             expected = list(mappings[name.removesuffix(".csv")].columns)
         else:
-            expected = list({"crm": CRM, "orders": ORDERS, "fx": FX}[source].names)
+            expected = list(
+                {"crm": CRM, "orders": ORDERS, "fx": FX, "messages": MESSAGES, "costs": COSTS}[source].names
+            )
         assert _header(landing / rel) == expected, rel
 
 
 def test_files_parse_with_explicit_schema_and_counts_match_summary(small_run, small_db):
     _landing, summary = small_run
     totals = summary["totals"]
-    for view in ("crm", "orders", "fx", "channel"):
+    for view in ("crm", "orders", "fx", "channel", "messages", "costs"):
         assert small_db.sql(f"SELECT count(*) FROM {view}").fetchone()[0] == totals[view], view
     per_file = dict(
         small_db.sql(
             "SELECT regexp_extract(filename, '(\\w+/\\d{4}-\\d{2}-\\d{2}/[^/]+)$', 1), count(*) FROM ("
             "SELECT filename FROM crm UNION ALL SELECT filename FROM orders UNION ALL "
-            "SELECT filename FROM fx UNION ALL SELECT filename FROM channel) GROUP BY 1"
+            "SELECT filename FROM fx UNION ALL SELECT filename FROM channel UNION ALL "
+            "SELECT filename FROM messages UNION ALL SELECT filename FROM costs) GROUP BY 1"
         ).fetchall()
     )
     nonempty = {k: v for k, v in summary["files"].items() if v}

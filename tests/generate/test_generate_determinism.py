@@ -69,3 +69,18 @@ def test_summary_counts_equal_file_line_counts(small_run):
         "defects": False,
     }
     assert summary["facts"]["order_rows"] == summary["totals"]["orders"]
+
+
+def test_messages_costs_and_planted_truth_are_deterministic(tmp_path):
+    args = {"start": date(2025, 1, 1), "end": date(2025, 5, 31), "scale": 0.005}
+    a = generate(tmp_path / "a", seed=11, **args)
+    b = generate(tmp_path / "b", seed=11, **args)
+    c = generate(tmp_path / "c", seed=12, **args)
+    assert a == b and len(a["recall_campaigns"]) == 3  # the last one immature
+    for source in ("messages", "costs"):
+        assert tree_digest(tmp_path / "a" / source) == tree_digest(tmp_path / "b" / source)
+        assert tree_digest(tmp_path / "a" / source) != tree_digest(tmp_path / "c" / source)
+    assert a["recall_campaigns"] != c["recall_campaigns"]
+    assert [r["campaign_id"] for r in a["recall_campaigns"]] == [
+        r["campaign_id"] for r in c["recall_campaigns"]
+    ]

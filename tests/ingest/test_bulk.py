@@ -11,18 +11,15 @@ import pytest
 
 from growthops.commands.cli import main as growthops_main
 from growthops.config import load_settings
+from growthops.contracts import CONTRACTS
 from growthops.generate import generate
 from growthops.ingest.landing import daterange
 from growthops.ingest.loader import ingest_day, load_range
+from growthops.sources import SOURCE_NAMES
 
 START, END = date(2025, 1, 1), date(2025, 1, 12)
-LOAD_ORDER = ("fx", "channel", "crm", "orders")
-RAW = {
-    "channel": "raw.channel_performance",
-    "crm": "raw.crm_contacts",
-    "orders": "raw.shop_orders",
-    "fx": "raw.fx_rates",
-}
+LOAD_ORDER = SOURCE_NAMES  # every declared source, in load order
+RAW = {name: CONTRACTS[name].raw_table for name in SOURCE_NAMES}
 # generator defect rule -> ingestion reject rule
 DEFECT_RULES = {
     "negative_amount": "negative_amount",

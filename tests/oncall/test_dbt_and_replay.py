@@ -98,10 +98,10 @@ def test_dbt_model_error_names_the_model_file_and_the_error(live):
     served = current_version(live).run_id
     with build_db(live) as con:
         con.execute("alter table raw.shop_orders rename column status to order_status")  # a schema drift
-    task = "dbt.stg_shop__orders.run"
+    task = "dbt.stg_orders__orders.run"
     try:
         with airflow_task(DAG, task, RUN, logical_date=None), pytest.raises(AirflowFailException):
-            run_dbt_step(["run", "--select", "stg_shop__orders"])
+            run_dbt_step(["run", "--select", "stg_orders__orders"])
     finally:
         with build_db(live) as con:
             con.execute("alter table raw.shop_orders rename column order_status to status")
@@ -109,15 +109,15 @@ def test_dbt_model_error_names_the_model_file_and_the_error(live):
     md, js = report_of(live, DAG, RUN, task)
     assert js["kind"] == "dbt model error"
     [check] = js["checks"]
-    assert check["name"] == "dbt model stg_shop__orders"
+    assert check["name"] == "dbt model stg_orders__orders"
     assert check["observed"].startswith("Binder Error: ") and '"status"' in check["observed"]
     assert check["expected"] == "builds without error"
-    assert check["detail"] == "models/staging/shop/stg_shop__orders.sql"
+    assert check["detail"] == "models/staging/shop/stg_orders__orders.sql"
     assert js["summary"] == (
-        f"dbt model stg_shop__orders failed to build: {check['observed']}; nothing was published"
+        f"dbt model stg_orders__orders failed to build: {check['observed']}; nothing was published"
     )
     assert "LINE" not in js["summary"] and "LINE" in md  # the SQL position stays in the dbt section
-    assert "`models/staging/shop/stg_shop__orders.sql`" in md
+    assert "`models/staging/shop/stg_orders__orders.sql`" in md
     assert "airflow dags trigger growthops_transform" in md
     assert_bi_still_reads(md, js, served)
 
@@ -131,12 +131,12 @@ def test_a_locked_warehouse_is_retried_then_reported_on_the_last_try(live):
         "time.sleep(120)\n"
     )
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    task = "dbt.stg_shop__orders.run"
+    task = "dbt.stg_orders__orders.run"
     run = "scheduled__2025-01-04T00:00:00+00:00"
     try:
         assert holder.stdout.readline().strip() == "locked"
         with airflow_task(DAG, task, run, try_number=3, retries=2), pytest.raises(RuntimeError) as failure:
-            run_dbt_step(["run", "--select", "stg_shop__orders"])
+            run_dbt_step(["run", "--select", "stg_orders__orders"])
     finally:
         holder.kill()
         holder.wait()
@@ -144,7 +144,7 @@ def test_a_locked_warehouse_is_retried_then_reported_on_the_last_try(live):
     assert not isinstance(failure.value, AirflowFailException)  # retryable, not a data failure
     md, js = report_of(live, DAG, run, task)
     assert js["kind"] == "transient failure"
-    assert js["summary"].startswith("dbt run --select stg_shop__orders could not lock the warehouse: ")
+    assert js["summary"].startswith("dbt run --select stg_orders__orders could not lock the warehouse: ")
     assert f"(PID {holder.pid})" in js["summary"]  # who holds the lock
     assert f"- where: {DAG} / {task} / {run} (try 3 of 3)" in md
     assert f"airflow tasks clear {DAG} -t '^{task}$' -s 2025-01-04T00:00:00+00:00" in md
@@ -158,7 +158,7 @@ def test_replay_of_a_corrected_file_publishes_new_marts(live, capsys):
     rows = [order_line(i) for i in range(1, 21)]
     rows[4] = order_line(5, gross="-55.00")  # line 6
     put(live, "orders", "orders.csv", "\n".join([ORDERS_HEADER, *rows]) + "\n")
-    from growthops.ingest.tasks import load
+    from growthops.orchestration.ingest_tasks import load
 
     with pytest.raises(AirflowFailException):
         load("orders", NEXT_DAY, settings=live)

@@ -18,7 +18,7 @@ from conftest import (
     report_of,
 )
 
-from growthops.ingest.tasks import load
+from growthops.orchestration.ingest_tasks import load
 
 DAG, TASK = "growthops_ingest_orders", "load_orders"
 RUN = "scheduled__2025-01-04T00:00:00+00:00"

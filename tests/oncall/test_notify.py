@@ -16,7 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from conftest import NEXT_DAY, ORDERS_HEADER, airflow_task, order_line, put, report_of
 
 from growthops.config import REPO_ROOT
-from growthops.ingest.tasks import load
+from growthops.orchestration.ingest_tasks import load
 from growthops.orchestration.notify import FailureNotifier, failure_notifiers
 
 DAG, TASK = "growthops_ingest_orders", "load_orders"

@@ -11,7 +11,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from conftest import BASE_RUN, NEXT_DAY, ORDERS_HEADER, airflow_task, order_line, put
 
 from growthops.commands.cli import main
-from growthops.ingest.tasks import load
+from growthops.orchestration.ingest_tasks import load
 
 
 def _table(out: str) -> dict[str, list[str]]:

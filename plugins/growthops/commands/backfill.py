@@ -21,7 +21,7 @@ from growthops.logs import get_logger
 log = get_logger(__name__)
 
 # fx first: the other sources' money is converted with it downstream.
-LOAD_ORDER = ("fx", "channel", "crm", "orders")
+LOAD_ORDER = SOURCES  # declared in load order (growthops.sources)
 
 
 @dataclass
@@ -67,14 +67,17 @@ def run_backfill(
 ) -> BackfillResult:
     """Load ``start..end`` for ``sources``, then dbt build, mart gate and publish once.
 
-    Raises ``growthops.failures.StageFailure`` (report written) when a stage fails on data, and
-    ``growthops.errors.DataQualityError`` listing refused files (after loading the good ones).
+    Raises ``growthops.failures.StageFailure`` (report written) when a stage fails on data,
+    including refused files (after loading the good ones: nothing is published).
     """
     from growthops.build.stage import build_marts
     from growthops.errors import DataQualityError, NotReadyError
+    from growthops.failures import StageFailure
     from growthops.gate.stage import mart_gate
     from growthops.ingest.loader import load_range
+    from growthops.ingest.stage import report_data_failure
     from growthops.serve.stage import publish_marts
+    from growthops.sources import source as source_decl
 
     result = BackfillResult(start=start, end=end)
     t = time.monotonic()
@@ -92,6 +95,9 @@ def run_backfill(
                 f"{source}: {len(res.pending)} file(s) not finished (still being written?): "
                 + "; ".join(res.pending[:5])
             )
+        if not res.outcomes and not source_decl(source).required:
+            progress(f"[ingest] {source}: no exports in {start} .. {end} (optional source, skipped)")
+            continue
         if not res.outcomes:
             raise NotReadyError(
                 f"{source}: no exports in {settings.landing_dir / source} for {start} .. {end}"
@@ -103,11 +109,12 @@ def run_backfill(
         # The good files are loaded; publishing marts with a day missing would mislead BI.
         progress(result.summary())
         reports = [o.report for o in result.refused if o.report is not None]
-        raise DataQualityError(
+        error = DataQualityError(
             reports,
             message=f"{len(result.refused)} file(s) refused; nothing published:\n"
             + "\n".join(r.message() for r in reports),
         )
+        raise StageFailure(str(error), report_data_failure(error) if reports else None)
     if not publish:
         return result
 
@@ -151,6 +158,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from growthops.errors import GrowthopsError
     from growthops.failures import StageFailure
+    from growthops.reports import failure_message
 
     settings = load_settings()
     sources = tuple(s.strip() for s in args.sources.split(",") if s.strip())
@@ -171,7 +179,10 @@ def run(args: argparse.Namespace) -> int:
             publish=not args.no_publish,
             full_refresh=args.full_refresh,
         )
-    except (StageFailure, GrowthopsError) as exc:
+    except StageFailure as exc:
+        print(f"\nFAILED: {failure_message(exc.report_path) if exc.report_path else exc}", file=sys.stderr)
+        return 1
+    except GrowthopsError as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
         return 1
     print()

@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "re-ingest a corrected file for a source and day, then transform",
     ),
     "rollback": ("growthops.commands.rollback", "restore the previously published serving version"),
+    "report": (
+        "growthops.commands.report",
+        "static HTML growth report of the published marts (opens offline)",
+    ),
 }
 
 

@@ -18,13 +18,9 @@ import time
 from datetime import date, timedelta
 
 from growthops.config import load_settings
+from growthops.sources import DECLARED
 
-INGEST_DAGS = (
-    "growthops_ingest_fx",
-    "growthops_ingest_channel",
-    "growthops_ingest_crm",
-    "growthops_ingest_orders",
-)
+INGEST_DAGS = tuple(source.dag_id for source in DECLARED)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,8 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
+    def tick(elapsed: float, last_task: str | None) -> None:
+        print(f"      ... {elapsed:.0f}s" + (f", last task {last_task}" if last_task else ""), flush=True)
+
     print("[2/4] starting Airflow (dag.test of every run, in one process) ...", flush=True)
-    results = dags_test_many(runs, log_path=log_path, on_result=show)
+    results = dags_test_many(runs, log_path=log_path, on_result=show, on_tick=tick)
     if len(results) < len(runs) or not all(r["ok"] for r in results):
         text = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
         print("\n".join(text[-60:]), file=sys.stderr)
@@ -90,7 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n[4/4] published marts — {settings.serving_path} (open it read-only)\n")
     print(marts_summary(settings.serving_path, settings.reporting_currency))
     print(f"\ndemo finished in {time.monotonic() - started:.0f}s. Airflow log: {log_path}")
-    print("next: `make airflow` for the UI, `.venv/bin/growthops status` for freshness and versions")
+    print(
+        "next: `make airflow` for the UI, "
+        f"`.venv/bin/growthops status --as-of {args.end + timedelta(days=1)}` for freshness and versions "
+        "(--as-of: the demo's exports end on that day, not today)"
+    )
     return 0
 
 

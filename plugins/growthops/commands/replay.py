@@ -84,7 +84,7 @@ def _ingest(settings: Settings, source: str, day: date) -> dict:
     import time
 
     from growthops.errors import NotReadyError
-    from growthops.ingest.tasks import load
+    from growthops.ingest.stage import load_day as load
 
     try:
         return load(source, day, settings=settings)
@@ -108,8 +108,8 @@ def replay(
     """Re-ingest ``source``/``day`` and (unless ``transform=False``) build, gate and publish.
 
     Failures raise what the daily tasks raise, with their reports written under ``<data>/runs/``:
-    ``AirflowFailException`` for a refused file or a validator error, ``StageFailure`` for dbt,
-    mart gate and publication.
+    ``StageFailure`` (report already written) for a refused file, a validator error, dbt, the mart
+    gate and publication.
     """
     from growthops.build.stage import build_marts
     from growthops.gate.stage import mart_gate
@@ -165,7 +165,6 @@ def _one_line(exc: BaseException) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import duckdb
-    from airflow.sdk.exceptions import AirflowFailException
 
     from growthops import next_steps
     from growthops.errors import GrowthopsError
@@ -183,9 +182,6 @@ def run(args: argparse.Namespace) -> int:
             from_quarantine=args.from_quarantine,
             transform=not args.no_transform,
         )
-    except AirflowFailException as exc:
-        print(f"\nFAILED: the export is still refused (nothing published):\n{exc}", file=sys.stderr)
-        return 1
     except StageFailure as exc:
         text = failure_message(exc.report_path) if exc.report_path else str(exc)
         print(f"\n{text}", file=sys.stderr)

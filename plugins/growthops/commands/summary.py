@@ -83,6 +83,132 @@ def cohort_retention(con: duckdb.DuckDBPyConnection, cohorts: int = 6, periods: 
     return table(headers, body)
 
 
+def funnel_stages(con: duckdb.DuckDBPyConnection) -> str:
+    """signup → engaged → customer → repeat per channel, over every signup month."""
+    rows = con.execute(
+        """
+        select
+            channel,
+            sum(signups) as signups,
+            sum(engaged) as engaged,
+            sum(customers) as customers,
+            sum(repeat_customers) as repeat_customers,
+        from marts.mart_funnel_stages
+        group by channel
+        order by signups desc, channel
+        """
+    ).fetchall()
+    body = [
+        [
+            ch,
+            _fmt(int(su)),
+            _fmt(int(en)),
+            _fmt(int(cu)),
+            _fmt(int(rp)),
+            _fmt(en / su if su else None, pct=True),
+            _fmt(cu / su if su else None, pct=True),
+            _fmt(rp / cu if cu else None, pct=True),
+        ]
+        for ch, su, en, cu, rp in rows
+    ]
+    headers = ["channel", "signups", "engaged", "customers", "repeat", "engaged %", "customer %", "repeat %"]
+    return table(headers, body)
+
+
+def growth_accounting(con: duckdb.DuckDBPyConnection, months: int = 6) -> str:
+    """Active customers and where they came from, last months (channel = all)."""
+    rows = con.execute(
+        """
+        select month, is_complete, active_customers, new_customers, retained_customers,
+            resurrected_customers, churned_customers, quick_ratio, net_revenue,
+        from marts.mart_customer_activity_monthly
+        where channel = 'all'
+        order by month desc
+        limit ?
+        """,
+        [months],
+    ).fetchall()
+    body = [
+        [
+            str(m)[:7] + ("" if done else " (so far)"),
+            *[_fmt(None if v is None else int(v)) for v in (act, new, ret, res, chu)],
+            _fmt(qr),
+            _fmt(rev, money=True),
+        ]
+        for m, done, act, new, ret, res, chu, qr, rev in reversed(rows)
+    ]
+    headers = ["month", "active", "new", "retained", "resurrected", "churned", "quick ratio", "net revenue"]
+    return table(headers, body)
+
+
+def unit_economics(con: duckdb.DuckDBPyConnection) -> str:
+    """CAC, LTV and payback per channel over every acquisition month (channel = all is blended)."""
+    rows = con.execute(
+        """
+        select
+            channel,
+            sum(spend) as spend,
+            sum(new_customers) as new_customers,
+            sum(spend) / nullif(sum(new_customers) - sum(new_customers_unknown_spend), 0) as cac,
+            min(payback_month) as best_payback_month,
+        from marts.mart_acquisition_unit_economics
+        group by channel
+        order by channel = 'all', spend desc nulls last, channel
+        """
+    ).fetchall()
+    body = [
+        [ch, _fmt(sp, money=True), _fmt(int(nc)), _fmt(cac, money=True), _fmt(pb)]
+        for ch, sp, nc, cac, pb in rows
+    ]
+    return table(["channel", "spend", "new customers", "CAC", "best payback month"], body)
+
+
+def recall_lift(con: duckdb.DuckDBPyConnection, campaigns: int = 5) -> str:
+    """Recall campaigns with a holdout: incremental reactivations with their 95 % bounds."""
+    rows = con.execute(
+        """
+        select campaign_name, targeted_contacts, holdout_contacts, treated_reactivation_rate,
+            holdout_reactivation_rate, incremental_reactivations, incremental_reactivations_lower,
+            incremental_reactivations_upper, is_significant,
+        from marts.mart_recall_campaign_summary
+        order by holdout_contacts > 0 desc, targeted_contacts desc
+        limit ?
+        """,
+        [campaigns],
+    ).fetchall()
+    body = [
+        [
+            str(name),
+            _fmt(int(t)),
+            _fmt(int(h)),
+            _fmt(tr, pct=True),
+            _fmt(hr, pct=True),
+            _fmt(inc),
+            "-" if lo is None else f"[{float(lo):,.1f}, {float(hi):,.1f}]",
+            "yes" if sig else ("-" if sig is None else "no"),
+        ]
+        for name, t, h, tr, hr, inc, lo, hi, sig in rows
+    ]
+    headers = [
+        "campaign",
+        "targeted",
+        "holdout",
+        "treated %",
+        "holdout %",
+        "incremental",
+        "95% CI",
+        "significant",
+    ]
+    return table(headers, body)
+
+
+OPTIONAL_SECTIONS = (
+    ("mart_customer_activity_monthly", "Growth accounting (channel = all):", growth_accounting),
+    ("mart_acquisition_unit_economics", "Unit economics per acquisition channel:", unit_economics),
+    ("mart_recall_campaign_summary", "Recall campaigns (lift against the holdout):", recall_lift),
+)
+
+
 def marts_summary(serving_path: Path, currency: str) -> str:
     con = duckdb.connect(str(serving_path), read_only=True)
     try:
@@ -96,6 +222,18 @@ def marts_summary(serving_path: Path, currency: str) -> str:
             "Cohort retention (channel = all, share of the cohort active in month N after its first order):",
             cohort_retention(con),
             "",
+            "Funnel stages (signup → engaged → customer → repeat, all signup months):",
+            funnel_stages(con),
+            "",
+        ]
+        names = {name for name, _ in counts}
+        for mart, title, render in OPTIONAL_SECTIONS:
+            if mart in names:
+                try:
+                    parts += [title, render(con), ""]
+                except duckdb.Error as exc:  # a mart of another shape: say so, keep the summary
+                    parts += [title, f"(not shown: {exc})", ""]
+        parts += [
             "Mart tables: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in counts),
         ]
     finally:

@@ -250,3 +250,53 @@ THEMES_BY_MONTH = {
     11: ("Black Friday", "Cyber Week"),
     12: ("Holiday Gifts", "Shoes, Bags & More"),
 }
+
+# Lifecycle ladder: subscribers who become leads, and the steps mql -> sql -> opportunity.
+SUBSCRIBER_TO_LEAD = 0.45
+LEAD_MEAN_DAYS = 6
+ENGAGE_STEP_MEAN_DAYS = 9  # between engaged steps of contacts who never buy
+
+# Dormant spells: customers who stop buying for longer than the reactivation days and come back.
+DORMANT_SPELL_SHARE = 0.15
+DORMANT_SPELL_START_MEAN_DAYS = 60  # after the first order
+DORMANT_SPELL_WEEKS = (14, 34)  # whole weeks, inclusive range
+
+# Recall campaigns (SPEC §11): every RECALL_EVERY_DAYS from RECALL_FIRST_DAY of the range, each
+# targeting a share of the lapsed customers. Templates cycle; p_holdout is the planted probability
+# that a lapsed contact reactivates within the window without the message, p_treated with it.
+RECALL_LAPSED_DAYS = 90  # = marts reactivation_days
+RECALL_WINDOW_DAYS = 14  # = marts recall_window_days
+RECALL_FIRST_DAY = 100
+RECALL_EVERY_DAYS = 28
+RECALL_IMMATURE_DAYS_BEFORE_END = 5  # one last campaign whose window is still open at the range end
+RECALL_AUDIENCE_SHARE = 0.5
+RECALL_NOT_LAPSED_SHARE = 0.03  # extra contacts who are not lapsed (stale segment): excluded
+RECALL_UNKNOWN_SHARE = 0.01  # extra contacts unknown to the shop and the CRM
+RECALL_CROSSOVER_SHARE = 0.02  # lapsed contacts who later get a row in the other arm
+# cost per message in 1/10000 of the currency (holdout rows never carry a cost)
+RECALL_TEMPLATES: tuple[dict, ...] = (
+    {"label": "We Miss You", "channel": "email", "holdout_share": 0.2, "p_holdout": 0.05, "p_treated": 0.12,
+     "cost": 8, "currency": "USD"},
+    {"label": "Comeback SMS", "channel": "sms", "holdout_share": 0.5, "p_holdout": 0.05, "p_treated": 0.10,
+     "cost": 450, "currency": "USD"},
+    {"label": "Win Back Offer", "channel": "email", "holdout_share": 0.0, "p_holdout": 0.05, "p_treated": 0.12,
+     "cost": None, "currency": None},
+    {"label": "App Nudge", "channel": "push", "holdout_share": 0.2, "p_holdout": 0.05, "p_treated": 0.05,
+     "cost": None, "currency": None},
+)  # fmt: skip
+RECALL_INCENTIVE_USD_CENTS = 50  # retention cost row per treated contact of an email recall campaign
+
+# Other outbound messages.
+ONBOARDING_SHARE = 0.6  # signups who get a welcome message
+ONBOARDING_IN_APP = 0.2  # of which in the app, the rest by email
+NEWSLETTER_SHARE = 0.02  # of the contacts so far, per weekly newsletter (Tuesdays)
+NEWSLETTER_UNKNOWN_SHARE = 0.005  # extra recipients unknown to the CRM
+MESSAGES_REDELIVERY_SHARE = 0.05  # message export days the tool delivers twice (same file)
+
+# Costs that no ad platform reports.
+AFFILIATE_COSTS_START_DAY = 21  # affiliate spend is unknown before its first cost row
+AFFILIATE_CPA_USD_CENTS = {"partner-program": 950, "creator-codes": 1400}  # commission per signup
+AFFILIATE_NETWORK_FEE_EUR_AT_SCALE_1 = 25_000.0  # monthly, no campaign
+EMAIL_SIGNUP_MEDIA_USD_CENTS = 300  # per welcome-series signup, billed weekly (Mondays)
+EMAIL_TOOL_USD_AT_SCALE_1 = 30_000.0  # monthly email platform subscription
+EMAIL_TOOL_RETENTION_SHARE = 0.4  # of it booked as retention (the recall tool), the rest acquisition

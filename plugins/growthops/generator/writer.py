@@ -22,6 +22,7 @@ import numpy as np
 from growthops.contracts import CRM, FX, ORDERS, PlatformMapping
 from growthops.generator import params as P
 from growthops.generator.simulate import World
+from growthops.generator.writer_ops import write_costs, write_messages
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S"
 BATCH_ROWS = 1_000_000  # rows formatted per DuckDB query (bounds memory at scale 1.0)
@@ -328,6 +329,8 @@ class Writer:
         self.write_crm()
         progress(f"wrote crm: {len(self.files):,} files")
         self.write_orders(progress)
+        write_messages(self)
+        write_costs(self)
         progress(f"wrote orders: {len(self.files):,} files, {self.bytes_written / 1e6:,.1f} MB in total")
         self.con.close()
         return self.files

@@ -38,6 +38,8 @@ EXPORT_WINDOW: dict[str, tuple[str, int, int]] = {
     "crm": ("updated_at", 0, 0),  # contacts created or changed that day
     "orders": ("updated_at", 0, 0),  # orders created or changed that day
     "fx": ("date", -6, 0),  # the latest rate on or before the day (allowing a week of carry-over)
+    "messages": ("sent_at", 0, 0),  # messages sent (holdout: assigned) that day
+    "costs": ("date", -30, 0),  # its day, plus late cost rows of earlier days
 }
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC
@@ -69,10 +71,15 @@ def dags_test_many(
     *,
     log_path: Path,
     on_result=None,
+    on_tick=None,
+    tick_seconds: float = 15.0,
     env: dict[str, str] | None = None,
     timeout: float = 3600,
 ) -> list[dict]:
-    """Run ``runs`` in one child process (output to ``log_path``); report each as it finishes."""
+    """Run ``runs`` in one child process (output to ``log_path``); report each as it finishes.
+
+    ``on_tick(elapsed_seconds, last_task)`` is called every ``tick_seconds`` while it runs, with the
+    last task state change found in the Airflow log (or None): live progress for a person."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     read_fd, write_fd = os.pipe()
     cmd = [
@@ -89,6 +96,11 @@ def dags_test_many(
             cmd, stdout=fh, stderr=subprocess.STDOUT, pass_fds=(write_fd,), env={**os.environ, **(env or {})}
         )
         os.close(write_fd)
+        stop = threading.Event()
+        if on_tick:
+            threading.Thread(
+                target=_ticker, args=(stop, log_path, on_tick, tick_seconds), daemon=True
+            ).start()
         with os.fdopen(read_fd, encoding="utf-8") as pipe:
             for line in pipe:
                 item = json.loads(line)
@@ -96,11 +108,36 @@ def dags_test_many(
                 if on_result:
                     on_result(item)
         proc.wait(timeout=timeout)
+        stop.set()
     if proc.returncode != 0 and (not results or all(r["ok"] for r in results)):
         results.append({"dag_id": "(runner)", "logical_date": None, "ok": False, "seconds": 0.0})
         if on_result:
             on_result(results[-1])
     return results
+
+
+_TASK_STATE = re.compile(r"task_id=([\w.\-]+).*?\bstate=(\w+)|Marking task as (\w+)\.? .*?task_id=([\w.\-]+)")
+
+
+def last_task_state(log_path: Path, tail_bytes: int = 64_000) -> str | None:
+    """The last ``<task_id>: <state>`` the Airflow log mentions (None if none yet)."""
+    try:
+        with log_path.open("rb") as fh:
+            fh.seek(max(0, log_path.stat().st_size - tail_bytes))
+            text = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    found = None
+    for m in _TASK_STATE.finditer(text):
+        task_id, state = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        found = f"{task_id}: {state.lower()}"
+    return found
+
+
+def _ticker(stop: threading.Event, log_path: Path, on_tick, every: float) -> None:
+    started = time.monotonic()
+    while not stop.wait(every):
+        on_tick(time.monotonic() - started, last_task_state(log_path))
 
 
 def _main(argv: list[str]) -> int:

@@ -36,6 +36,11 @@ rollback does not write into the log: it points ``serving.duckdb`` at the previo
 as it is (its log then ends with its own row again) and appends the event to
 ``versions/HISTORY.jsonl``. A publication after a rollback carries the lineage of the version
 actually served, so the rolled-back run is not in it (it is in HISTORY.jsonl).
+
+**Data-quality summary**: every version also carries ``meta.load_ledger`` (the build DB's file-level
+ledger: raw gate status, rows in file / loaded / rejected, quarantine path) and
+``meta.rejects_summary`` (reject counts per batch, rule and column, no row contents), so that
+readers of the serving file alone (``growthops report``) can show gate results and quarantines.
 """
 
 from __future__ import annotations
@@ -217,9 +222,48 @@ def _write_version(
                 for r in [*lineage, own_row]
             ],
         )
+        _write_quality_summary(con, catalog, alias)
         con.execute(f"checkpoint {alias}")
     finally:
         con.execute(f"detach {alias}")
+
+
+# What the raw gate did, for readers of the serving file only (the growth report's data-quality
+# page): file-level ledger rows and reject counts per rule, never the rejected records themselves.
+QUALITY_TABLES = {
+    "load_ledger": (
+        "One row per export file version in the build DB's raw.load_ledger when this version was "
+        "published: raw gate outcome (status), rows in file / loaded / rejected, quarantine path.",
+        """select batch_id, source, day, export_key, file_name, status, rows_in_file, rows_loaded,
+                  rows_rejected, message, quarantine_path, started_at, finished_at, superseded_by
+           from {src}.raw.load_ledger""",
+    ),
+    "rejects_summary": (
+        "One row per batch x rule x column of the build DB's raw.rejects when this version was "
+        "published: how many rows the raw gate rejected, and why (no row contents).",
+        """select batch_id, source, day, rule, column_name, count(*) as rejected_rows,
+                  min(line) as first_line, max(rejected_at) as rejected_at
+           from {src}.raw.rejects group by all""",
+    ),
+}
+
+
+def _write_quality_summary(con: duckdb.DuckDBPyConnection, catalog: str, alias: str) -> None:
+    """``meta.load_ledger`` and ``meta.rejects_summary`` (see QUALITY_TABLES), when the build has them."""
+    present = {
+        r[0]
+        for r in con.execute(
+            "select table_name from duckdb_tables() where database_name = ? and schema_name = 'raw'",
+            [catalog],
+        ).fetchall()
+    }
+    for name, (comment, select) in QUALITY_TABLES.items():
+        source_table = "rejects" if name == "rejects_summary" else name
+        if source_table not in present:
+            continue
+        dst = f"{alias}.{LOG_SCHEMA}.{name}"
+        con.execute(f"create table {dst} as {select.format(src=_quote(catalog))}")
+        con.execute(f"comment on table {dst} is {_literal(comment)}")
 
 
 def _verify_version(path: Path, expected_counts: dict[str, int], run_id: str) -> None:

@@ -10,7 +10,7 @@ rates as (
 
 orders as (
 
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('stg_orders__orders') }}
 
 ),
 

@@ -18,11 +18,7 @@ renamed as (
         cast(source.clicks as bigint) as clicks,
         cast(source.spend as decimal(18, 4)) as spend_local,
         upper(trim(source.currency)) as currency,
-        source._batch_id as source_batch_id,
-        source._batch_day as source_batch_day,
-        source._source_file as source_file,
-        source._source_line as source_line,
-        source._loaded_at as source_loaded_at
+        {{ growthops.lineage_columns('source') }}
 
     from source
 
@@ -33,15 +29,7 @@ ranked as (
 
     select
         renamed.*,
-        row_number() over (
-            partition by renamed.report_date, renamed.platform, renamed.campaign_id
-            order by
-                renamed.source_batch_day desc,
-                renamed.source_loaded_at desc,
-                renamed.source_batch_id desc,
-                renamed.source_file desc,
-                renamed.source_line desc
-        ) as version_rank
+        {{ growthops.version_rank('renamed', ['report_date', 'platform', 'campaign_id']) }} as version_rank
 
     from renamed
 

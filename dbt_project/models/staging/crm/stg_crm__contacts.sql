@@ -24,11 +24,7 @@ renamed as (
         nullif(lower(trim(source.utm_campaign)), '') as campaign_key,
         nullif(upper(trim(source.country)), '') as country_code,
         coalesce(source.is_deleted, false) as is_deleted,
-        source._batch_id as source_batch_id,
-        source._batch_day as source_batch_day,
-        source._source_file as source_file,
-        source._source_line as source_line,
-        source._loaded_at as source_loaded_at
+        {{ growthops.lineage_columns('source') }}
 
     from source
 
@@ -39,15 +35,7 @@ ranked as (
 
     select
         renamed.*,
-        row_number() over (
-            partition by renamed.contact_id
-            order by
-                renamed.updated_at desc,
-                renamed.source_batch_day desc,
-                renamed.source_loaded_at desc,
-                renamed.source_batch_id desc,
-                renamed.source_line desc
-        ) as version_rank
+        {{ growthops.version_rank('renamed', ['contact_id'], newest_first=['updated_at']) }} as version_rank
 
     from renamed
 

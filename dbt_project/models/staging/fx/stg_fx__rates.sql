@@ -12,11 +12,7 @@ renamed as (
         cast(source.date as date) as rate_date,
         upper(trim(source.currency)) as currency,
         cast(source.usd_rate as decimal(18, 8)) as usd_rate,
-        source._batch_id as source_batch_id,
-        source._batch_day as source_batch_day,
-        source._source_file as source_file,
-        source._source_line as source_line,
-        source._loaded_at as source_loaded_at
+        {{ growthops.lineage_columns('source') }}
 
     from source
 
@@ -27,14 +23,7 @@ ranked as (
 
     select
         renamed.*,
-        row_number() over (
-            partition by renamed.rate_date, renamed.currency
-            order by
-                renamed.source_batch_day desc,
-                renamed.source_loaded_at desc,
-                renamed.source_batch_id desc,
-                renamed.source_line desc
-        ) as version_rank
+        {{ growthops.version_rank('renamed', ['rate_date', 'currency']) }} as version_rank
 
     from renamed
 

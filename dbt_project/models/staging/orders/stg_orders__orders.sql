@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'shop_orders') }}
+    select * from {{ source('orders', 'shop_orders') }}
 
 ),
 
@@ -19,11 +19,7 @@ renamed as (
         cast(source.gross_amount as decimal(18, 4)) as gross_amount_local,
         cast(source.discount_amount as decimal(18, 4)) as discount_amount_local,
         cast(source.refund_amount as decimal(18, 4)) as refund_amount_local,
-        source._batch_id as source_batch_id,
-        source._batch_day as source_batch_day,
-        source._source_file as source_file,
-        source._source_line as source_line,
-        source._loaded_at as source_loaded_at
+        {{ growthops.lineage_columns('source') }}
 
     from source
 
@@ -35,15 +31,7 @@ ranked as (
 
     select
         renamed.*,
-        row_number() over (
-            partition by renamed.order_id
-            order by
-                renamed.updated_at desc,
-                renamed.source_batch_day desc,
-                renamed.source_loaded_at desc,
-                renamed.source_batch_id desc,
-                renamed.source_line desc
-        ) as version_rank
+        {{ growthops.version_rank('renamed', ['order_id'], newest_first=['updated_at']) }} as version_rank
 
     from renamed
 

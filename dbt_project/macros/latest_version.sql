@@ -1,0 +1,36 @@
+{#-
+    The "newest version wins" window every staging model of a re-sent export uses (SPEC §2: a
+    contact, an order, a restated ad day or a rate appears again whenever it changes).
+
+    version_rank(key_columns, newest_first) is 1 for the row that wins within each key:
+    first by the model's own change columns (e.g. updated_at), then by the newest batch (export
+    day, load time, batch id), then the later file and the later line. Filter on `= 1`.
+-#}
+{% macro version_rank(relation, key_columns, newest_first=[]) -%}
+    row_number() over (
+        partition by
+            {%- for column in key_columns %} {{ relation }}.{{ column }}{{ "," if not loop.last }}{% endfor %}
+        order by
+            {%- for column in newest_first %}
+            {{ relation }}.{{ column }} desc,
+            {%- endfor %}
+            {{ relation }}.source_batch_day desc,
+            {{ relation }}.source_loaded_at desc,
+            {{ relation }}.source_batch_id desc,
+            {{ relation }}.source_file desc,
+            {{ relation }}.source_line desc
+    )
+{%- endmacro %}
+
+{#-
+    The lineage columns every raw row carries, renamed for staging (SPEC: every row keeps the id
+    of the source batch it came from): source_batch_id, source_batch_day, source_file,
+    source_line, source_loaded_at.
+-#}
+{% macro lineage_columns(relation) -%}
+    {{ relation }}._batch_id as source_batch_id,
+        {{ relation }}._batch_day as source_batch_day,
+        {{ relation }}._source_file as source_file,
+        {{ relation }}._source_line as source_line,
+        {{ relation }}._loaded_at as source_loaded_at
+{%- endmacro %}
