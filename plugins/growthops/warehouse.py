@@ -87,7 +87,8 @@ def connect(
             if not is_lock_error(exc) or attempt == attempts:
                 if is_lock_error(exc):
                     raise WarehouseLocked(
-                        f"{path} is {lock_holder(exc)}: another load, build or replay is running; "
+                        f"{path} is locked by another process ({lock_holder(exc)}): another load, build or "
+                        "replay is running; "
                         "wait for it to finish and run the command again"
                     ) from exc
                 raise
