@@ -2,7 +2,7 @@
 
 This module is the single place that names source columns, their types and rules, and the raw
 table each source lands in. The generator writes files that satisfy it, ingestion reads files
-with it (explicit schemas, never sniffing), and dbt's ``_raw__sources.yml`` declares the same
+with it (explicit schemas, never sniffing), and dbt's ``_<source>__sources.yml`` files declare the same
 raw tables.
 """
 

@@ -75,47 +75,18 @@ def generate(
     totals per purpose and currency) and, in ``facts``, ``resurrected_customers`` and the CRM
     ``crm_stage_changes``.
     """
-    from growthops.contracts import load_platform_mappings
     from growthops.generator.defects import KINDS, inject
     from growthops.generator.simulate import simulate
     from growthops.generator.writer import Writer
 
     report = progress or _silent
-    if _is_url(str(landing)):
-        raise ValueError(f"generate writes to a local folder, not {landing}; generate locally and copy")
-    landing = Path(landing)
-    if end < start:
-        raise ValueError(f"end {end} is before start {start}")
-    if not 0 < scale <= MAX_SCALE:
-        raise ValueError(f"scale must be in (0, {MAX_SCALE}], got {scale}")
-    if platforms_dir is None:
-        from growthops.config import load_settings
-
-        platforms_dir = load_settings().platforms_dir
-    mappings = load_platform_mappings(Path(platforms_dir))
-    missing = [p.name for p in P.PLATFORMS if p.name not in mappings]
-    if missing:
-        raise ValueError(f"no platform mapping for {', '.join(missing)} in {platforms_dir}")
-
+    landing, mappings = _checked_arguments(landing, start, end, scale, platforms_dir)
     started = time.perf_counter()
 
     def phase(message: str) -> None:
         report(f"[{time.perf_counter() - started:6.1f}s] {message}")
 
-    if clean:
-        for name in (*SOURCES, SUMMARY_NAME):
-            target = landing / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-    else:
-        stale = _days_outside(landing, start, end)
-        if stale:
-            phase(
-                f"note: landing already holds {stale} day folders outside {start}..{end} (use clean to remove)"
-            )
-    landing.mkdir(parents=True, exist_ok=True)
+    _prepare_landing(landing, start, end, clean, phase)
     phase(f"simulating {start}..{end} at scale {scale:g}, seed {seed}")
     world = simulate(start, end, scale, seed, progress=phase)
     writer = Writer(world, landing, mappings)
@@ -137,6 +108,49 @@ def generate(
     tmp.replace(landing / SUMMARY_NAME)
     phase("done")
     return summary
+
+
+def _checked_arguments(
+    landing: Path | str, start: date, end: date, scale: float, platforms_dir: Path | None
+) -> tuple[Path, dict]:
+    """The landing folder and the platform mappings; ValueError for arguments that cannot work."""
+    from growthops.contracts import load_platform_mappings
+
+    if _is_url(str(landing)):
+        raise ValueError(f"generate writes to a local folder, not {landing}; generate locally and copy")
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    if not 0 < scale <= MAX_SCALE:
+        raise ValueError(f"scale must be in (0, {MAX_SCALE}], got {scale}")
+    if platforms_dir is None:
+        from growthops.config import load_settings
+
+        platforms_dir = load_settings().platforms_dir
+    mappings = load_platform_mappings(Path(platforms_dir))
+    missing = [p.name for p in P.PLATFORMS if p.name not in mappings]
+    if missing:
+        raise ValueError(f"no platform mapping for {', '.join(missing)} in {platforms_dir}")
+    return Path(landing), mappings
+
+
+def _prepare_landing(
+    landing: Path, start: date, end: date, clean: bool, phase: Callable[[str], None]
+) -> None:
+    """``clean``: remove the source folders and the summary; else note day folders outside the range."""
+    if clean:
+        for name in (*SOURCES, SUMMARY_NAME):
+            target = landing / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    else:
+        stale = _days_outside(landing, start, end)
+        if stale:
+            phase(
+                f"note: landing already holds {stale} day folders outside {start}..{end} (use clean to remove)"
+            )
+    landing.mkdir(parents=True, exist_ok=True)
 
 
 def _is_url(text: str) -> bool:

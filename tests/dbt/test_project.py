@@ -15,6 +15,8 @@ MARTS = {
     "mart_funnel_stages",
     "mart_cohort_retention",
     "mart_reactivation_candidates",
+    "mart_recall_campaigns",
+    "mart_recall_campaign_summary",
 }
 # every metric definition of the issue is pinned by a unit test with hand-computed inputs
 METRIC_UNIT_TESTS = {
@@ -33,6 +35,17 @@ METRIC_UNIT_TESTS = {
     "funnel stage rates": "test_mart_funnel_stages_rates",
     "reactivation threshold": "test_mart_reactivation_candidates_threshold",
     "incremental lookback": "test_fct_orders_incremental_lookback",
+    "latest-version dedupe (messages)": "test_stg_messages__sends_newest_batch_wins",
+    "recall arms, crossovers, lapsed at sent_at": "test_int_recall_contacts_assigned_arms_crossover_lapsed",
+    "recall window edges, holdout orders, each campaign on its own, maturity": (
+        "test_int_recall_contacts_reactivated_window_edges"
+    ),
+    "recall attribution (each order once)": "test_int_recall_orders_attributed_latest_message_once",
+    "recall lift, 95 % bounds, significance, sample size, null rules": (
+        "test_mart_recall_campaign_summary_lift_bounds_and_nulls"
+    ),
+    "recall send weeks: outcomes null until mature": "test_mart_recall_campaigns_week_outcomes_null_until_mature",
+    "last recall message (dim_customers, candidates)": "test_dim_customers_last_recall_message",
 }
 
 
@@ -82,6 +95,8 @@ def test_every_key_is_tested_unique_and_not_null(manifest):
         ("fct_orders", "order_id"),
         ("dim_customers", "customer_id"),
         ("mart_reactivation_candidates", "customer_id"),
+        ("mart_recall_campaign_summary", "campaign_id"),
+        ("stg_messages__sends", "message_id"),
         ("stg_orders__orders", "order_id"),
         ("stg_crm__contacts", "contact_id"),
     ]:
@@ -96,7 +111,13 @@ def test_every_metric_definition_has_a_unit_test(manifest):
 
 def test_sources_carry_freshness_and_pii_metadata(manifest):
     sources = {s["name"]: s for s in manifest["sources"].values()}
-    assert set(sources) == {"channel_performance", "crm_contacts", "shop_orders", "fx_rates"}
+    assert set(sources) == {
+        "channel_performance",
+        "crm_contacts",
+        "shop_orders",
+        "fx_rates",
+        "messages_sends",
+    }
     for name, source in sources.items():
         assert source["schema"] == "raw"
         assert source["loaded_at_field"] == "_loaded_at", name

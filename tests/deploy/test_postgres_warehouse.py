@@ -43,6 +43,8 @@ MARTS = {
     "mart_cohort_retention": ("cohort_month", "channel", "months_since_first_order"),
     "mart_funnel_stages": ("signup_month", "channel"),
     "mart_reactivation_candidates": ("customer_id",),
+    "mart_recall_campaigns": ("campaign_id", "send_week"),
+    "mart_recall_campaign_summary": ("campaign_id",),
 }
 
 
@@ -157,6 +159,56 @@ def assert_marts_identical(settings_pg, schema: str = "marts") -> dict[str, int]
         con.close()
 
 
+RECALL_SENT = "2025-01-25 09:00:00"
+
+
+def add_recall_campaign(settings) -> int:
+    """One recall campaign in raw.messages_sends of the DuckDB build file, sent on RECALL_SENT.
+
+    The generator's recall campaigns start 100 days into its range, after this test's 51 days, so
+    the rows are made here from the loaded orders' contacts: every third contact in the holdout,
+    every seventh crossing over to the other arm two days later, a contact unknown to the CRM, a
+    cost in EUR on messaged rows. With reactivation_days 20 some are lapsed; the 14-day windows are
+    still open at round 1's as-of date (outcomes null) and closed at round 2's (outcomes measured).
+    """
+    import duckdb
+
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        con.execute(
+            f"""
+            insert into raw.messages_sends
+            with contacts as (
+                select contact_id, row_number() over (order by contact_id) as n
+                from (
+                    select distinct contact_id from raw.shop_orders where contact_id <> ''
+                    union select 'unknown-to-crm'
+                )
+            ),
+            recall_rows as (
+                select 'RM-' || contact_id as message_id, contact_id, n,
+                    timestamp '{RECALL_SENT}' + to_minutes(cast(n % 600 as bigint)) as sent_at,
+                    n % 3 = 0 as is_holdout
+                from contacts
+                union all
+                select 'RX-' || contact_id, contact_id, n + 100000,
+                    timestamp '{RECALL_SENT}' + interval 2 day, n % 3 != 0
+                from contacts where n % 7 = 0
+            )
+            select message_id, contact_id, 'RC-TEST', 'Recall test', 'email', 'recall', sent_at,
+                is_holdout,
+                case when not is_holdout then 0.0125 end,
+                case when not is_holdout then 'EUR' end,
+                'recall-test', date '2025-01-25', 'messages/2025-01-25/sends.csv', n + 1, null,
+                current_timestamp::timestamp
+            from recall_rows
+            """
+        )
+        return con.execute("select count(*) from raw.messages_sends").fetchone()[0]
+    finally:
+        con.close()
+
+
 def correct_orders_file(landing: Path, day: date, last_day: date) -> str:
     """Re-deliver ``orders/<day>/orders.csv`` with one valid order (whose latest version is in this
     file) fully refunded; return its order_id."""
@@ -215,6 +267,7 @@ def rounds(postgres_server, tmp_path_factory):
         # round 1: full build with unit tests on both targets; on PostgreSQL through the stage
         # function backfill and replay use (raw sync + dbt build)
         timed("ingest", ingest, settings_duck, START, SPLIT)
+        assert add_recall_campaign(settings_duck) > 20
         timed("duckdb", build_duckdb, settings_duck)
         timed("postgres", build_marts, settings_pg)
         gate = timed("postgres", mart_gate, settings_pg)

@@ -59,7 +59,7 @@ def test_dbt_test_failure_traces_the_failing_rows_to_their_file_and_line(live):
     task = "dbt.source_tests"
     try:
         with airflow_task(DAG, task, RUN, logical_date=None), pytest.raises(AirflowFailException) as failure:
-            run_dbt_step(["test", "--select", "source:shop"])
+            run_dbt_step(["test", "--select", "source:orders"])
     finally:
         with build_db(live) as con:
             con.execute(
@@ -74,7 +74,7 @@ def test_dbt_test_failure_traces_the_failing_rows_to_their_file_and_line(live):
     [check] = js["checks"]
     assert check["name"].startswith("dbt test raw_shop_orders_order_id_unique_within_file")
     assert (check["observed"], check["expected"]) == ("1 failing row(s)", "0 rows")
-    assert "on shop.shop_orders" in check["detail"] and "_raw__sources.yml" in check["detail"]
+    assert "on orders.shop_orders" in check["detail"] and "_orders__sources.yml" in check["detail"]
     # both copies of the order, with the export file and line they were loaded from
     assert [(r["file"], r["line"], r["order_id"]) for r in js["sample_rows"]] == [
         (source_file, line, order_id)
@@ -112,12 +112,12 @@ def test_dbt_model_error_names_the_model_file_and_the_error(live):
     assert check["name"] == "dbt model stg_orders__orders"
     assert check["observed"].startswith("Binder Error: ") and '"status"' in check["observed"]
     assert check["expected"] == "builds without error"
-    assert check["detail"] == "models/staging/shop/stg_orders__orders.sql"
+    assert check["detail"] == "models/staging/orders/stg_orders__orders.sql"
     assert js["summary"] == (
         f"dbt model stg_orders__orders failed to build: {check['observed']}; nothing was published"
     )
     assert "LINE" not in js["summary"] and "LINE" in md  # the SQL position stays in the dbt section
-    assert "`models/staging/shop/stg_orders__orders.sql`" in md
+    assert "`models/staging/orders/stg_orders__orders.sql`" in md
     assert "airflow dags trigger growthops_transform" in md
     assert_bi_still_reads(md, js, served)
 

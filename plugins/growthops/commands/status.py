@@ -183,13 +183,7 @@ def _ledger_facts(settings: Settings, statuses: dict[str, SourceStatus], reject_
             qualify row_number() over (partition by source order by day desc, finished_at desc) = 1
             """
         ).fetchall()
-        for source, days in con.execute(
-            "select source, list(distinct day order by day) from raw.load_ledger"
-            " where status in ('loaded', 'loaded_with_rejects') group by source"
-        ).fetchall():
-            if source in statuses:
-                statuses[source].missing_days = _gaps(days)
-                statuses[source].future_days = [d.isoformat() for d in days if d > as_of]
+        _loaded_days(con, statuses, as_of)
         for source, day, batch, finished in rows:
             if source in statuses:
                 st = statuses[source]
@@ -208,18 +202,7 @@ def _ledger_facts(settings: Settings, statuses: dict[str, SourceStatus], reject_
         ).fetchall():
             if source in statuses:
                 statuses[source].rejected_rows, statuses[source].rejected_days = int(n), int(days)
-        resolved = {
-            _quarantine_key(path): by
-            for path, by in con.execute(
-                "select quarantine_path, superseded_by from raw.load_ledger"
-                " where status = 'quarantined' and quarantine_path is not null and superseded_by is not null"
-            ).fetchall()
-        }
-        for st in statuses.values():
-            for q in list(st.quarantined_files):
-                if _quarantine_key(q) in resolved:
-                    st.quarantined_files.remove(q)
-                    st.resolved_quarantine.append(q)
+        _resolved_quarantine(con, statuses)
         loads = con.execute(
             "select finished_at from raw.load_ledger where status in ('loaded', 'loaded_with_rejects')"
             " and superseded_by is null"
@@ -234,6 +217,33 @@ def _ledger_facts(settings: Settings, statuses: dict[str, SourceStatus], reject_
         return None, [r[0] for r in loads if r[0] is not None], by_day
     finally:
         con.close()
+
+
+def _loaded_days(con, statuses: dict[str, SourceStatus], as_of: date) -> None:
+    """Days missing inside each source's loaded range, and loaded days dated after today."""
+    for source, days in con.execute(
+        "select source, list(distinct day order by day) from raw.load_ledger"
+        " where status in ('loaded', 'loaded_with_rejects') group by source"
+    ).fetchall():
+        if source in statuses:
+            statuses[source].missing_days = _gaps(days)
+            statuses[source].future_days = [d.isoformat() for d in days if d > as_of]
+
+
+def _resolved_quarantine(con, statuses: dict[str, SourceStatus]) -> None:
+    """A quarantined file whose export was loaded again later is resolved (kept, not listed as open)."""
+    resolved = {
+        _quarantine_key(path): by
+        for path, by in con.execute(
+            "select quarantine_path, superseded_by from raw.load_ledger"
+            " where status = 'quarantined' and quarantine_path is not null and superseded_by is not null"
+        ).fetchall()
+    }
+    for st in statuses.values():
+        for q in list(st.quarantined_files):
+            if _quarantine_key(q) in resolved:
+                st.quarantined_files.remove(q)
+                st.resolved_quarantine.append(q)
 
 
 def _gaps(days: list[date]) -> list[str]:

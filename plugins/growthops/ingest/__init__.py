@@ -9,8 +9,10 @@ Public API (imported lazily: ``import growthops.ingest`` stays cheap for DAG fil
 
 Modules: :mod:`.landing` (finding finished files), :mod:`.reader` (SQL parsing, header check),
 :mod:`.rules` (typing, row rules), :mod:`.gate` (Great Expectations), :mod:`.ledger` (ledger and
-rejects tables), :mod:`.quarantine`, :mod:`.loader` (orchestration, one transaction per batch),
-:mod:`.tasks` (what the Airflow tasks do), :mod:`.cli` (``growthops ingest``), :mod:`.bench`.
+rejects tables), :mod:`.quarantine`, :mod:`.loader` (a day, a range, a batch of files: which files to
+judge), :mod:`.batch` (one batch gated and loaded), :mod:`.verdict` (file suite, verdict per file),
+:mod:`.commit` (one transaction per batch), :mod:`.outcome` (what happened to each file),
+:mod:`.tasks` (what the Airflow tasks do).
 
 DECISIONS
 ---------

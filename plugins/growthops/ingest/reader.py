@@ -18,71 +18,32 @@ JSON Lines: one object per line; the header is the union of the keys in the file
 column names are the header, ``_source_line`` is the 1-based row number.
 
 Headers are matched against the contract (or, for channel files ``<platform>.<ext>``, against
-``config/platforms/<platform>.json``) by trimmed, case-insensitive name; column order is free.
+``config/platforms/<platform>.json``) by trimmed, case-insensitive name; column order is free
+(:mod:`.header`). The SELECT of each format's text rows is :mod:`.text_sql`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import duckdb
 
-from growthops.contracts import CONTRACTS, PlatformMapping, SourceContract
+from growthops.contracts import CONTRACTS, PlatformMapping
 from growthops.errors import QualityCheck
+from growthops.ingest.header import HeaderPlan, plan_header
 from growthops.ingest.landing import LandingFile
+from growthops.ingest.sql import ident, sql_str
+from growthops.ingest.text_sql import (
+    FIELD_RE,
+    RECORD_RE,
+    csv_group_sql,
+    empty_text_sql,
+    jsonl_group_sql,
+    parquet_file_sql,
+)
 
-# One RFC 4180 field: a quoted field (quotes doubled inside) or an unquoted run without quotes.
-FIELD_RE = r'("(?:[^"]|"")*"|[^,"]*)'
-RECORD_RE = rf"(?:,{FIELD_RE})+"
-
-
-def sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def json_path(key: str) -> str:
-    return '$."' + key.replace('"', '\\"') + '"'
-
-
-def norm(name: str) -> str:
-    return name.strip().casefold()
-
-
-@dataclass
-class HeaderPlan:
-    """How one file's header maps onto the contract."""
-
-    file_id: int
-    found: list[str]  # header as found (trimmed); JSON keys / Parquet columns for those formats
-    positions: dict[str, object]  # canonical column -> CSV position (1-based) or JSON key / Parquet column
-    extras: dict[str, object]  # unknown column name -> position / key
-    date_format: str = "%Y-%m-%d"
-    checks: list[QualityCheck] = field(default_factory=list)
-    has_header: bool = True
-
-    @property
-    def ok(self) -> bool:
-        return self.has_header and not self.checks
-
-    @property
-    def header_problems(self) -> int | None:
-        """Number of failed header checks; None when the file has no header at all (empty)."""
-        return len(self.checks) if self.has_header else None
-
-    def signature(self) -> tuple:
-        return (
-            tuple(sorted(self.positions.items(), key=lambda kv: kv[0])),
-            tuple(sorted(self.extras.items(), key=lambda kv: str(kv[0]))),
-            len(self.found),
-            tuple(norm(h) for h in self.found),
-            self.date_format,
-        )
+__all__ = ["FileFacts", "Staged", "ident", "sql_str", "stage"]  # ident, sql_str: also for .rules
 
 
 @dataclass
@@ -96,139 +57,6 @@ class FileFacts:
     ends_with_newline: bool = True
     truncated: bool = False  # last record incomplete and no final newline
     unterminated_quote: bool = False
-
-
-# --------------------------------------------------------------------------------------------------
-# header analysis (pure Python on a handful of strings per file)
-
-
-def expected_names(contract: SourceContract, mapping: PlatformMapping | None) -> dict[str, str]:
-    """normalised header name -> canonical column."""
-    if mapping is not None:
-        return {norm(native): canonical for native, canonical in mapping.columns.items()}
-    return {norm(c): c for c in contract.names}
-
-
-def plan_header(
-    file_id: int,
-    source: str,
-    found: list[str] | None,
-    platform: str | None,
-    mappings: dict[str, PlatformMapping],
-    *,
-    positional: bool,
-) -> HeaderPlan:
-    """Match a found header against the contract (or the platform's mapping file)."""
-    contract = CONTRACTS[source]
-    if found is None:
-        return HeaderPlan(file_id, [], {}, {}, has_header=False)
-    found = [h.strip() for h in found]
-    mapping = None
-    checks: list[QualityCheck] = []
-    if source == "channel":
-        mapping = mappings.get(platform or "")
-        if mapping is None:
-            checks.append(
-                QualityCheck(
-                    rule="unknown_platform",
-                    observed=platform,
-                    expected=sorted(mappings),
-                    detail=f"no mapping file config/platforms/{platform}.json for this platform",
-                )
-            )
-            return HeaderPlan(file_id, found, {}, {}, checks=checks)
-    names = expected_names(contract, mapping)
-    positions: dict[str, object] = {}
-    extras: dict[str, object] = {}
-    duplicates = []
-    for i, header in enumerate(found, start=1):
-        key: object = i if positional else header
-        canonical = names.get(norm(header))
-        if canonical is None:
-            extras[header or f"_column_{i}"] = key
-        elif canonical in positions:
-            duplicates.append(header)
-        else:
-            positions[canonical] = key
-    if duplicates:
-        checks.append(
-            QualityCheck(
-                rule="duplicate_columns",
-                observed=duplicates,
-                expected="each contract column once",
-                detail=f"found header {found}",
-            )
-        )
-    native_of = {canonical: native for native, canonical in (mapping.columns.items() if mapping else ())}
-    required = [c for c in contract.required if c not in positions]
-    if required:
-        expected = [native_of.get(c, c) for c in contract.required]
-        unexpected = [e for e in extras if not e.startswith("_column_")]
-        checks.append(
-            QualityCheck(
-                rule="missing_required_columns",
-                observed=[native_of.get(c, c) for c in required],
-                expected=expected,
-                detail=f"expected columns {expected}; found {found}"
-                + (f"; unknown {unexpected} (renamed?)" if unexpected else "")
-                + delimiter_hint(found, names),
-            )
-        )
-    return HeaderPlan(
-        file_id,
-        found,
-        positions,
-        extras,
-        date_format=mapping.date_format if mapping else "%Y-%m-%d",
-        checks=checks,
-    )
-
-
-DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
-
-
-def delimiter_hint(found: list[str], names: dict[str, str]) -> str:
-    """``; the file looks semicolon-delimited ...`` when the header splits into contract columns by
-    another delimiter than the comma (exports must be comma-separated, SPEC §2); else ``""``."""
-    header = ",".join(found)
-    best = ""
-    for delimiter, label in DELIMITERS.items():
-        parts = [p.strip().strip('"') for p in header.replace(",", delimiter).split(delimiter)]
-        known = [p for p in parts if norm(p) in names]
-        if len(known) >= 2 and len(known) > len([f for f in found if norm(f) in names]):
-            best = (
-                f"; detected delimiter: {label} ({delimiter!r}) — the header splits into {len(parts)} columns "
-                f"by it, {len(known)} of them contract columns; exports must be comma-separated: re-export "
-                "with ',' as the delimiter"
-            )
-            break
-    return best
-
-
-def describe_encoding(path: Path, limit: int = 1 << 16) -> str:
-    """What a file that is not UTF-8 looks like: gzip, ZIP/XLSX, UTF-16, or the first bad byte."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(limit)
-    except OSError as exc:
-        return f"unreadable: {exc}"
-    if head[:2] == b"\x1f\x8b":
-        return "detected: gzip-compressed bytes (a .csv.gz named .csv?): decompress it first"
-    if head[:4] == b"PK\x03\x04":
-        return "detected: a ZIP archive (an .xlsx workbook?): export it as CSV"
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return "detected: UTF-16 (byte-order mark): re-export as UTF-8"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bad = head[exc.start]
-        line = head[: exc.start].count(b"\n") + 1
-        guess = head[exc.start : exc.start + 1].decode("cp1252", errors="replace")
-        return (
-            f"detected: byte 0x{bad:02X} at offset {exc.start} (line {line}) is not UTF-8; "
-            f"as Windows-1252/Latin-1 it reads {guess!r}: re-export as UTF-8"
-        )
-    return "detected: invalid UTF-8 after the first 64 KiB"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -371,110 +199,8 @@ def stage_jsonl_keys(con: duckdb.DuckDBPyConnection) -> dict[int, list[str]]:
     return {r[0]: list(r[1]) for r in rows}
 
 
-def empty_text_sql(contract: SourceContract) -> str:
-    """A typed, empty relation with the columns of ``_ing_text`` (the view when no file has rows)."""
-    cols = ", ".join(f"null::varchar as {ident(c)}" for c in contract.names)
-    return (
-        f"select null::int as file_id, null::bigint as line, {cols}, null::json as _extra, "
-        "null::varchar as raw_record, null::varchar as struct_rule, null::varchar as struct_detail where false"
-    )
-
-
-def _json_object_sql(pairs: list[tuple[str, str]]) -> str:
-    if not pairs:
-        return "null::json"
-    return "json_object(" + ", ".join(f"{sql_str(k)}, {v}" for k, v in pairs) + ")"
-
-
-def csv_group_sql(contract: SourceContract, plan: HeaderPlan, grp: int) -> str:
-    """Text rows of every CSV file of header group ``grp`` (files with an identical header)."""
-    cols = []
-    for c in contract.names:
-        pos = plan.positions.get(c)
-        cols.append(f"nullif(trim(r.fields[{pos}]), '')" if pos is not None else "null::varchar")
-    extra = _json_object_sql([(name, f"r.fields[{pos}]") for name, pos in plan.extras.items()])
-    ncols = len(plan.found)
-    header = [norm(h) for h in plan.found]
-    header_list = "[" + ", ".join(sql_str(h) for h in header) + "]::varchar[]"
-    first = sql_str(header[0] if header else "")
-    return f"""
-        (with r as (
-            select r.*, {", ".join(f"{c} as {ident('__c' + str(i))}" for i, c in enumerate(cols))},
-                   case when r.unterminated then 'unterminated_quote'
-                        when r.bad_quoting then 'malformed_quoting'
-                        when len(r.fields) <> {ncols} and r.line = k.last_line and not b.ends_nl
-                            then 'truncated_row'
-                        when len(r.fields) <> {ncols} then 'field_count'
-                        -- cheap test first: only a record starting like the header is compared in full
-                        when lower(trim(r.fields[1])) = {first}
-                             and list_transform(r.fields, lambda x: lower(trim(x))) = {header_list}
-                            then 'repeated_header'
-                   end as struct_rule
-            from _ing_csv r
-            join _ing_files f using (file_id)
-            join _ing_blob b using (file_id)
-            join _ing_csv_bounds k using (file_id)
-            where f.grp = {grp} and r.line > k.header_line
-        )
-        select r.file_id, r.line, {", ".join(ident("__c" + str(i)) for i in range(len(cols)))},
-               {extra}, r.rec, r.struct_rule,
-               case r.struct_rule
-                    when 'unterminated_quote' then 'a quoted field is never closed'
-                    when 'malformed_quoting' then 'stray quote: not RFC 4180'
-                    when 'truncated_row' then 'found ' || len(r.fields) || ' fields, expected {ncols}'
-                    when 'field_count' then 'found ' || len(r.fields) || ' fields, expected {ncols}'
-                    when 'repeated_header' then 'the header line appears again inside the file'
-               end
-        from r)
-        """
-
-
-def jsonl_group_sql(contract: SourceContract, plan: HeaderPlan, grp: int) -> str:
-    """Text rows of every JSON Lines file of key-set group ``grp``."""
-    keys = [str(plan.positions[c]) for c in contract.names if c in plan.positions]
-    index = {c: i + 1 for i, c in enumerate(c for c in contract.names if c in plan.positions)}
-    paths = [json_path(k) for k in keys]
-    cols = [f"nullif(trim(v[{index[c]}]), '')" if c in index else "null::varchar" for c in contract.names]
-    extra = _json_object_sql(
-        [(str(k), f"json_extract(line, {sql_str(json_path(str(k)))})") for k in plan.extras]
-    )
-    path_list = "[" + ", ".join(sql_str(p) for p in paths) + "]::varchar[]"
-    return f"""
-        (select file_id, line_no, {", ".join(cols)},
-               case when ok then {extra} end, line,
-               case when not ok then 'invalid_json' end,
-               case when not ok then 'not a JSON object' end
-        from (
-            select l.file_id, l.line_no, l.line, ok,
-                   case when ok then json_extract_string(l.line, {path_list}) end as v
-            from (
-                select l.*, is_object(l.line) as ok
-                from _ing_lines l where l.line <> ''
-            ) l
-            join _ing_files f using (file_id)
-            where f.grp = {grp}
-        ))
-        """
-
-
 def parquet_columns(con: duckdb.DuckDBPyConnection, path: str) -> list[str]:
     return [r[0] for r in con.execute("describe select * from read_parquet(?)", [path]).fetchall()]
-
-
-def parquet_file_sql(contract: SourceContract, plan: HeaderPlan, file_id: int, path: str) -> str:
-    """Text rows of one Parquet file (line = 1-based row number)."""
-    cols = [
-        f"nullif(trim(cast(t.{ident(str(plan.positions[c]))} as varchar)), '')"
-        if c in plan.positions
-        else "null::varchar"
-        for c in contract.names
-    ]
-    extra = _json_object_sql([(str(k), f"to_json(t.{ident(str(k))})") for k in plan.extras])
-    return f"""
-        (select {file_id}, t.file_row_number + 1, {", ".join(cols)}, {extra},
-               to_json(t)::varchar, null::varchar, null::varchar
-        from read_parquet({sql_str(path)}, file_row_number = true) t)
-        """
 
 
 @dataclass
@@ -494,110 +220,134 @@ def stage(
     shas: list[str],
 ) -> Staged:
     """Read every file of the batch into ``_ing_text`` (text columns, lines, structural rules)."""
-    contract = CONTRACTS[source]
     register_files(con, files, {"batch_id": batch_ids, "sha256": shas})
-    facts = {i: FileFacts(file_id=i) for i in range(len(files))}
-    plans: dict[int, HeaderPlan] = {}
-    platform = {i: (f.export_key if source == "channel" else None) for i, f in enumerate(files)}
-
+    staging = _Staging(con, source, files, mappings)
     text_ids = [i for i, f in enumerate(files) if f.format in ("csv", "jsonl")]
     if text_ids:
-        stage_lines(con, [str(files[i].path) for i in text_ids])
-        for fid, nbytes, utf8_ok, ends_nl in con.execute(
+        staging.read_text([str(files[i].path) for i in text_ids])
+    formats = {files[i].format for i in text_ids}
+    if "csv" in formats:
+        staging.plan_csv()
+    if "jsonl" in formats:
+        staging.plan_jsonl(text_ids)
+    staging.plan_parquet()
+    for fid in range(len(files)):  # no header at all, or not UTF-8: nothing to map
+        staging.plans.setdefault(fid, HeaderPlan(fid, [], {}, {}, has_header=False))
+        if not staging.facts[fid].utf8_ok:
+            staging.plans[fid] = HeaderPlan(fid, [], {}, {}, has_header=False)
+    staging.create_text_view()
+    return Staged(plans=staging.plans, facts=staging.facts)
+
+
+class _Staging:
+    """The header plans and file facts of one batch, filled in format by format."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: str,
+        files: list[LandingFile],
+        mappings: dict[str, PlatformMapping],
+    ):
+        self.con, self.source, self.files, self.mappings = con, source, files, mappings
+        self.facts = {i: FileFacts(file_id=i) for i in range(len(files))}
+        self.plans: dict[int, HeaderPlan] = {}
+        self.platform = {i: (f.export_key if source == "channel" else None) for i, f in enumerate(files)}
+
+    def plan(self, fid: int, found: list[str] | None, *, positional: bool) -> HeaderPlan:
+        return plan_header(fid, self.source, found, self.platform[fid], self.mappings, positional=positional)
+
+    def read_text(self, paths: list[str]) -> None:
+        """Lines of the CSV and JSON Lines files; bytes, UTF-8 and final newline per file."""
+        stage_lines(self.con, paths)
+        for fid, nbytes, utf8_ok, ends_nl in self.con.execute(
             "select file_id, bytes, utf8_ok, ends_nl from _ing_blob"
         ).fetchall():
-            facts[fid].bytes, facts[fid].utf8_ok, facts[fid].ends_with_newline = nbytes, utf8_ok, ends_nl
+            f = self.facts[fid]
+            f.bytes, f.utf8_ok, f.ends_with_newline = nbytes, utf8_ok, ends_nl
 
-    # CSV: header = first record; facts about truncation
-    if any(files[i].format == "csv" for i in text_ids):
-        stage_csv_records(con)
-        for fid, fields in con.execute(
+    def plan_csv(self) -> None:
+        """CSV: header = first record; facts about truncation."""
+        stage_csv_records(self.con)
+        for fid, fields in self.con.execute(
             "select file_id, fields from _ing_csv join _ing_csv_bounds using (file_id) where line = header_line"
         ).fetchall():
-            plans[fid] = plan_header(fid, source, list(fields), platform[fid], mappings, positional=True)
-        for fid, records, last_fields, last_unterminated in con.execute(
+            self.plans[fid] = self.plan(fid, list(fields), positional=True)
+        for fid, records, last_fields, last_unterminated in self.con.execute(
             """
             select file_id, k.records, len(c.fields), c.unterminated
             from _ing_csv c join _ing_csv_bounds k using (file_id) where c.line = k.last_line
             """
         ).fetchall():
-            f = facts[fid]
+            f = self.facts[fid]
             f.records = records
             f.unterminated_quote = bool(last_unterminated) and records > 0
-            if fid in plans and records > 0:
-                short = last_fields < len(plans[fid].found)
+            if fid in self.plans and records > 0:
+                short = last_fields < len(self.plans[fid].found)
                 f.truncated = f.unterminated_quote or (short and not f.ends_with_newline)
 
-    if any(files[i].format == "jsonl" for i in text_ids):
-        keys = stage_jsonl_keys(con)
-        for fid, n, last_ok in con.execute(
+    def plan_jsonl(self, text_ids: list[int]) -> None:
+        """JSON Lines: header = the union of the keys; truncated when the last line is not JSON."""
+        keys = stage_jsonl_keys(self.con)
+        for fid, n, last_ok in self.con.execute(
             """
             select l.file_id, count(*), arg_max(json_valid(l.line), l.line_no)
             from _ing_lines l join _ing_files f using (file_id)
             where f.format = 'jsonl' and l.line <> '' group by all
             """
         ).fetchall():
-            facts[fid].records = n
-            facts[fid].truncated = not last_ok and not facts[fid].ends_with_newline
+            self.facts[fid].records = n
+            self.facts[fid].truncated = not last_ok and not self.facts[fid].ends_with_newline
         for fid in text_ids:
-            if files[fid].format == "jsonl" and facts[fid].records:
-                plans[fid] = plan_header(
-                    fid, source, keys.get(fid, []), platform[fid], mappings, positional=False
-                )
+            if self.files[fid].format == "jsonl" and self.facts[fid].records:
+                self.plans[fid] = self.plan(fid, keys.get(fid, []), positional=False)
 
-    for fid, f in enumerate(files):
-        if f.format == "parquet":
-            facts[fid].bytes = f.path.stat().st_size
-            try:
-                found = parquet_columns(con, str(f.path))
-            except duckdb.Error as exc:
-                plans[fid] = HeaderPlan(
-                    fid,
-                    [],
-                    {},
-                    {},
-                    checks=[QualityCheck("unreadable_parquet", str(exc)[:200], "a Parquet file")],
-                )
+    def plan_parquet(self) -> None:
+        """Parquet: header = the column names (an unreadable file fails its header)."""
+        for fid, f in enumerate(self.files):
+            if f.format != "parquet":
                 continue
-            plans[fid] = plan_header(fid, source, found, platform[fid], mappings, positional=False)
+            self.facts[fid].bytes = f.path.stat().st_size
+            try:
+                found = parquet_columns(self.con, str(f.path))
+            except duckdb.Error as exc:
+                check = QualityCheck("unreadable_parquet", str(exc)[:200], "a Parquet file")
+                self.plans[fid] = HeaderPlan(fid, [], {}, {}, checks=[check])
+                continue
+            self.plans[fid] = self.plan(fid, found, positional=False)
 
-    for fid in range(len(files)):
-        plans.setdefault(fid, HeaderPlan(fid, [], {}, {}, has_header=False))
-        if not facts[fid].utf8_ok:
-            plans[fid] = HeaderPlan(fid, [], {}, {}, has_header=False)
-
-    # group files by identical header mapping; _ing_text is a view: one SELECT per group, unioned
-    selects: list[str] = []
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for fid, plan in plans.items():
-        if plan.ok and files[fid].format != "parquet":
-            groups[(files[fid].format, plan.signature())].append(fid)
-    for grp, ((fmt, _sig), fids) in enumerate(groups.items(), start=1):
-        con.execute(
-            "update _ing_files set grp = ?, date_format = ? where file_id in (select unnest(?::int[]))",
-            [grp, plans[fids[0]].date_format, fids],
+    def create_text_view(self) -> None:
+        """``_ing_text``: one SELECT per group of files with an identical header mapping, unioned."""
+        contract = CONTRACTS[self.source]
+        selects: list[str] = []
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for fid, plan in self.plans.items():
+            if plan.ok and self.files[fid].format != "parquet":
+                groups[(self.files[fid].format, plan.signature())].append(fid)
+        for grp, ((fmt, _sig), fids) in enumerate(groups.items(), start=1):
+            plan = self.plans[fids[0]]
+            self.con.execute(
+                "update _ing_files set grp = ?, date_format = ? where file_id in (select unnest(?::int[]))",
+                [grp, plan.date_format, fids],
+            )
+            group_sql = csv_group_sql if fmt == "csv" else jsonl_group_sql
+            selects.append(group_sql(contract, plan, grp))
+        for fid, f in enumerate(self.files):
+            if f.format == "parquet" and self.plans[fid].ok:
+                selects.append(parquet_file_sql(contract, self.plans[fid], fid, str(f.path)))
+                self.facts[fid].records = self.con.execute(
+                    "select count(*) from read_parquet(?)", [str(f.path)]
+                ).fetchone()[0]
+        body = "\nunion all\n".join(selects) if selects else empty_text_sql(contract)
+        names = ", ".join(
+            [
+                "file_id",
+                "line",
+                *(ident(c) for c in contract.names),
+                "_extra",
+                "raw_record",
+                "struct_rule",
+                "struct_detail",
+            ]
         )
-        if fmt == "csv":
-            selects.append(csv_group_sql(contract, plans[fids[0]], grp))
-        else:
-            selects.append(jsonl_group_sql(contract, plans[fids[0]], grp))
-    for fid, f in enumerate(files):
-        if f.format == "parquet" and plans[fid].ok:
-            selects.append(parquet_file_sql(contract, plans[fid], fid, str(f.path)))
-            facts[fid].records = con.execute(
-                "select count(*) from read_parquet(?)", [str(f.path)]
-            ).fetchone()[0]
-    body = "\nunion all\n".join(selects) if selects else empty_text_sql(contract)
-    names = ", ".join(
-        [
-            "file_id",
-            "line",
-            *(ident(c) for c in contract.names),
-            "_extra",
-            "raw_record",
-            "struct_rule",
-            "struct_detail",
-        ]
-    )
-    con.execute(f"create or replace temp view _ing_text ({names}) as {body}")
-    return Staged(plans=plans, facts=facts)
+        self.con.execute(f"create or replace temp view _ing_text ({names}) as {body}")

@@ -182,9 +182,10 @@ def value_rules(source: str) -> list[Rule]:
                 "clicks || ' > ' || impressions",
             )
         )
-    if source == "orders":
+    if source in ("orders", "messages", "costs"):
         for col in contract.money_columns:
             rules.append(Rule("negative_amount", col, f"{ident(col)} < 0", money(col)))
+    if source == "orders":
         rules.append(
             Rule(
                 "discount_refund_exceed_gross",

@@ -20,7 +20,13 @@ campaign_days as (
 
 ),
 
--- from the first to the last day anything is converted on (orders, ad spend, rates)
+messages as (
+
+    select * from {{ ref('stg_messages__sends') }}
+
+),
+
+-- from the first to the last day anything is converted on (orders, ad spend, message costs, rates)
 bounds_by_source as (
 
     select
@@ -36,6 +42,14 @@ bounds_by_source as (
         max(campaign_days.report_date) as last_day
 
     from campaign_days
+
+    union all
+
+    select
+        {{ growthops.to_reporting_date('min(messages.sent_at)') }} as first_day,
+        {{ growthops.to_reporting_date('max(messages.sent_at)') }} as last_day
+
+    from messages
 
     union all
 

@@ -24,6 +24,12 @@ orders as (
 
 ),
 
+last_recall_messages as (
+
+    select * from {{ ref('int_contacts_last_recall_message') }}
+
+),
+
 -- the data's as-of date: the latest order date loaded (reporting timezone)
 as_of as (
 
@@ -71,7 +77,12 @@ joined as (
             as bigint
         ) as days_since_last_order,
         as_of.as_of_date,
-        '{{ var("reporting_currency") | upper }}' as reporting_currency
+        '{{ var("reporting_currency") | upper }}' as reporting_currency,
+        -- the contact's latest recall row (message or holdout), so recall work sees who was contacted
+        last_recall_messages.last_recall_campaign_id,
+        last_recall_messages.last_recall_campaign_name,
+        last_recall_messages.last_recall_sent_at,
+        last_recall_messages.last_recall_is_holdout
 
     from customer_keys
     cross join as_of
@@ -81,6 +92,8 @@ joined as (
         on customer_keys.customer_id = first_orders.customer_id
     left join contact_orders
         on customer_keys.customer_id = contact_orders.customer_id
+    left join last_recall_messages
+        on customer_keys.customer_id = last_recall_messages.contact_id
 
 )
 

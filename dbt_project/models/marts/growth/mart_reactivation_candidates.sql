@@ -26,6 +26,12 @@ orders as (
 
 ),
 
+last_recall_messages as (
+
+    select * from {{ ref('int_contacts_last_recall_message') }}
+
+),
+
 as_of as (
 
     select max(orders.order_date) as as_of_date
@@ -76,11 +82,18 @@ candidates as (
             as average_order_value,
         customers.as_of_date,
         cast({{ reactivation_days }} as integer) as reactivation_days,
-        '{{ var("reporting_currency") | upper }}' as reporting_currency
+        '{{ var("reporting_currency") | upper }}' as reporting_currency,
+        -- the customer's latest recall row (message or holdout): who was already contacted
+        last_recall_messages.last_recall_campaign_id,
+        last_recall_messages.last_recall_campaign_name,
+        last_recall_messages.last_recall_sent_at,
+        last_recall_messages.last_recall_is_holdout
 
     from customers
     left join contacts
         on customers.customer_id = contacts.contact_id
+    left join last_recall_messages
+        on customers.customer_id = last_recall_messages.contact_id
     where customers.days_since_last_order > {{ reactivation_days }}
 
 )

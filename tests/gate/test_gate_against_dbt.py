@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from growthops.gate import mart_gate as mg
+from growthops.gate.mart_gate import run_mart_gate
 
 CRM_SQL = """
 insert into raw.crm_contacts (contact_id, email, created_at, updated_at, lifecycle_stage, utm_source, utm_medium,
@@ -49,7 +49,7 @@ def test_dbt_marts_pass_the_gate(tmp_path, monkeypatch, raw_sql, currency, timez
 
     con = duckdb.connect(str(settings.warehouse_path))  # this process's dbt holds it read-write
     try:
-        result = mg.run_mart_gate(settings, con)
+        result = run_mart_gate(settings, con)
     finally:
         con.close()
     assert result.status == "passed", result.message()

@@ -1,0 +1,130 @@
+{%- set reactivation_days = var('reactivation_days') | int -%}
+{%- set window_hours = (var('recall_window_days') | int) * 24 -%}
+
+with
+
+messages as (
+
+    select * from {{ ref('int_messages_converted') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_converted') }}
+
+),
+
+recall_rows as (
+
+    select
+        messages.*,
+        row_number() over (
+            partition by messages.campaign_id, messages.contact_id
+            order by messages.sent_at asc, messages.message_id asc
+        ) as row_sequence
+
+    from messages
+    where messages.is_recall
+
+),
+
+-- the contact's first recall row of the campaign (message or holdout) sets its arm and sent_at
+first_rows as (
+
+    select
+        recall_rows.campaign_id,
+        recall_rows.contact_id,
+        recall_rows.is_known_contact,
+        recall_rows.message_id as first_message_id,
+        recall_rows.is_holdout,
+        recall_rows.sent_at,
+        recall_rows.sent_date,
+        {{ growthops.week_start('recall_rows.sent_date') }} as send_week,
+        {{ growthops.add_hours('recall_rows.sent_at', window_hours) }} as window_ends_at
+
+    from recall_rows
+    where recall_rows.row_sequence = 1
+
+),
+
+-- every recall row of the contact in the campaign: a later row in the other arm is a crossover
+contact_rows as (
+
+    select
+        recall_rows.campaign_id,
+        recall_rows.contact_id,
+        count(*) as recall_rows_count,
+        max(
+            case when recall_rows.is_holdout != first_rows.is_holdout then 1 else 0 end
+        ) as has_crossover,
+        sum(recall_rows.message_cost) as recall_cost
+
+    from recall_rows
+    inner join first_rows
+        on
+            recall_rows.campaign_id = first_rows.campaign_id
+            and recall_rows.contact_id = first_rows.contact_id
+    group by
+        recall_rows.campaign_id,
+        recall_rows.contact_id
+
+),
+
+-- lapsed at sent_at: the latest valid order with created_at < sent_at
+prior_orders as (
+
+    select
+        first_rows.campaign_id,
+        first_rows.contact_id,
+        max(orders.order_date) as last_valid_order_date
+
+    from first_rows
+    inner join orders
+        on
+            first_rows.contact_id = orders.contact_id
+            and first_rows.sent_at > orders.created_at
+    where orders.is_valid
+    group by
+        first_rows.campaign_id,
+        first_rows.contact_id
+
+),
+
+assigned as (
+
+    select
+        first_rows.campaign_id,
+        first_rows.contact_id,
+        first_rows.is_known_contact,
+        first_rows.first_message_id,
+        first_rows.is_holdout,
+        case when first_rows.is_holdout then 'holdout' else 'targeted' end as arm,
+        first_rows.sent_at,
+        first_rows.sent_date,
+        first_rows.send_week,
+        first_rows.window_ends_at,
+        {{ growthops.to_reporting_date('first_rows.window_ends_at') }} as matures_on,
+        cast(contact_rows.recall_rows_count as bigint) as recall_rows_count,
+        contact_rows.has_crossover = 1 as has_crossover,
+        cast(contact_rows.recall_cost as decimal(18, 4)) as recall_cost,
+        prior_orders.last_valid_order_date,
+        coalesce(
+            {{ growthops.days_between('prior_orders.last_valid_order_date', 'first_rows.sent_date') }}
+            > {{ reactivation_days }},
+            false
+        ) as is_lapsed
+
+    from first_rows
+    inner join contact_rows
+        on
+            first_rows.campaign_id = contact_rows.campaign_id
+            and first_rows.contact_id = contact_rows.contact_id
+    left join prior_orders
+        on
+            first_rows.campaign_id = prior_orders.campaign_id
+            and first_rows.contact_id = prior_orders.contact_id
+
+)
+
+select * from assigned

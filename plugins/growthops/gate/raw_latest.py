@@ -1,0 +1,153 @@
+"""The raw side of the reconciliations, computed from the raw tables only (independent of dbt).
+
+:func:`prepare_raw` builds temp tables of the latest raw channel rows and orders, converted to the
+reporting currency, that :mod:`growthops.gate.reconcile` compares with the marts.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from growthops.config import Settings
+from growthops.contracts import VALID_ORDER_STATUSES
+from growthops.gate.marts import literal
+
+# Net revenue is counted for valid and refunded orders (SPEC §3).
+REVENUE_STATUSES = (*VALID_ORDER_STATUSES, "refunded")
+REVENUE_STATUSES_SQL = ", ".join(literal(s) for s in REVENUE_STATUSES)  # status in (...)
+# The temp tables prepare_raw creates (the reconciliations drop them with their own).
+RAW_TEMP_TABLES = ("gate_fx", "gate_rates", "gate_channel", "gate_orders")
+
+
+def local_date_sql(column: str, timezone: str) -> str:
+    """The calendar day in ``timezone`` of a UTC ``TIMESTAMP`` column (ICU only when needed)."""
+    if timezone.upper() in ("UTC", "ETC/UTC", "Z", "GMT"):
+        return f"cast({column} as date)"
+    return f"cast(({column} at time zone 'UTC') at time zone {literal(timezone)} as date)"
+
+
+def prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Temp tables of the latest raw channel rows and orders, converted to the reporting currency.
+
+    Computed from the raw tables only: the newest file per (date, platform, campaign_id) and the
+    newest version per order (updated_at, then the later batch); the rate of a currency is its
+    latest usd_rate on or before the day (the newest file per rate day), USD being 1; the
+    reporting rate usd_rate(R) likewise; order days are created_at in the reporting timezone.
+    Rates are resolved once per (day, currency) pair, then hash-joined to the rows.
+    """
+    order_date = local_date_sql("created_at", settings.reporting_timezone)
+    _latest_rates(con)
+    _rates_per_day(con, order_date, settings.reporting_currency)
+    _latest_channel(con)
+    _latest_orders(con, order_date)
+
+
+def _latest_rates(con: duckdb.DuckDBPyConnection) -> None:
+    """``gate_fx``: the newest usd_rate per (rate day, currency); USD is 1 from the beginning of time."""
+    con.execute(
+        """
+        create or replace temp table gate_fx as
+        select rate_date, currency, usd_rate from (
+            select
+                cast(date as date) as rate_date,
+                upper(trim(currency)) as currency,
+                cast(usd_rate as double) as usd_rate
+            from raw.fx_rates
+            qualify row_number() over (
+                partition by cast(date as date), upper(trim(currency))
+                order by _batch_day desc, _loaded_at desc, _batch_id desc, _source_line desc
+            ) = 1
+        )
+        where currency <> 'USD'
+        union all
+        select date '0001-01-01', 'USD', 1.0
+        """
+    )
+
+
+def _rates_per_day(con: duckdb.DuckDBPyConnection, order_date: str, reporting_currency: str) -> None:
+    """``gate_rates``: the rate of every (day, currency) any raw row needs (all versions: a superset of
+    the latest ones), and the reporting currency's rate that day."""
+    rep = literal(reporting_currency.upper())
+    con.execute(
+        f"""
+        create or replace temp table gate_rates as
+        with pairs as (
+            select distinct {order_date} as day, upper(trim(currency)) as currency from raw.shop_orders
+            union
+            select distinct cast(date as date), upper(trim(currency)) from raw.channel_performance
+        )
+        select pairs.day, pairs.currency, cur.usd_rate, rc.usd_rate as reporting_usd_rate
+        from (select *, {rep} as reporting_currency from pairs) as pairs
+        asof left join gate_fx as cur
+            on pairs.currency = cur.currency and pairs.day >= cur.rate_date
+        asof left join gate_fx as rc
+            on pairs.reporting_currency = rc.currency and pairs.day >= rc.rate_date
+        """
+    )
+
+
+def _latest_channel(con: duckdb.DuckDBPyConnection) -> None:
+    """``gate_channel``: the newest file per (date, platform, campaign_id), spend in the reporting currency."""
+    con.execute(
+        """
+        create or replace temp table gate_channel as
+        with latest as (
+            select
+                cast(date as date) as report_date,
+                lower(trim(platform)) as platform,
+                trim(campaign_id) as campaign_id,
+                upper(trim(currency)) as currency,
+                cast(spend as double) as spend_local,
+                _source_file as source_file,
+                _source_line as source_line
+            from raw.channel_performance
+            qualify row_number() over (
+                partition by cast(date as date), lower(trim(platform)), trim(campaign_id)
+                order by _batch_day desc, _loaded_at desc, _batch_id desc, _source_file desc, _source_line desc
+            ) = 1
+        )
+        select
+            latest.*, r.usd_rate, r.reporting_usd_rate,
+            latest.spend_local * r.usd_rate / r.reporting_usd_rate as spend
+        from latest
+        left join gate_rates as r on latest.report_date = r.day and latest.currency = r.currency
+        """
+    )
+
+
+def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
+    """``gate_orders``: the newest version per order, net revenue in the reporting currency."""
+    con.execute(
+        f"""
+        create or replace temp table gate_orders as
+        with latest as (
+            select
+                trim(order_id) as order_id,
+                lower(trim(status)) as status,
+                upper(trim(currency)) as currency,
+                {order_date} as order_date,
+                cast(gross_amount as double) - cast(discount_amount as double)
+                    - cast(refund_amount as double) as net_local,
+                _source_file as source_file,
+                _source_line as source_line
+            from raw.shop_orders
+            where order_id is not null and trim(order_id) <> ''
+            qualify row_number() over (
+                partition by trim(order_id)
+                order by updated_at desc, _batch_day desc, _loaded_at desc, _batch_id desc, _source_line desc
+            ) = 1
+        )
+        select
+            latest.*,
+            latest.status in ({REVENUE_STATUSES_SQL}) as is_counted,
+            r.usd_rate,
+            r.reporting_usd_rate,
+            case
+                when latest.status in ({REVENUE_STATUSES_SQL}) then latest.net_local * r.usd_rate / r.reporting_usd_rate
+                else 0.0
+            end as net_revenue
+        from latest
+        left join gate_rates as r on latest.order_date = r.day and latest.currency = r.currency
+        """
+    )
