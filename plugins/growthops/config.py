@@ -80,6 +80,10 @@ class Settings:
     config_dir: Path = DEFAULT_CONFIG_FILE.parent
     pg: PgSettings = field(default_factory=PgSettings)
     memory_limit: str = "4GB"
+    ignore_unexpected_files: bool = False  # [ingest]: unexpected names in a day folder fail ingest
+    nonexistent_local_times: str = "shift"  # [ingest]: DST gap times: shift (count them) or reject
+    ambiguous_local_times: str = "later"  # [ingest]: DST overlap times: later (count them) or reject
+    writer_wait_seconds: float = 600.0  # [ingest]: how long a CLI writer waits for the build DB
 
     # Layout under the data root (SPEC §9).
     @property
@@ -158,4 +162,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sources=sources,
         config_dir=config_file.parent,
         pg=PgSettings(**tree.get("pg", {})),
+        ignore_unexpected_files=bool(tree["ingest"].get("ignore_unexpected_files", False)),
+        nonexistent_local_times=str(tree["ingest"].get("nonexistent_local_times", "shift")),
+        ambiguous_local_times=str(tree["ingest"].get("ambiguous_local_times", "later")),
+        writer_wait_seconds=float(tree["ingest"].get("writer_wait_seconds", 600)),
     )

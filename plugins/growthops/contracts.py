@@ -60,6 +60,12 @@ class SourceContract:
     timestamp_columns: tuple[str, ...] = ()
     money_columns: tuple[str, ...] = ()
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # every file name a day folder may hold (default: file_glob); anything else there is reported
+    file_patterns: tuple[str, ...] = ()
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        return self.file_patterns or (self.file_glob,)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -120,6 +126,7 @@ CRM = SourceContract(
     ),
     primary_key=("contact_id",),
     file_glob="contacts.*",
+    file_patterns=("contacts.*", "contacts_part[0-9]*.*"),  # a multi-part export of one day
     timestamp_columns=("created_at", "updated_at"),
     enums={"lifecycle_stage": LIFECYCLE_STAGES},
 )
@@ -140,6 +147,7 @@ ORDERS = SourceContract(
     ),
     primary_key=("order_id",),
     file_glob="orders.*",
+    file_patterns=("orders.*", "orders_part[0-9]*.*"),
     timestamp_columns=("created_at", "updated_at"),
     money_columns=("gross_amount", "discount_amount", "refund_amount"),
     enums={"status": ORDER_STATUSES, "currency": KNOWN_CURRENCIES},

@@ -105,10 +105,14 @@ class QualityReport:
             out.append(f"    line {row.get('line')}: {row.get('rule')} {row.get('column') or ''} -> {raw}")
         if self.quarantine_path:
             out.append(f"  quarantined (moved, byte-identical) to {self.quarantine_path}; nothing was loaded")
-            out.append(
-                "  fix: correct the file and drop it back into the landing folder, "
-                f"or run `growthops replay {self.source} {self.day}`"
+        from growthops.next_steps import commands_for_file
+
+        out += [
+            f"  next: {c}"
+            for c in commands_for_file(
+                self.source, self.day, quarantined_to=self.quarantine_path, kind=self.kind
             )
+        ]
         return "\n".join(out)
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,7 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from growthops.config import SOURCES, Settings, load_settings
+from growthops import next_steps
+from growthops.config import Settings, load_settings
 from growthops.logs import get_logger
 
 log = get_logger(__name__)
@@ -61,8 +62,7 @@ BUILD_KINDS = {
     "raw sync failed",
 }
 
-# One CLI process = one run folder (several reports of one invocation stay together).
-_CLI_STAMP = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+# Several reports of one CLI invocation are numbered, never overwritten.
 _WRITTEN: set[Path] = set()
 
 
@@ -119,6 +119,7 @@ class FailureReport:
         v = self.serving_version
         if v:
             batches = f", {v['source_batches']} source batches" if v.get("source_batches") is not None else ""
+            batches += ", served again by a rollback" if v.get("rolled_back") else ""
             lines.append(
                 f"- BI still reads marts version run_id `{v.get('run_id')}` published {v.get('published_at')}"
                 f"{batches} — unchanged by this failure"
@@ -159,61 +160,14 @@ def _cell(value: Any) -> str:
     return text.replace("|", "\\|").replace("\n", " ")[:200]
 
 
-# ------------------------------------------------------------------------------ Airflow context
+# ------------------------------------------------------------------------------ where it runs
 
-
-def _current_context() -> dict[str, Any] | None:
-    """The Airflow context of the running task, or None outside a task."""
-    try:
-        from airflow.sdk import get_current_context
-
-        return get_current_context()
-    except Exception:
-        return None
-
-
-def _airflow_context() -> dict[str, Any]:
-    ctx = _current_context()
-    if not ctx:
-        return {}
-    ti = ctx.get("ti") or ctx.get("task_instance")
-    dag = ctx.get("dag")
-    logical = ctx.get("logical_date")
-    return {
-        "dag_id": getattr(ti, "dag_id", None) or getattr(dag, "dag_id", None),
-        "task_id": getattr(ti, "task_id", None) or "unknown",
-        "run_id": ctx.get("run_id") or getattr(ti, "run_id", None) or "unknown",
-        "try_number": getattr(ti, "try_number", None),
-        "max_tries": getattr(ti, "max_tries", None),
-        "logical_date": logical.isoformat() if hasattr(logical, "isoformat") else None,
-    }
-
-
-def _cli_context() -> dict[str, Any]:
-    """``cli`` / ``<subcommand>`` / ``manual__<process start>`` for the growthops CLI."""
-    task = "cli"
-    if Path(sys.argv[0]).name == "growthops" and len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
-        task = sys.argv[1]
-    return {"dag_id": "cli", "task_id": task, "run_id": f"manual__{_CLI_STAMP}"}
-
-
-def is_final_try(context: dict[str, Any] | None = None) -> bool:
-    """True when Airflow will not retry the running task (or outside Airflow: nobody retries)."""
-    ctx = context if context is not None else _current_context()
-    if not ctx:
-        return True
-    ti = ctx.get("ti") or ctx.get("task_instance")
-    if ti is None:
-        return True
-    server = getattr(ti, "_ti_context_from_server", None)  # what the task runner itself decides with
-    should_retry = getattr(server, "should_retry", None)
-    if isinstance(should_retry, bool):
-        return not should_retry
-    try_number, max_tries = getattr(ti, "try_number", None), getattr(ti, "max_tries", None)
-    if try_number is None or max_tries is None:
-        return True
-    return int(try_number) > int(max_tries)
-
+from growthops.report_context import (  # noqa: E402  (re-exported: the reports' public API)
+    _airflow_context,
+    _cli_context,
+    _current_context,
+    is_final_try,
+)
 
 # ------------------------------------------------------------------------------ paths
 
@@ -286,34 +240,14 @@ def default_commands(report: FailureReport) -> list[str]:
     cmds: list[str] = []
     src, day = report.source, report.day
     if src and day:
-        if report.quarantined_to:
-            cmds.append(
-                f"growthops replay {src} {day} --from-quarantine"
-                "   # after correcting the file in quarantine: re-ingest it, rebuild and publish the marts"
-            )
-            cmds.append(
-                f"growthops replay {src} {day}"
-                "   # instead, after dropping a corrected export into the landing folder"
-            )
-        elif report.kind == "validator error":
-            cmds.append(
-                f"growthops replay {src} {day}   # after fixing expectations/{src}.json or the validator "
-                "(the file is still in landing)"
-            )
-        else:
-            cmds.append(
-                f"growthops replay {src} {day}   # after correcting the export: re-ingest it, rebuild and publish"
-            )
+        cmds += next_steps.commands_for_file(src, day, quarantined_to=report.quarantined_to, kind=report.kind)
     if report.kind in BUILD_KINDS or report.kind == "transient failure" or not (src and day):
         rerun = _rerun_command(report)
         if rerun:
             cmds.append(rerun)
-    cmds.append("growthops status   # freshness, quarantine, what BI reads, failed builds")
+    cmds.append(next_steps.status())
     if report.serving_version:
-        cmds.append(
-            f"growthops rollback   # only if the marts BI reads now (run {report.serving_version.get('run_id')}) "
-            "are wrong: serve the version before it (`growthops rollback --list` shows them)"
-        )
+        cmds.append(next_steps.rollback(report.serving_version.get("run_id")))
     return cmds
 
 
@@ -321,16 +255,29 @@ def default_commands(report: FailureReport) -> list[str]:
 
 
 def _serving_version(settings: Settings) -> dict[str, Any] | None:
-    from growthops.serve.publish import current_version
-
-    served = current_version(settings)
-    if served is None:
+    """What BI reads: the last publication or rollback in the serve stage's journal
+    ``<warehouse>/versions/HISTORY.jsonl`` (read as a file: a report never opens a DuckDB file
+    that a BI client or a publisher may hold)."""
+    path = settings.versions_dir / "HISTORY.jsonl"
+    if not path.exists():
         return None
+    last = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:  # a torn last line after a crash
+            continue
+        if isinstance(event, dict) and event.get("event") in ("publish", "rollback"):
+            last = event
+    if last is None:
+        return None
+    published = str(last.get("published_at") or last.get("at") or "")
     return {
-        "run_id": served.run_id,
-        "published_at": served.published_at.isoformat(timespec="seconds"),
-        "version_file": served.version_file,
-        "source_batches": len(served.source_batches),
+        "run_id": last.get("run_id"),
+        "published_at": published[:19],
+        "version_file": last.get("version_file"),
+        "source_batches": last.get("source_batches"),
+        "rolled_back": last.get("event") == "rollback",
     }
 
 
@@ -423,238 +370,16 @@ def report_if_final_try(
 
 # ------------------------------------------------------------------------------ dbt failures
 
-_LINEAGE = (("_source_file", "_source_line"), ("source_file", "source_line"))
-_NULL_TESTS = {"not_null", "fx_rate_is_available"}
-_KEY_ALIASES = {"unique": "unique_field", "accepted_values": "value_field", "relationships": "from_field"}
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _relation(manifest: dict[str, Any], node: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(relation name, display name) of the model or source a test reads."""
-    attached = node.get("attached_node")
-    deps = node.get("depends_on", {}).get("nodes", [])
-    uid = attached or next(
-        (d for d in deps if d.startswith(("model.", "source.", "snapshot.", "seed."))), None
-    )
-    if uid is None:
-        return None, None
-    target = manifest.get("nodes", {}).get(uid) or manifest.get("sources", {}).get(uid) or {}
-    name = target.get("name")
-    if uid.startswith("source."):
-        name = f"{target.get('source_name')}.{name}"
-    return target.get("relation_name"), name
-
-
-def _rows(con: Any, sql: str, params: list | None = None) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params or [])
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, (_plain(v) for v in row), strict=True)) for row in cur.fetchall()]
-
-
-def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def _trace_to_files(
-    con: Any, relation: str, compiled: str, test: dict[str, Any], failing: list[dict]
-) -> list[dict]:
-    """The rows of ``relation`` behind the failing rows of a test, with export file and line."""
-    columns = [r[0] for r in con.execute(f"select * from {relation} limit 0").description]
-    lineage = next((pair for pair in _LINEAGE if set(pair) <= set(columns)), None)
-    if lineage is None or not failing:
-        return []
-    meta = test.get("test_metadata") or {}
-    kind, kwargs = meta.get("name"), meta.get("kwargs") or {}
-    column = test.get("column_name") or kwargs.get("column_name")
-    file_col, line_col = lineage
-    if kind in _NULL_TESTS and column in columns:
-        shown, where = [column], f"m.{_q(column)} is null"
-    else:
-        if kind in _KEY_ALIASES and column in columns and _KEY_ALIASES[kind] in failing[0]:
-            pairs = [(column, _KEY_ALIASES[kind])]
-        else:
-            pairs = [(c, c) for c in failing[0] if c in columns]
-        if not pairs:
-            return []
-        shown = [c for c, _ in pairs]
-        cond = " and ".join(f"t.{_q(f)} is not distinct from m.{_q(c)}" for c, f in pairs)
-        where = f"exists (select 1 from ({compiled}) as t where {cond})"
-    cols = ", ".join(f"m.{_q(c)}" for c in dict.fromkeys([file_col, line_col, *shown]))
-    rows = _rows(
-        con,
-        f"select {cols} from {relation} as m where {where} order by m.{_q(file_col)}, m.{_q(line_col)} limit ?",
-        [MAX_SAMPLE_ROWS],
-    )
-    return [{"file": r.pop(file_col), "line": r.pop(line_col), "test": test.get("name"), **r} for r in rows]
-
-
-def _ledger_sha256(con: Any, source_file: str) -> str | None:
-    """sha256 of the loaded export ``source_file`` (``<source>/<day>/<file>``) from the load ledger."""
-    try:
-        row = con.execute(
-            "select sha256 from raw.load_ledger where source_file = ? and status in ('loaded', 'loaded_with_rejects')"
-            " order by superseded_by nulls first, finished_at desc limit 1",
-            [source_file],
-        ).fetchone()
-    except Exception:  # no ledger (a warehouse loaded by other means): the sha is a nicety
-        return None
-    return row[0] if row else None
-
-
-def _dbt_error(message: str) -> str:
-    """The line of a dbt error that says what is wrong (not "Runtime Error in model x (path)")."""
-    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
-    useful = [
-        line for line in lines if not re.match(r"^(Runtime|Database|Compilation|Parsing) Error in ", line)
-    ]
-    return (useful or lines or [""])[0][:300]
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
 
 def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:
-    """A FailureReport for a ``DbtFailure``: one check per failed node, failing rows traced to files."""
-    from growthops.warehouse import connect
+    """A FailureReport for a ``DbtFailure`` (see :mod:`growthops.dbt_reports`)."""
+    from growthops.dbt_reports import dbt_failure_report as _report
 
-    result = exc.result
-    target = settings.data_dir / "dbt" / "target"
-    manifest = _read_json(target / "manifest.json")
-    compiled_by_id = {
-        r.get("unique_id"): r.get("compiled_code")
-        for r in _read_json(target / "run_results.json").get("results", [])
-    }
-    nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
-    failures = result.failures
-    kind = exc.kind if exc.kind in KINDS else "dbt model error"
-    checks: list[Check] = []
-    samples: list[dict[str, Any]] = []
-    files: list[str] = []
-    notes: list[str] = []
-    sha256 = None
-    con = None
-    try:
-        for outcome in failures:
-            node = nodes.get(outcome.unique_id, {})
-            path = node.get("original_file_path") or ""
-            message = (outcome.message or "").strip()
-            if outcome.resource_type == "test":
-                relation, target_name = _relation(manifest, node)
-                column = node.get("column_name") or (node.get("test_metadata") or {}).get("kwargs", {}).get(
-                    "column_name"
-                )
-                on = f"{target_name}.{column}" if column else target_name
-                checks.append(
-                    Check(
-                        name=f"dbt test {outcome.name}",
-                        observed=f"{outcome.failures if outcome.failures is not None else '?'} failing row(s)",
-                        expected="0 rows",
-                        detail=f"on {on} ({path})" + (f": {message}" if message else ""),
-                    )
-                )
-                compiled = compiled_by_id.get(outcome.unique_id)
-                if not compiled or len(samples) >= MAX_SAMPLE_ROWS:
-                    continue
-                try:
-                    if con is None:
-                        con = connect(settings.warehouse_path, read_only=True, attempts=1)
-                    failing = _rows(con, f"select * from ({compiled}) as t limit {MAX_SAMPLE_ROWS}")
-                    traced = _trace_to_files(con, relation, compiled, node, failing) if relation else []
-                except Exception as sample_exc:  # samples are a help, never a reason not to report
-                    notes.append(f"could not read the failing rows of {outcome.name}: {sample_exc}")
-                    continue
-                if traced:
-                    samples += traced
-                    files += [str(r["file"]) for r in traced]
-                else:
-                    samples += [{"test": outcome.name, **r} for r in failing]
-            elif outcome.resource_type == "unit_test":
-                checks.append(
-                    Check(
-                        name=f"dbt unit test {outcome.name}",
-                        observed=message.splitlines()[0] if message else outcome.status,
-                        expected="the unit test's expected rows",
-                        detail=path,
-                    )
-                )
-            else:
-                checks.append(
-                    Check(
-                        name=f"dbt {outcome.resource_type} {outcome.name}",
-                        observed=_dbt_error(message) or outcome.status,
-                        expected="builds without error",
-                        detail=path,
-                    )
-                )
-                files.append(path)
-        data_files = [f for f in dict.fromkeys(files) if f.count("/") >= 2 and f.split("/")[0] in SOURCES]
-        if data_files and con is not None:
-            sha256 = _ledger_sha256(con, data_files[0])
-    finally:
-        if con is not None:
-            con.close()
-    samples = samples[:MAX_SAMPLE_ROWS]
-    first = failures[0] if failures else None
-    if first is None:
-        summary = f"dbt could not run ({result.exception or 'no node result'}); nothing was published"
-    elif first.resource_type in {"test", "unit_test"}:
-        what = ", ".join(o.name for o in failures[:3]) + (
-            f" and {len(failures) - 3} more" if len(failures) > 3 else ""
-        )
-        facts = [f"{first.failures} failing row(s)"] if first.failures else []
-        traced = [r for r in samples if "file" in r and "line" in r]
-        if traced:
-            facts.append(f"e.g. {traced[0]['file']} line {traced[0]['line']}")
-        facts_text = f" ({', '.join(facts)})" if facts else ""
-        summary = f"dbt test {what} failed{facts_text}; nothing downstream was built or published"
-    else:
-        err = _dbt_error(first.message)[:200]
-        summary = f"dbt {first.resource_type} {first.name} failed to build: {err}; nothing was published"
-    skipped = sum(1 for o in result.outcomes if o.status == "skipped")
-    passed = len(result.outcomes) - len(failures) - skipped
-    dbt_lines = [line for line in result.lines() if not line.startswith(("PASS", "SUCCESS", "OK", "SKIP"))]
-    dbt_lines.append(f"{len(failures)} failed, {skipped} skipped downstream, {passed} passed")
-    details: dict[str, Any] = {"dbt": dbt_lines}
-    if notes:
-        details["notes"] = notes
-    source = day = None
-    data_files = [f for f in dict.fromkeys(files) if f.count("/") >= 2 and f.split("/")[0] in SOURCES]
-    if data_files:
-        parts = data_files[0].split("/")
-        source, day = parts[0], parts[1]
-    return FailureReport(
-        kind=kind,
-        summary=summary,
-        source=source,
-        day=day,
-        source_file=", ".join(dict.fromkeys(files)) or None,
-        sha256=sha256,
-        checks=checks,
-        sample_rows=samples,
-        details=details,
-    )
+    return _report(exc, settings)
 
 
 def report_dbt_failure(exc: Any, settings: Settings | None = None) -> Path:
     """Write the report of a ``DbtFailure`` (never raises: a plain report if the facts are unreadable)."""
-    settings = settings or load_settings()
-    try:
-        report = dbt_failure_report(exc, settings)
-    except Exception as facts_exc:
-        report = FailureReport(
-            kind=exc.kind if getattr(exc, "kind", None) in KINDS else "dbt model error",
-            summary=str(exc),
-            details={"dbt": exc.result.lines(), "notes": [f"could not read dbt artefacts: {facts_exc}"]},
-        )
-    return write_report(report, settings)
+    from growthops.dbt_reports import report_dbt_failure as _report
+
+    return _report(exc, settings)

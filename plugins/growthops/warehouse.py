@@ -7,8 +7,11 @@ it with backoff (:func:`connect`), and Airflow serialises writers with a one-slo
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,6 +28,45 @@ class WarehouseLocked(RuntimeError):
 def is_lock_error(exc: BaseException) -> bool:
     text = str(exc)
     return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def lock_holder(exc: BaseException) -> str:
+    """Who holds the file, from DuckDB's lock error: ``held by /usr/bin/python3 (PID 1234)``."""
+    text = str(exc)
+    found = re.search(r"Conflicting lock is held in (\S+)(?: \(PID (\d+)\))?", text)
+    if found:
+        return f"held by {found.group(1)}" + (f" (PID {found.group(2)})" if found.group(2) else "")
+    return "held by another process"
+
+
+def wait_for_writer(
+    path: Path, timeout: float, progress: Callable[[str], None] | None = None, *, every: float = 10.0
+) -> None:
+    """Wait (up to ``timeout`` seconds, saying so every ``every`` seconds) until ``path`` can be
+    opened read-write; raise :class:`WarehouseLocked` naming the holder when it stays held."""
+    path = Path(path)
+    started = time.monotonic()
+    said = None
+    while path.exists():
+        try:
+            duckdb.connect(str(path)).close()
+            return
+        except duckdb.ConnectionException:  # this process holds it already (another configuration)
+            return
+        except duckdb.IOException as exc:
+            if not is_lock_error(exc):
+                raise
+            waited = time.monotonic() - started
+            holder = lock_holder(exc)
+            if waited >= timeout:
+                raise WarehouseLocked(
+                    f"{path} is still {holder} after waiting {waited:.0f}s: another load, build or "
+                    "replay is running. Wait for it to finish (or stop it) and run the command again."
+                ) from None
+            if progress and (said is None or waited - said >= every):
+                progress(f"waiting for {path.name}: {holder}; waited {waited:.0f}s of at most {timeout:.0f}s")
+                said = waited
+            time.sleep(min(1.0, max(timeout - waited, 0.05)))
 
 
 def connect(
@@ -51,7 +93,11 @@ def connect(
         except duckdb.IOException as exc:
             if not is_lock_error(exc) or attempt == attempts:
                 if is_lock_error(exc):
-                    raise WarehouseLocked(f"{path} is locked by another process: {exc}") from exc
+                    raise WarehouseLocked(
+                        f"{path} is locked by another process ({lock_holder(exc)}): another load, build or "
+                        "replay is running; "
+                        "wait for it to finish and run the command again"
+                    ) from exc
                 raise
             time.sleep(delay)
             delay *= 2
@@ -72,6 +118,19 @@ def connection(path: Path | str, *, read_only: bool = False) -> Iterator[duckdb.
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` (created if missing), held for the ``with`` block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def raw_table_ddl(contract: SourceContract) -> str:

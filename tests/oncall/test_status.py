@@ -73,8 +73,8 @@ def test_a_quarantined_file_and_stale_sources_exit_1(data, capsys):
     assert table["channel"][1:7] == ["2025-01-03", "2025-01-06", "STALE", "0", "0", "0"]
     assert table["fx"][1:4] == ["2025-01-03", "2025-01-06", "STALE"]  # fx is stale after 3 days
     assert (
-        "quarantined: orders/2025-01-04/orders.csv  -> fix it, then "
-        "`growthops replay orders 2025-01-04 --from-quarantine`" in out
+        "quarantined: orders/2025-01-04/orders.csv (report: quarantine/orders/2025-01-04/orders.csv.report.md)\n"
+        "      next: growthops replay orders 2025-01-04 --from-quarantine   # after correcting" in out
     )
     assert "STALE: orders expected through 2025-01-06, last loaded 2025-01-03 (3 day(s) behind)" in out
     assert (

@@ -66,8 +66,9 @@ def test_publish_twice_log_has_both_runs_with_row_counts(settings, build):
     assert (cur.run_id, cur.source_batches, cur.row_counts) == (r2.run_id, ["crm:y", "orders:x"], counts2)
     assert [r["run_id"] for r in cur.lineage] == ["run-1", r2.run_id]
 
-    # the serving file is the version file (hard link), no WAL anywhere, nothing left over
-    assert settings.serving_path.samefile(r2.version_file)
+    # the serving file is an independent copy of the version file, no WAL anywhere, nothing left over
+    assert not settings.serving_path.samefile(r2.version_file)
+    assert settings.serving_path.read_bytes() == r2.version_file.read_bytes()
     names = sorted(p.name for p in settings.versions_dir.iterdir())
     assert not [n for n in names if n.endswith((".wal", ".building"))]
     assert [p.name for p in pub.list_versions(settings)] == [r1.version_file.name, r2.version_file.name]

@@ -151,13 +151,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    from growthops.warehouse import is_lock_error, lock_holder
+
+    if is_lock_error(exc):
+        return f"a DuckDB file is {lock_holder(exc)}; wait for it to finish, then run the command again"
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+
+
 def run(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from growthops import next_steps
     from growthops.errors import GrowthopsError
     from growthops.failures import StageFailure
     from growthops.reports import failure_message
+    from growthops.warehouse import WarehouseLocked, wait_for_writer
 
     settings = load_settings()
     try:
+        wait_for_writer(settings.warehouse_path, settings.writer_wait_seconds, _stderr)
         result = replay(
             settings,
             args.source,
@@ -171,6 +188,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except GrowthopsError as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
+        return 1
+    except (WarehouseLocked, OSError, duckdb.Error) as exc:  # a lock, a full disk, an I/O error
+        print(f"\nFAILED (nothing more was published): {_one_line(exc)}", file=sys.stderr)
+        print(f"    {next_steps.status()}", file=sys.stderr)
         return 1
     if result.published_run_id:
         print(f"\nreplayed {args.source} {args.day}; BI now reads run {result.published_run_id}")

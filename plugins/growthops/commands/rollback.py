@@ -11,13 +11,18 @@ from __future__ import annotations
 import argparse
 import sys
 
+import duckdb
+
+from growthops import next_steps
 from growthops.config import load_settings
 from growthops.serve.publish import (
     RollbackError,
-    current_version,
+    intact,
     list_versions,
+    read_history,
     read_publish_log,
     rollback,
+    served_state,
 )
 
 
@@ -36,12 +41,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _list(settings) -> int:
-    current = current_version(settings)
+    current, problem = served_state(settings)
+    if problem:
+        print(f"serving file: {problem}")
     versions = list_versions(settings)
     if not versions:
         print(f"no published versions under {settings.versions_dir}")
         return 0
     for path in versions:
+        if not intact(path):
+            print(f"  {'(unreadable: damaged file)':<50} {'':<27} {path.name}")
+            continue
         rows = read_publish_log(path)
         own = rows[-1] if rows else {}
         served = current is not None and own.get("version_file") == current.version_file
@@ -62,8 +72,24 @@ def run(args: argparse.Namespace) -> int:
     except RollbackError as exc:
         print(f"rollback refused: {exc}", file=sys.stderr)
         return 1
+    except (OSError, duckdb.Error) as exc:  # a full disk, a file another process holds
+        from growthops.warehouse import is_lock_error, lock_holder
+
+        where = f"a file is {lock_holder(exc)}" if is_lock_error(exc) else str(exc).splitlines()[0][:300]
+        print(f"rollback failed, BI still reads what it read before: {where}", file=sys.stderr)
+        return 1
     print(
         f"now serving run {result.run_id} (published {result.published_at.isoformat()} UTC, "
-        f"{result.version_file.name}); was run {result.from_run_id}"
+        f"{result.version_file.name}); was run {result.from_run_id or '(unreadable serving file)'}"
     )
+    newest = _newest_publication(settings)
+    if newest and newest != result.run_id:
+        print(f"BI reads a rolled-back version (the newest publication is run {newest}); next:")
+        for command in next_steps.rolled_back(newest):
+            print(f"    {command}")
     return 0
+
+
+def _newest_publication(settings) -> str | None:
+    publishes = [e for e in read_history(settings) if e.get("event") == "publish"]
+    return publishes[-1].get("run_id") if publishes else None

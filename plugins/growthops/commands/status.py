@@ -50,10 +50,20 @@ class SourceStatus:
     rejected_rows: int = 0
     rejected_days: int = 0
     failures: list[str] = field(default_factory=list)  # reports since the last successful load
+    unexpected_files: list[str] = field(default_factory=list)  # in a day folder, no pattern accepts them
+    missing_days: list[str] = field(default_factory=list)  # inside the loaded range, nothing loaded
+    future_days: list[str] = field(default_factory=list)  # day folders or loads dated after today
 
     @property
     def needs_attention(self) -> bool:
-        return self.freshness in {"late", "stale"} or bool(self.quarantined_files) or bool(self.failures)
+        return (
+            self.freshness in {"late", "stale"}
+            or bool(self.quarantined_files)
+            or bool(self.failures)
+            or bool(self.unexpected_files)
+            or bool(self.missing_days)
+            or bool(self.future_days)
+        )
 
 
 @dataclass
@@ -64,10 +74,19 @@ class MartsStatus:
     version_file: str | None = None
     batches_waiting: int = 0  # raw batches loaded after the publication
     failed_builds: list[str] = field(default_factory=list)  # failure reports newer than the publication
+    serving_problem: str | None = None  # the serving file cannot be read (damaged, held read-write)
+    rolled_back_from: str | None = None  # BI reads a rolled-back version: the newest publication's run
+    build_lost: str | None = None  # the build DB is missing or empty while a version is published
 
     @property
     def needs_attention(self) -> bool:
-        return self.published_run_id is None or bool(self.failed_builds)
+        return (
+            self.published_run_id is None
+            or bool(self.failed_builds)
+            or bool(self.serving_problem)
+            or bool(self.rolled_back_from)
+            or bool(self.build_lost)
+        )
 
 
 @dataclass
@@ -78,6 +97,7 @@ class Status:
     warehouse_note: str | None = None
     reject_days: int = 7
     report_summaries: dict[str, str] = field(default_factory=dict)  # report path -> "kind: summary"
+    report_commands: dict[str, str] = field(default_factory=dict)  # report path -> its first command
 
     @property
     def needs_attention(self) -> bool:
@@ -135,16 +155,20 @@ def _ledger_facts(settings: Settings, statuses: dict[str, SourceStatus], reject_
     """
     import duckdb
 
-    from growthops.warehouse import is_lock_error
+    from growthops.warehouse import is_lock_error, lock_holder
 
     if not settings.warehouse_path.exists():
         return "no warehouse yet: nothing has been loaded", [], {}
     try:
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    except duckdb.IOException as exc:
+    except duckdb.Error as exc:
         if is_lock_error(exc):
-            return "warehouse busy (a load or build is running): ledger facts not shown", [], {}
-        raise
+            return (
+                f"warehouse busy ({lock_holder(exc)}: a load or build is running): ledger facts not shown",
+                [],
+                {},
+            )
+        return f"build database unreadable ({str(exc).splitlines()[0][:160]}): ledger facts not shown", [], {}
     try:
         has_ledger = con.execute(
             "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'load_ledger'"
@@ -159,6 +183,7 @@ def _ledger_facts(settings: Settings, statuses: dict[str, SourceStatus], reject_
             qualify row_number() over (partition by source order by day desc, finished_at desc) = 1
             """
         ).fetchall()
+        _loaded_days(con, statuses, as_of)
         for source, day, batch, finished in rows:
             if source in statuses:
                 st = statuses[source]
@@ -177,18 +202,7 @@ def _ledger_facts(settings: Settings, statuses: dict[str, SourceStatus], reject_
         ).fetchall():
             if source in statuses:
                 statuses[source].rejected_rows, statuses[source].rejected_days = int(n), int(days)
-        resolved = {
-            _quarantine_key(path): by
-            for path, by in con.execute(
-                "select quarantine_path, superseded_by from raw.load_ledger"
-                " where status = 'quarantined' and quarantine_path is not null and superseded_by is not null"
-            ).fetchall()
-        }
-        for st in statuses.values():
-            for q in list(st.quarantined_files):
-                if _quarantine_key(q) in resolved:
-                    st.quarantined_files.remove(q)
-                    st.resolved_quarantine.append(q)
+        _resolved_quarantine(con, statuses)
         loads = con.execute(
             "select finished_at from raw.load_ledger where status in ('loaded', 'loaded_with_rejects')"
             " and superseded_by is null"
@@ -203,6 +217,66 @@ def _ledger_facts(settings: Settings, statuses: dict[str, SourceStatus], reject_
         return None, [r[0] for r in loads if r[0] is not None], by_day
     finally:
         con.close()
+
+
+def _loaded_days(con, statuses: dict[str, SourceStatus], as_of: date) -> None:
+    """Days missing inside each source's loaded range, and loaded days dated after today."""
+    for source, days in con.execute(
+        "select source, list(distinct day order by day) from raw.load_ledger"
+        " where status in ('loaded', 'loaded_with_rejects') group by source"
+    ).fetchall():
+        if source in statuses:
+            statuses[source].missing_days = _gaps(days)
+            statuses[source].future_days = [d.isoformat() for d in days if d > as_of]
+
+
+def _resolved_quarantine(con, statuses: dict[str, SourceStatus]) -> None:
+    """A quarantined file whose export was loaded again later is resolved (kept, not listed as open)."""
+    resolved = {
+        _quarantine_key(path): by
+        for path, by in con.execute(
+            "select quarantine_path, superseded_by from raw.load_ledger"
+            " where status = 'quarantined' and quarantine_path is not null and superseded_by is not null"
+        ).fetchall()
+    }
+    for st in statuses.values():
+        for q in list(st.quarantined_files):
+            if _quarantine_key(q) in resolved:
+                st.quarantined_files.remove(q)
+                st.resolved_quarantine.append(q)
+
+
+def _gaps(days: list[date]) -> list[str]:
+    """Days between the first and the last loaded day with nothing loaded."""
+    have = set(days)
+    if not days:
+        return []
+    span = (days[-1] - days[0]).days
+    return [d.isoformat() for i in range(span + 1) if (d := days[0] + timedelta(days=i)) not in have]
+
+
+def _landing_facts(settings: Settings, st: SourceStatus, today: date) -> None:
+    """Unexpected file names in the source's day folders, and day folders dated after today."""
+    from growthops.ingest.landing import all_days, future_days, unexpected_files
+
+    if "://" in settings.landing:  # object storage: listing every day folder is not free
+        return
+    for day in all_days(settings, st.source):
+        st.unexpected_files += [u.rel_path for u in unexpected_files(settings, st.source, day)]
+    future = [d.isoformat() for d in future_days(settings, st.source, today)]
+    st.future_days = sorted(set(st.future_days) | set(future))
+
+
+def _rolled_back_from(settings: Settings, served_file: str | None) -> str | None:
+    """The newest publication's run when BI reads another version after a rollback."""
+    from growthops.serve.versions import read_history
+
+    events = [e for e in read_history(settings) if e.get("event") in ("publish", "rollback")]
+    publishes = [e for e in events if e["event"] == "publish"]
+    if not events or not publishes or events[-1]["event"] != "rollback":
+        return None
+    newest = publishes[-1]
+    return None if newest.get("version_file") == served_file else newest.get("run_id")
 
 
 def _quarantine_key(path: str) -> str:
@@ -241,6 +315,9 @@ def _failures(
         written = _written_at(report)
         rel = str(path.relative_to(settings.data_dir))
         summaries[rel] = f"{report.get('kind')}: {report.get('summary')}"
+        useful = [c for c in report.get("commands") or [] if not str(c).startswith("growthops status")]
+        if useful:
+            summaries[rel + "#next"] = str(useful[0])
         source = _report_source(report)
         if source is not None:
             st = statuses[source]
@@ -260,16 +337,19 @@ def _failures(
 
 
 def collect_status(settings: Settings, *, now: datetime | None = None, reject_days: int = 7) -> Status:
-    from growthops.serve.publish import current_version
+    from growthops.commands.ingest import today
+    from growthops.serve.versions import served_state
 
     now = now or datetime.now(UTC)
     statuses = {s: SourceStatus(source=s, quarantined_files=_quarantined(settings, s)) for s in SOURCES}
-    note, load_times, loads_by_day = _ledger_facts(settings, statuses, reject_days, now.date())
+    last_day = today(settings, now)
+    note, load_times, loads_by_day = _ledger_facts(settings, statuses, reject_days, last_day)
     for st in statuses.values():
         _freshness(settings, st, now)
+        _landing_facts(settings, st, last_day)
 
     marts = MartsStatus()
-    served = current_version(settings)
+    served, marts.serving_problem = served_state(settings)
     published_at = None
     if served is not None:
         published_at = served.published_at
@@ -280,6 +360,13 @@ def collect_status(settings: Settings, *, now: datetime | None = None, reject_da
         marts.source_batches = len(served.source_batches)
         marts.version_file = served.version_file
         marts.batches_waiting = sum(1 for t in load_times if t.replace(tzinfo=UTC) > published_at)
+        marts.rolled_back_from = _rolled_back_from(settings, served.version_file)
+        if note and note.startswith(("no warehouse yet", "no load ledger yet")):
+            marts.build_lost = (
+                f"the build database {settings.warehouse_path.name} is missing or empty, yet BI reads run "
+                f"{served.run_id} built from {len(served.source_batches)} batch(es): the next publication "
+                "will be refused until it is rebuilt from landing"
+            )
     summaries: dict[str, str] = {}
     marts.failed_builds = _failures(settings, statuses, loads_by_day, published_at, summaries)
     shown = set(marts.failed_builds).union(*(st.failures for st in statuses.values()))
@@ -290,73 +377,15 @@ def collect_status(settings: Settings, *, now: datetime | None = None, reject_da
         warehouse_note=note,
         reject_days=reject_days,
         report_summaries={k: v for k, v in summaries.items() if k in shown},
+        report_commands={k: summaries[k + "#next"] for k in shown if k + "#next" in summaries},
     )
 
 
 def render(status: Status) -> str:
-    from growthops.commands.summary import table
+    """The human table and lines (:mod:`growthops.commands.status_view`)."""
+    from growthops.commands.status_view import render as _render
 
-    rows = [
-        [
-            s.source,
-            s.last_day or "-",
-            s.expected_day or "-",
-            s.freshness.upper() if s.freshness != "ok" else "ok",
-            str(len(s.quarantined_files)),
-            f"{s.rejected_rows:,}",
-            str(len(s.failures)),
-            s.last_batch or "-",
-        ]
-        for s in status.sources
-    ]
-    headers = ["source", "last day", "expected", "freshness", "quarantined"]
-    headers += [f"rejects ({status.reject_days}d)", "failed loads", "last batch"]
-    out = [f"growthops status as of {status.as_of}", "", table(headers, rows)]
-    if status.warehouse_note:
-        out += ["", f"note: {status.warehouse_note}"]
-    for s in status.sources:
-        if s.freshness in {"late", "stale"}:
-            behind = f"{s.days_behind} day(s) behind" if s.days_behind is not None else "nothing loaded yet"
-            hint = (
-                "a delivered file was refused, see below"
-                if s.quarantined_files or s.failures
-                else "is the export in the landing folder?"
-            )
-            out.append(
-                f"  {s.freshness.upper()}: {s.source} expected through {s.expected_day}, "
-                f"last loaded {s.last_day or 'never'} ({behind}): {hint}"
-            )
-        for q in s.quarantined_files:
-            src, day = q.split("/")[0], q.split("/")[1]
-            out.append(
-                f"  quarantined: {q}  -> fix it, then `growthops replay {src} {day} --from-quarantine` "
-                f"(report: quarantine/{q}.report.md)"
-            )
-        for q in s.resolved_quarantine:
-            out.append(f"  resolved: {q} (a later file of that export was loaded; kept for the record)")
-        for f in s.failures:
-            out.append(f"  FAILED load: {f}")
-            if f in status.report_summaries:
-                out.append(f"      {status.report_summaries[f][:200]}")
-    m = status.marts
-    out.append("")
-    if m.published_run_id:
-        out.append(
-            f"marts: BI reads run {m.published_run_id} published {m.published_at} "
-            f"({m.source_batches} source batches, {m.version_file})"
-        )
-        if m.batches_waiting:
-            out.append(
-                f"  {m.batches_waiting} batch(es) loaded since then are waiting for the next transform"
-            )
-    else:
-        out.append("marts: NOTHING PUBLISHED yet")
-    for f in m.failed_builds:
-        out.append(f"  FAILED build after the publication: {f}")
-        if f in status.report_summaries:
-            out.append(f"      {status.report_summaries[f][:200]}")
-    out += ["", "NEEDS ATTENTION" if status.needs_attention else "all good"]
-    return "\n".join(out)
+    return _render(status)
 
 
 def _as_of(text: str) -> datetime:
@@ -374,11 +403,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _write(text: str) -> None:
+    """Print, and stay quiet when the reader went away (``growthops status | head``)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)  # no second BrokenPipeError at interpreter exit
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def run(args: argparse.Namespace) -> int:
     status = collect_status(load_settings(), now=args.as_of, reject_days=args.days)
     if args.json:
-        json.dump(status.to_dict(), sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
+        _write(json.dumps(status.to_dict(), indent=2, default=str) + "\n")
     else:
-        print(render(status))
+        _write(render(status) + "\n")
     return 1 if status.needs_attention else 0

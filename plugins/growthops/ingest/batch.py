@@ -88,7 +88,8 @@ def _stage(settings: Settings, batch: Batch, con: duckdb.DuckDBPyConnection) -> 
     except duckdb.IOException as exc:
         raise TransientError(f"{source}: could not read landing files: {exc}") from exc
     date_formats = sorted({p.date_format for p in staged.plans.values() if p.ok})
-    rules.build_typed(con, source, settings.source(source).timezone, date_formats)
+    dst_policy = (settings.nonexistent_local_times, settings.ambiguous_local_times)
+    rules.build_typed(con, source, settings.source(source).timezone, date_formats, dst_policy)
     return staged
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from growthops.contracts import CONTRACTS, PlatformMapping, SourceContract
 from growthops.errors import QualityCheck
+from growthops.ingest.detect import delimiter_hint
 
 
 def norm(name: str) -> str:
@@ -116,7 +117,8 @@ def plan_header(
                 observed=[native_of.get(c, c) for c in required],
                 expected=expected,
                 detail=f"expected columns {expected}; found {found}"
-                + (f"; unknown {unexpected} (renamed?)" if unexpected else ""),
+                + (f"; unknown {unexpected} (renamed?)" if unexpected else "")
+                + delimiter_hint(found, names),
             )
         )
     return HeaderPlan(

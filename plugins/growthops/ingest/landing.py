@@ -1,8 +1,12 @@
 """Finding a source's export files in the landing folder, and telling finished from unfinished ones.
 
 Layout (SPEC §2): ``<landing>/<source>/<YYYY-MM-DD>/<name>.<csv|jsonl|ndjson|parquet>``. The file
-stem must match the contract (``orders``, ``contacts``, ``rates``; any stem for ``channel``, where
-the stem is the platform). A file is *not ready* while it is being written: a name that ends in
+stem must match one of the source's declared patterns (``SourceContract.patterns``: ``orders``,
+``contacts``, ``rates``, and the parts of a multi-part export such as ``orders_part1`` +
+``orders_part2``; any stem for ``channel``, where the stem is the platform). Nothing is skipped
+silently: any other file in a day folder (``orders_20250311.csv``, ``orders (1).csv``) is an
+*unexpected file* (:func:`unexpected_files`), reported by ``growthops ingest`` and ``status``; a
+day folder dated after today is a *future day* (:func:`future_days`), refused as clock skew. A file is *not ready* while it is being written: a name that ends in
 ``.part``/``.tmp``/``.partial``/``.crdownload``/``.filepart``, starts with ``.`` or ``_``, or was
 modified less than ``settings.settle_seconds`` ago. Unready files are never read.
 """
@@ -18,6 +22,9 @@ from pathlib import Path
 
 from growthops.config import Settings
 from growthops.contracts import CONTRACTS
+from growthops.logs import get_logger
+
+log = get_logger(__name__)
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".filepart", ".uploading")
@@ -72,6 +79,11 @@ def stem_pattern(source: str) -> str:
     return CONTRACTS[source].file_glob.split(".", 1)[0]
 
 
+def stem_patterns(source: str) -> tuple[str, ...]:
+    """Every accepted file stem pattern of ``source`` (``orders``, ``orders_part[0-9]*``)."""
+    return tuple(p.split(".", 1)[0] for p in CONTRACTS[source].patterns)
+
+
 def _in_progress_reason(path: Path, settle_seconds: float, now: float) -> str | None:
     name = path.name
     if name.startswith((".", "_")):
@@ -100,7 +112,7 @@ def _is_export_name(source: str, name: str) -> bool:
     stem, dot, ext = name.rpartition(".")
     if not dot or f".{ext.lower()}" not in FORMATS:
         return False
-    return fnmatch.fnmatchcase(stem, stem_pattern(source))
+    return any(fnmatch.fnmatchcase(stem, pattern) for pattern in stem_patterns(source))
 
 
 def scan_day(
@@ -115,6 +127,8 @@ def scan_day(
     pending: list[PendingFile] = []
     for path in sorted(folder.iterdir()):
         if not path.is_file() or not _is_export_name(source, _export_name(path.name)):
+            if path.is_file() and not path.name.startswith("."):  # never silently: in every task log
+                log.warning(UnexpectedFile(source, day, rel_to_landing(settings, path)).describe())
             continue
         rel = rel_to_landing(settings, path)
         reason = _in_progress_reason(path, settings.settle_seconds, now)
@@ -152,3 +166,43 @@ def landing_days(settings: Settings, source: str, start: date, end: date) -> lis
 
 def daterange(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+@dataclass(frozen=True)
+class UnexpectedFile:
+    """A file in a source's day folder that no declared pattern accepts: never read, always reported."""
+
+    source: str
+    day: date
+    rel_path: str
+
+    def describe(self) -> str:
+        accepted = ", ".join(CONTRACTS[self.source].patterns)
+        return f"{self.rel_path}: not an accepted {self.source} export name ({accepted}); not loaded"
+
+
+def unexpected_files(settings: Settings, source: str, day: date) -> list[UnexpectedFile]:
+    """Files of ``source``/``day`` that are neither an export nor one being written."""
+    folder = day_dir(settings, source, day)
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(folder.iterdir()):
+        if (
+            not path.is_file()
+            or path.name.startswith(".")
+            or _is_export_name(source, _export_name(path.name))
+        ):
+            continue
+        out.append(UnexpectedFile(source, day, rel_to_landing(settings, path)))
+    return out
+
+
+def all_days(settings: Settings, source: str) -> list[date]:
+    """Every day folder of ``source`` in landing, oldest first."""
+    return landing_days(settings, source, date.min, date.max)
+
+
+def future_days(settings: Settings, source: str, today: date) -> list[date]:
+    """Day folders of ``source`` dated after ``today``: an exporter with a fast clock (refused)."""
+    return landing_days(settings, source, today + timedelta(days=1), date.max)

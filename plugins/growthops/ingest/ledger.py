@@ -30,6 +30,7 @@ LEDGER_TABLE = "raw.load_ledger"
 REJECTS_TABLE = "raw.rejects"
 STATUSES = ("loaded", "loaded_with_rejects", "quarantined", "skipped", "failed")
 LOADED_STATUSES = ("loaded", "loaded_with_rejects")
+DST_COLUMNS = ("dst_nonexistent", "dst_ambiguous")  # naive local times in a DST gap / overlap, per batch
 SHA_PREFIX = 12
 
 LEDGER_DDL = f"""
@@ -80,6 +81,44 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     create_raw_tables(con)
     con.execute(LEDGER_DDL)
     con.execute(REJECTS_DDL)
+    for column in DST_COLUMNS:  # added after the first release: ledgers created before lack them
+        con.execute(f"alter table {LEDGER_TABLE} add column if not exists {column} bigint")
+
+
+def record_dst(
+    con: duckdb.DuckDBPyConnection, timezone: str, policy: tuple[str, str], outcomes: list
+) -> None:
+    """Count the loaded rows whose naive timestamps fall in a DST gap or overlap (README "DST
+    policy"): into the ledger rows of their batches and as a warning of each file's outcome."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where database_name = 'temp' and table_name = '_ing_typed'"
+    ).fetchone()[0]
+    if not exists:
+        return
+    by_batch = {
+        batch: (int(gap), int(overlap), lines)
+        for batch, gap, overlap, lines in con.execute(
+            """
+            select f.batch_id, sum(r._dst_nonexistent), sum(r._dst_ambiguous),
+                   list(r.line order by r.line)[:10]
+            from _ing_rows r join _ing_files f using (file_id)
+            where r._dst_nonexistent + r._dst_ambiguous > 0
+            group by all
+            """
+        ).fetchall()
+    }
+    for o in outcomes:
+        if o.batch_id not in by_batch or o.status not in LOADED_STATUSES:
+            continue
+        gap, overlap, lines = by_batch[o.batch_id]
+        con.execute(
+            f"update {LEDGER_TABLE} set dst_nonexistent = ?, dst_ambiguous = ? where batch_id = ?",
+            [gap, overlap, o.batch_id],
+        )
+        o.warnings.append(
+            f"DST ({timezone}): {gap} local time(s) that do not exist (policy {policy[0]}), {overlap} "
+            f"that exist twice (policy {policy[1]}); lines {', '.join(str(n) for n in lines)}"
+        )
 
 
 def loaded_batch_ids(con: duckdb.DuckDBPyConnection, batch_ids: list[str]) -> dict[str, tuple]:

@@ -26,6 +26,7 @@ from datetime import date
 
 import duckdb
 
+from growthops import erasure
 from growthops.config import Settings
 from growthops.errors import DataQualityError, NotReadyError, QualityCheck, QualityReport, TransientError
 from growthops.ingest import gate, ledger
@@ -81,7 +82,12 @@ def ingest_files(
         timezone = c.execute("select current_setting('TimeZone')").fetchone()[0]
         try:
             ledger.ensure_tables(c)
-            return _ingest(settings, source, files, c)
+            result = _ingest(settings, source, files, c)
+            policy = (settings.nonexistent_local_times, settings.ambiguous_local_times)
+            ledger.record_dst(c, settings.source(source).timezone, policy, result.outcomes)
+            if source == "crm" and any(o.status in ledger.LOADED_STATUSES for o in result.outcomes):
+                erasure.after_crm_load(settings, c)  # erased contacts' PII: out of raw and every serving file
+            return result
         finally:
             if con is not None:  # a caller's connection: leave it as it was (time zone, no staging tables)
                 _drop_staging(c)

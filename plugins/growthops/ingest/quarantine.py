@@ -17,6 +17,7 @@ import json
 import shutil
 from pathlib import Path
 
+from growthops import next_steps
 from growthops.config import Settings
 from growthops.errors import QualityReport
 from growthops.ingest.landing import LandingFile
@@ -102,9 +103,10 @@ def render_report(report: QualityReport) -> str:
         "",
         "## What to do",
         "",
-        f"1. Fix the export (or ask the provider to re-send it) and drop it into `<landing>/{report.source}/{report.day}/`"
-        " — the next run (or the command below) loads it; the ledger never treats this sha256 as done.",
-        f"2. `growthops ingest --source {report.source} --start {report.day} --end {report.day}` loads it right away.",
+        "Correct the file here (or ask the provider to re-send it), then — the ledger never treats "
+        "this sha256 as done:",
+        "",
+        *[f"    {c}" for c in next_steps.quarantined(report.source, report.day)],
         "",
     ]
     return "\n".join(lines)

@@ -102,6 +102,53 @@ def window_offset_sql(source: str, timezone: str) -> str:
     return f"date_diff('day', day, cast({ident(column)} as date))"
 
 
+# DST (README "DST policy"): a timestamp text without an offset, read in the declared timezone
+OFFSET_RE = r"([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+DST_POLICIES = {"nonexistent": ("shift", "reject"), "ambiguous": ("later", "reject")}
+
+
+def _dst_conditions(column: str) -> tuple[str, str]:
+    """(non-existent, ambiguous) SQL conditions for a typed timestamp column and its text."""
+    txt, ts = ident(f"__txt_{column}"), ident(column)
+    local = f"try_cast(trim({txt}) as timestamp)"
+    naive = f"({txt} is not null and {ts} is not null and not regexp_matches(trim({txt}), '{OFFSET_RE}'))"
+
+    def back(shift: str = "") -> str:  # the UTC instant (shifted) as a wall time of the session timezone
+        return f"cast(timezone('UTC', {ts}{shift}) as timestamp)"
+
+    nonexistent = f"({naive} and {back()} <> {local})"
+    ambiguous = (
+        f"({naive} and {back()} = {local} and ({back(' - interval 1 hour')} = {local} "
+        f"or {back(' + interval 1 hour')} = {local}))"
+    )
+    return nonexistent, ambiguous
+
+
+def dst_counts_sql(source: str, timezone: str) -> str:
+    """``_dst_nonexistent, _dst_ambiguous``: how many timestamp columns of a row are such times."""
+    columns = CONTRACTS[source].timestamp_columns
+    if not columns or timezone.upper() in ("UTC", "ETC/UTC", "GMT"):
+        return "0 as _dst_nonexistent, 0 as _dst_ambiguous"
+    gaps = " + ".join(f"(case when {_dst_conditions(c)[0]} then 1 else 0 end)" for c in columns)
+    overlaps = " + ".join(f"(case when {_dst_conditions(c)[1]} then 1 else 0 end)" for c in columns)
+    return f"{gaps} as _dst_nonexistent, {overlaps} as _dst_ambiguous"
+
+
+def dst_rules(source: str, timezone: str, policy: tuple[str, str]) -> list[Rule]:
+    """Row rules for DST times when the policy is ``reject`` (``policy`` = (non-existent, ambiguous))."""
+    if timezone.upper() in ("UTC", "ETC/UTC", "GMT"):
+        return []
+    rules = []
+    for column in CONTRACTS[source].timestamp_columns:
+        nonexistent, ambiguous = _dst_conditions(column)
+        txt = ident(f"__txt_{column}")
+        if policy[0] == "reject":
+            rules.append(Rule("nonexistent_local_time", column, nonexistent, f"{txt} || ' ({timezone})'"))
+        if policy[1] == "reject":
+            rules.append(Rule("ambiguous_local_time", column, ambiguous, f"{txt} || ' ({timezone})'"))
+    return rules
+
+
 def value_rules(source: str) -> list[Rule]:
     """Rules 2-6 above, in priority order, for ``source``."""
     contract = CONTRACTS[source]
@@ -177,9 +224,16 @@ def value_rules(source: str) -> list[Rule]:
     return rules
 
 
-def build_typed(con: duckdb.DuckDBPyConnection, source: str, timezone: str, date_formats: list[str]) -> None:
-    """``_ing_typed`` (table): typed contract columns, lineage inputs, the first value rule broken;
-    ``_ing_checked`` (view): plus duplicate keys -> ``sql_rule``, ``reject_column``, ``reject_value``."""
+def build_typed(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    timezone: str,
+    date_formats: list[str],
+    dst_policy: tuple[str, str] = ("shift", "later"),
+) -> None:
+    """``_ing_typed`` (table): typed contract columns, lineage inputs, the first value rule broken,
+    DST counts; ``_ing_checked`` (view): plus duplicate keys -> ``sql_rule``, ``reject_column``,
+    ``reject_value``. ``dst_policy``: (non-existent, ambiguous) local times: shift/later or reject."""
     contract = CONTRACTS[source]
     con.execute(f"set TimeZone = {sql_str(timezone)}")
     typed = [f"{_typed_expr(c, contract, date_formats)} as {ident(c.name)}" for c in contract.columns]
@@ -187,6 +241,7 @@ def build_typed(con: duckdb.DuckDBPyConnection, source: str, timezone: str, date
     if source == "channel":
         texts.append("t.platform as __txt_platform")
     rules = value_rules(source)
+    rules[-1:-1] = dst_rules(source, timezone, dst_policy)  # before the export-window rule
     # one CASE finds the first broken rule (its 1-based index); names, columns and values are looked
     # up by index, so no condition is evaluated twice
     idx_case = " ".join(f"when {r.condition} then {i}" for i, r in enumerate(rules, start=1))
@@ -205,7 +260,10 @@ def build_typed(con: duckdb.DuckDBPyConnection, source: str, timezone: str, date
                    t._extra, t.raw_record, t.struct_rule, t.struct_detail
             from _ing_text t join _ing_files f using (file_id)
         ),
-        w as (select *, {window_offset_sql(source, timezone)} as _window_offset from t),
+        w as (
+            select *, {window_offset_sql(source, timezone)} as _window_offset, {dst_counts_sql(source, timezone)}
+            from t
+        ),
         i as (
             select *, case when struct_rule is not null then 0 {idx_case} end as rule_idx
             from w

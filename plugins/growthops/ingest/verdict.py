@@ -8,6 +8,7 @@ warning is kept on the file's outcome.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -15,6 +16,7 @@ import duckdb
 from growthops.config import Settings
 from growthops.errors import QualityCheck, QualityReport
 from growthops.ingest import gate, quarantine
+from growthops.ingest.detect import describe_encoding
 from growthops.ingest.outcome import Batch, FileOutcome
 from growthops.ingest.reader import Staged
 
@@ -213,7 +215,8 @@ def _failed_check(
         check.observed = f"no header and no rows ({staged.facts[fid].bytes} bytes)"
         check.expected = "a header line (and data rows)"
     elif run.rule == "utf8_encoding":
-        check.observed, check.expected = "bytes that are not valid UTF-8", "UTF-8 (with or without BOM)"
+        path = con.execute("select path from _ing_files where file_id = ?", [fid]).fetchone()[0]
+        check.observed, check.expected = describe_encoding(Path(path)), "UTF-8 (with or without BOM)"
     elif run.rule == "reject_threshold":
         check.observed = f"{observed:.2%} of rows rejected"
         check.expected = f"<= {threshold:.2%}"

@@ -1,0 +1,340 @@
+"""Failure reports of dbt: one check per failed node, the failing rows of a test traced back to the
+export file and line they came from (:func:`dbt_failure_report`), written by
+:func:`report_dbt_failure`. Split from :mod:`growthops.reports` (the report format and writer).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from growthops.config import SOURCES, Settings, load_settings
+from growthops.reports import KINDS, MAX_SAMPLE_ROWS, Check, FailureReport, write_report
+
+_LINEAGE = (("_source_file", "_source_line"), ("source_file", "source_line"))
+_NULL_TESTS = {"not_null", "fx_rate_is_available"}
+_KEY_ALIASES = {"unique": "unique_field", "accepted_values": "value_field", "relationships": "from_field"}
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _relation(manifest: dict[str, Any], node: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(relation name, display name) of the model or source a test reads."""
+    attached = node.get("attached_node")
+    deps = node.get("depends_on", {}).get("nodes", [])
+    uid = attached or next(
+        (d for d in deps if d.startswith(("model.", "source.", "snapshot.", "seed."))), None
+    )
+    if uid is None:
+        return None, None
+    target = manifest.get("nodes", {}).get(uid) or manifest.get("sources", {}).get(uid) or {}
+    name = target.get("name")
+    if uid.startswith("source."):
+        name = f"{target.get('source_name')}.{name}"
+    return target.get("relation_name"), name
+
+
+def _rows(con: Any, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, (_plain(v) for v in row), strict=True)) for row in cur.fetchall()]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _trace_to_files(
+    con: Any, relation: str, compiled: str, test: dict[str, Any], failing: list[dict]
+) -> list[dict]:
+    """The rows of ``relation`` behind the failing rows of a test, with export file and line."""
+    columns = [r[0] for r in con.execute(f"select * from {relation} limit 0").description]
+    lineage = next((pair for pair in _LINEAGE if set(pair) <= set(columns)), None)
+    if lineage is None or not failing:
+        return []
+    meta = test.get("test_metadata") or {}
+    kind, kwargs = meta.get("name"), meta.get("kwargs") or {}
+    column = test.get("column_name") or kwargs.get("column_name")
+    file_col, line_col = lineage
+    if kind in _NULL_TESTS and column in columns:
+        shown, where = [column], f"m.{_q(column)} is null"
+    else:
+        if kind in _KEY_ALIASES and column in columns and _KEY_ALIASES[kind] in failing[0]:
+            pairs = [(column, _KEY_ALIASES[kind])]
+        else:
+            pairs = [(c, c) for c in failing[0] if c in columns]
+        if not pairs:
+            return []
+        shown = [c for c, _ in pairs]
+        cond = " and ".join(f"t.{_q(f)} is not distinct from m.{_q(c)}" for c, f in pairs)
+        where = f"exists (select 1 from ({compiled}) as t where {cond})"
+    cols = ", ".join(f"m.{_q(c)}" for c in dict.fromkeys([file_col, line_col, *shown]))
+    rows = _rows(
+        con,
+        f"select {cols} from {relation} as m where {where} order by m.{_q(file_col)}, m.{_q(line_col)} limit ?",
+        [MAX_SAMPLE_ROWS],
+    )
+    return [{"file": r.pop(file_col), "line": r.pop(line_col), "test": test.get("name"), **r} for r in rows]
+
+
+def _ledger_sha256(con: Any, source_file: str) -> str | None:
+    """sha256 of the loaded export ``source_file`` (``<source>/<day>/<file>``) from the load ledger."""
+    try:
+        row = con.execute(
+            "select sha256 from raw.load_ledger where source_file = ? and status in ('loaded', 'loaded_with_rejects')"
+            " order by superseded_by nulls first, finished_at desc limit 1",
+            [source_file],
+        ).fetchone()
+    except Exception:  # no ledger (a warehouse loaded by other means): the sha is a nicety
+        return None
+    return row[0] if row else None
+
+
+def _dbt_error(message: str) -> str:
+    """The line of a dbt error that says what is wrong (not "Runtime Error in model x (path)")."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    useful = [
+        line for line in lines if not re.match(r"^(Runtime|Database|Compilation|Parsing) Error in ", line)
+    ]
+    return (useful or lines or [""])[0][:300]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def open_build(settings: Settings) -> Any:
+    """The build DB for reading failing rows: read-only, or - when this process already holds it
+    read-write (the in-process dbt runner) - through that same configuration, never a second,
+    differently configured connection (DuckDB refuses those)."""
+    import duckdb
+
+    from growthops.warehouse import connect
+
+    try:
+        return connect(settings.warehouse_path, read_only=True, attempts=1)
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise
+        return connect(settings.warehouse_path, attempts=1)
+
+
+def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:
+    """A FailureReport for a ``DbtFailure``: one check per failed node, failing rows traced to files;
+    a missing fx rate is explained by currency, days, rows affected and files."""
+    report = _dbt_failure_facts(exc, settings)
+    if any("fx_rate_is_available" in (o.name or "") for o in exc.result.failures):
+        try:
+            _explain_fx(report, settings)
+        except Exception as fx_exc:  # an explanation is a help, never a reason not to report
+            report.details.setdefault("notes", []).append(f"could not explain the missing fx rate: {fx_exc}")
+    return report
+
+
+def fx_gaps(con: Any, reporting_currency: str) -> list[dict[str, Any]]:
+    """Per source and currency without a rate on or before the day: days, rows, files, a sample line."""
+    rep = reporting_currency.upper()
+    cur = con.execute(
+        """
+        with rates as (
+            select upper(trim(currency)) as currency, min(cast(date as date)) as first_day
+            from raw.fx_rates group by 1
+        ),
+        needs as (
+            select 'orders' as source, upper(trim(currency)) as currency, cast(created_at as date) as day,
+                   order_id as row_key, _source_file as file, _source_line as line
+            from raw.shop_orders
+            union all
+            select 'channel', upper(trim(currency)), cast(date as date), campaign_id, _source_file, _source_line
+            from raw.channel_performance
+        )
+        select n.source, n.currency, min(n.day) as first_day, max(n.day) as last_day,
+               count(distinct n.row_key) as rows_affected,
+               list(distinct n.file order by n.file) as files,
+               arg_min(n.file || ' line ' || n.line, n.file || lpad(n.line::varchar, 12, '0')) as example
+        from needs as n left join rates as r on r.currency = n.currency
+        where n.currency not in ('USD', ?) and (r.currency is null or n.day < r.first_day)
+        group by all order by n.currency, n.source
+        """,
+        [rep],
+    )
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def _explain_fx(report: FailureReport, settings: Settings) -> None:
+    con = open_build(settings)
+    try:
+        gaps = fx_gaps(con, settings.reporting_currency)
+    finally:
+        con.close()
+    if not gaps:
+        return
+    what = {"orders": "order(s)", "channel": "spend row(s)"}
+    checks, parts = [], []
+    for g in gaps:
+        files = g["files"] if isinstance(g["files"], list) else [g["files"]]
+        shown = ", ".join(str(f) for f in files[:5]) + (
+            f" (+{len(files) - 5} more)" if len(files) > 5 else ""
+        )
+        days = g["first_day"] if g["first_day"] == g["last_day"] else f"{g['first_day']}..{g['last_day']}"
+        parts.append(f"{g['currency']} {days}: {g['rows_affected']} {what[g['source']]}")
+        checks.append(
+            Check(
+                name=f"fx rate for {g['currency']} ({g['source']})",
+                observed=f"no rate on or before {days}; {g['rows_affected']} {what[g['source']]} in {shown}",
+                expected=f"a {g['currency']} row in fx/<day>/rates.csv dated on or before {g['first_day']}",
+                detail=f"e.g. {g['example']}",
+            )
+        )
+    report.checks = checks + report.checks
+    report.summary = (
+        "no fx rate for " + "; ".join(parts) + " — they are never dropped or converted at 1, so nothing was "
+        "published: deliver the rates (fx/<day>/rates.csv), then re-run"
+    )
+    # the fix is a rates file for the first day without a rate: replay fx for that day
+    report.source, report.day = "fx", str(min(g["first_day"] for g in gaps))
+
+
+def _dbt_failure_facts(exc: Any, settings: Settings) -> FailureReport:  # noqa: C901  (moved as is from reports.py, which had C901 ignored; to be split)
+    result = exc.result
+    target = settings.data_dir / "dbt" / "target"
+    manifest = _read_json(target / "manifest.json")
+    compiled_by_id = {
+        r.get("unique_id"): r.get("compiled_code")
+        for r in _read_json(target / "run_results.json").get("results", [])
+    }
+    nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
+    failures = result.failures
+    kind = exc.kind if exc.kind in KINDS else "dbt model error"
+    checks: list[Check] = []
+    samples: list[dict[str, Any]] = []
+    files: list[str] = []
+    notes: list[str] = []
+    sha256 = None
+    con = None
+    try:
+        for outcome in failures:
+            node = nodes.get(outcome.unique_id, {})
+            path = node.get("original_file_path") or ""
+            message = (outcome.message or "").strip()
+            if outcome.resource_type == "test":
+                relation, target_name = _relation(manifest, node)
+                column = node.get("column_name") or (node.get("test_metadata") or {}).get("kwargs", {}).get(
+                    "column_name"
+                )
+                on = f"{target_name}.{column}" if column else target_name
+                checks.append(
+                    Check(
+                        name=f"dbt test {outcome.name}",
+                        observed=f"{outcome.failures if outcome.failures is not None else '?'} failing row(s)",
+                        expected="0 rows",
+                        detail=f"on {on} ({path})" + (f": {message}" if message else ""),
+                    )
+                )
+                compiled = compiled_by_id.get(outcome.unique_id)
+                if not compiled or len(samples) >= MAX_SAMPLE_ROWS:
+                    continue
+                try:
+                    if con is None:
+                        con = open_build(settings)
+                    failing = _rows(con, f"select * from ({compiled}) as t limit {MAX_SAMPLE_ROWS}")
+                    traced = _trace_to_files(con, relation, compiled, node, failing) if relation else []
+                except Exception as sample_exc:  # samples are a help, never a reason not to report
+                    notes.append(f"could not read the failing rows of {outcome.name}: {sample_exc}")
+                    continue
+                if traced:
+                    samples += traced
+                    files += [str(r["file"]) for r in traced]
+                else:
+                    samples += [{"test": outcome.name, **r} for r in failing]
+            elif outcome.resource_type == "unit_test":
+                checks.append(
+                    Check(
+                        name=f"dbt unit test {outcome.name}",
+                        observed=message.splitlines()[0] if message else outcome.status,
+                        expected="the unit test's expected rows",
+                        detail=path,
+                    )
+                )
+            else:
+                checks.append(
+                    Check(
+                        name=f"dbt {outcome.resource_type} {outcome.name}",
+                        observed=_dbt_error(message) or outcome.status,
+                        expected="builds without error",
+                        detail=path,
+                    )
+                )
+                files.append(path)
+        data_files = [f for f in dict.fromkeys(files) if f.count("/") >= 2 and f.split("/")[0] in SOURCES]
+        if data_files and con is not None:
+            sha256 = _ledger_sha256(con, data_files[0])
+    finally:
+        if con is not None:
+            con.close()
+    samples = samples[:MAX_SAMPLE_ROWS]
+    first = failures[0] if failures else None
+    if first is None:
+        summary = f"dbt could not run ({result.exception or 'no node result'}); nothing was published"
+    elif first.resource_type in {"test", "unit_test"}:
+        what = ", ".join(o.name for o in failures[:3]) + (
+            f" and {len(failures) - 3} more" if len(failures) > 3 else ""
+        )
+        facts = [f"{first.failures} failing row(s)"] if first.failures else []
+        traced = [r for r in samples if "file" in r and "line" in r]
+        if traced:
+            facts.append(f"e.g. {traced[0]['file']} line {traced[0]['line']}")
+        facts_text = f" ({', '.join(facts)})" if facts else ""
+        summary = f"dbt test {what} failed{facts_text}; nothing downstream was built or published"
+    else:
+        err = _dbt_error(first.message)[:200]
+        summary = f"dbt {first.resource_type} {first.name} failed to build: {err}; nothing was published"
+    skipped = sum(1 for o in result.outcomes if o.status == "skipped")
+    passed = len(result.outcomes) - len(failures) - skipped
+    dbt_lines = [line for line in result.lines() if not line.startswith(("PASS", "SUCCESS", "OK", "SKIP"))]
+    dbt_lines.append(f"{len(failures)} failed, {skipped} skipped downstream, {passed} passed")
+    details: dict[str, Any] = {"dbt": dbt_lines}
+    if notes:
+        details["notes"] = notes
+    source = day = None
+    data_files = [f for f in dict.fromkeys(files) if f.count("/") >= 2 and f.split("/")[0] in SOURCES]
+    if data_files:
+        parts = data_files[0].split("/")
+        source, day = parts[0], parts[1]
+    return FailureReport(
+        kind=kind,
+        summary=summary,
+        source=source,
+        day=day,
+        source_file=", ".join(dict.fromkeys(files)) or None,
+        sha256=sha256,
+        checks=checks,
+        sample_rows=samples,
+        details=details,
+    )
+
+
+def report_dbt_failure(exc: Any, settings: Settings | None = None) -> Path:
+    """Write the report of a ``DbtFailure`` (never raises: a plain report if the facts are unreadable)."""
+    settings = settings or load_settings()
+    try:
+        report = dbt_failure_report(exc, settings)
+    except Exception as facts_exc:
+        report = FailureReport(
+            kind=exc.kind if getattr(exc, "kind", None) in KINDS else "dbt model error",
+            summary=str(exc),
+            details={"dbt": exc.result.lines(), "notes": [f"could not read dbt artefacts: {facts_exc}"]},
+        )
+    return write_report(report, settings)
