@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ndemo finished in {time.monotonic() - started:.0f}s. Airflow log: {log_path}")
     print(
         "next: `make airflow` for the UI, "
-        f"`.venv/bin/growthops status --as-of {args.end + timedelta(days=1)}` for freshness and versions "
+        f"`.venv/bin/growthops status --as-of {args.end + timedelta(days=1)}T08:00` for freshness and versions "
         "(--as-of: the demo's exports end on that day, not today)"
     )
     return 0
