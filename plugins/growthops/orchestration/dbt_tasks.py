@@ -273,10 +273,9 @@ def watch(manifest_path: str, name: str, produced: dict[str, Any]) -> dict[str, 
     """Body of a node task: mirror the producer's outcome for ``name``, or rebuild it on a retry."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from growthops.build.dbt import DbtFailure
     from growthops.config import load_settings
     from growthops.logs import get_logger
-    from growthops.reports import failure_message, report_dbt_failure
+    from growthops.reports import failure_message
 
     log = get_logger(__name__)
     settings = load_settings()
@@ -297,10 +296,24 @@ def watch(manifest_path: str, name: str, produced: dict[str, Any]) -> dict[str, 
             )
         return {"mirrored": token, "nodes": len(outcomes)}
     # cleared after the producer's outcome was mirrored: rebuild this selection only
-    result = _invoke_or_raise(settings, _selection(load_graph(Path(manifest_path)), name))
+    result = run_dbt_step(_selection(load_graph(Path(manifest_path)), name), settings=settings)
+    return {"rebuilt": name, "nodes": len(result.outcomes)}
+
+
+def run_dbt_step(command: list[str], *, settings: Any = None) -> Any:
+    """One dbt command as a task: a failed node writes its report (failing rows traced to export
+    file and line) and fails without retry; a locked warehouse is retried, reported on the last try."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from growthops.build.dbt import DbtFailure
+    from growthops.config import load_settings
+    from growthops.reports import failure_message, report_dbt_failure
+
+    settings = settings or load_settings()
+    result = _invoke_or_raise(settings, command)
     if not result.success:
         raise AirflowFailException(failure_message(report_dbt_failure(DbtFailure(result), settings)))
-    return {"rebuilt": name, "nodes": len(result.outcomes)}
+    return result
 
 
 def render_dbt_tasks(manifest_path: Path, pool: str, group_id: str = "dbt"):
