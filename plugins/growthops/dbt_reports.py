@@ -127,7 +127,14 @@ def open_build(settings: Settings) -> Any:
     except duckdb.ConnectionException as exc:
         if "different configuration" not in str(exc):
             raise
+    try:
         return connect(settings.warehouse_path, attempts=1)
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise
+    # dbt-duckdb opens the file with its profile's config_options (none: its settings are SET
+    # after connecting), so the same-process instance is reached with no config at all
+    return duckdb.connect(str(settings.warehouse_path))
 
 
 def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:

@@ -81,7 +81,10 @@ def test_channel_numbers_equal_the_serving_file(served):
     assert len(table) == len(expected)
     for row in table:
         spend, signups, new_customers, revenue = expected[row["channel"]]
-        assert _num(row["spend"]) == pytest.approx(float(spend))
+        if spend is None:  # every day of the channel has unknown spend (SPEC §11): shown as unknown
+            assert row["spend"] in (None, "")
+        else:
+            assert _num(row["spend"]) == pytest.approx(float(spend))
         assert int(row["signups"]) == signups and int(row["new_customers"]) == new_customers
         assert _num(row["revenue"]) == pytest.approx(float(revenue))
     spec = json.loads(_page(served).specs["channel-funnel"])
@@ -147,10 +150,29 @@ def test_quality_page_shows_runs_rejects_and_quarantine(served):
     assert Path(refused["quarantine_path"]).exists()
 
 
-def test_sections_of_unpublished_marts_say_so(served):
-    page = _page(served, "operations.html")
+def test_sections_of_unpublished_marts_say_so(served, tmp_path, monkeypatch):
+    """A serving version without the SPEC §11 marts (e.g. one published before they existed)."""
+    root = tmp_path / "data"
+    (root / "warehouse").mkdir(parents=True)
+    serving = root / "warehouse" / "serving.duckdb"
+    shutil.copyfile(served.serving_path, serving)
+    serving.chmod(0o644)
+    con = duckdb.connect(str(serving))
+    for mart in (
+        "mart_customer_activity_monthly",
+        "mart_acquisition_unit_economics",
+        "mart_recall_campaign_summary",
+    ):
+        con.execute(f"drop table marts.{mart}")
+    con.close()
+    monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(root))
+    from growthops.config import load_settings
+
+    result = build_report(load_settings(), progress=lambda _m: None)
+    page = parse_page(result.out_dir / "operations.html")
     assert set(page.notes) == {"growth-accounting", "unit-economics", "recall-lift"}
-    assert "not published in this version" in (_report_dir(served) / "operations.html").read_text()
+    assert "not published in this version" in (result.out_dir / "operations.html").read_text()
+    assert _page(served, "operations.html").notes == []  # the real version publishes all three
 
 
 def test_pages_open_offline(served):
@@ -228,18 +250,18 @@ def test_operations_sections_render_when_their_marts_are_published(served, tmp_p
     con = duckdb.connect(str(serving))
     con.execute(
         """
-        create table marts.mart_customer_activity_monthly as
+        create or replace table marts.mart_customer_activity_monthly as
         select * from (values
             ('2025-01-01'::date, 'all', true, 40, 40, null, null, null, null, null, 1000.5::decimal(18,4), 25.0),
             ('2025-02-01'::date, 'all', true, 70, 59, 9, 2, 31, 2.0, 0.225, 2000.25::decimal(18,4), 28.6)
         ) t(activity_month, channel, is_complete, active_customers, new_customers, retained_customers,
             resurrected_customers, churned_customers, quick_ratio, retention_rate, net_revenue, revenue_per_active);
-        create table marts.mart_acquisition_unit_economics as
+        create or replace table marts.mart_acquisition_unit_economics as
         select * from (values ('2025-01-01'::date, 'all', 5000.0, 40, 0, 125.0, 74.5, 150.6, null, 1),
                               ('2025-01-01'::date, 'google_ads', 1800.0, 8, 0, 225.0, 60.0, 90.0, null, null))
             t(acquisition_month, channel, spend, new_customers, new_customers_unknown_spend, cac, ltv_0, ltv_1,
               ltv_3, payback_month);
-        create table marts.mart_recall_campaign_summary as
+        create or replace table marts.mart_recall_campaign_summary as
         select * from (values ('winback_q1', 'email', 400, 100, 12.5, 2.1, 22.9, true, true, 'c1'))
             t(campaign_name, channel, targeted_contacts, holdout_contacts, incremental_reactivations,
               incremental_reactivations_lower, incremental_reactivations_upper, is_significant,

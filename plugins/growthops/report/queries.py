@@ -94,7 +94,7 @@ def channel_funnel(con: duckdb.DuckDBPyConnection) -> Table | None:
         con,
         f"""
         select channel,
-               {_money("coalesce(sum(spend), 0)")} as spend,
+               {_money("sum(spend)")} as spend,  -- null: unknown spend (SPEC §11), not 0
                sum(signups)::bigint as signups,
                sum(new_customers)::bigint as new_customers,
                {_money("coalesce(sum(attributed_revenue), 0)")} as revenue,
