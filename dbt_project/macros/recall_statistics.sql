@@ -64,8 +64,10 @@
     `alias` carrying the arm sums and the columns of recall_lift_statistics. SPEC §11 nulls:
     every outcome is null until the row is mature; lift (incremental_*, bounds) is null without
     holdout or targeted contacts; cost per incremental reactivation is null when incremental <= 0.
+    `cost_column` names the row's cost (weekly rows: message_cost; the campaign: message plus
+    retention-purpose costs).
 -#}
-{% macro recall_outcome_columns(alias) -%}
+{% macro recall_outcome_columns(alias, cost_column='message_cost') -%}
     {%- set mature = alias ~ '.is_mature' -%}
     {%- set lift = '(' ~ alias ~ '.is_mature and ' ~ alias ~ '.targeted_contacts > 0 and ' ~ alias ~ '.holdout_contacts > 0)' -%}
     {%- set n_t = 'cast(' ~ alias ~ '.targeted_contacts as double precision)' -%}
@@ -114,11 +116,11 @@
     case
         when {{ lift }} then ({{ rate_difference }} - {{ rate_margin }}) > 0 or ({{ rate_difference }} + {{ rate_margin }}) < 0
     end as is_significant,
-    cast({{ alias }}.message_cost as decimal(18, 4)) as cost,
+    cast({{ alias }}.{{ cost_column }} as decimal(18, 4)) as cost,
     cast(
         case
             when {{ lift }} and {{ incremental_reactivations }} > 0
-                then cast({{ alias }}.message_cost as double precision) / {{ incremental_reactivations }}
+                then cast({{ alias }}.{{ cost_column }} as double precision) / {{ incremental_reactivations }}
         end as decimal(18, 4)
     ) as cost_per_incremental_reactivation,
     cast(case when {{ mature }} then {{ alias }}.attributed_reactivations end as bigint) as attributed_reactivations,

@@ -1,7 +1,9 @@
 -- mart_recall_campaigns: the send weeks of a campaign add up to its mart_recall_campaign_summary
--- row (contacts of each kind, cost, and - once every week is mature - reactivations, window
+-- row (contacts of each kind, message cost, and - once every week is mature - reactivations, window
 -- revenue and attributed reactivations); the campaign is mature exactly when all its weeks are.
--- Returns the campaigns that do not add up.
+-- The campaign's cost adds its campaign-level retention_cost (costs export) to the weeks'
+-- message cost, so the campaign's cost is message_cost + retention_cost. Returns the campaigns
+-- that do not add up.
 with
 
 campaign_weeks as (
@@ -58,7 +60,9 @@ compared as (
         or summary.holdout_contacts != weeks_summed.holdout_contacts
         or summary.crossovers != weeks_summed.crossovers
         or summary.excluded_not_lapsed != weeks_summed.excluded_not_lapsed
-        or coalesce(summary.cost, 0) != weeks_summed.total_cost
+        or coalesce(summary.message_cost, 0) != weeks_summed.total_cost
+        or coalesce(summary.cost, 0)
+        != coalesce(summary.message_cost, 0) + coalesce(summary.retention_cost, 0)
         or summary.is_mature != (weeks_summed.all_mature = 1)
         or (
             summary.is_mature

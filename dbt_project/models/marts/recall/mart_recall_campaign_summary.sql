@@ -8,6 +8,13 @@ campaign_weeks as (
 
 ),
 
+retention_cost_rows as (
+
+    select * from {{ ref('int_costs_converted') }}
+    where purpose = 'retention'
+
+),
+
 -- the campaign is the sum of its send weeks (exact integer and decimal sums)
 campaigns as (
 
@@ -40,14 +47,48 @@ campaigns as (
 
 ),
 
-statistics as (
+-- retention-purpose cost rows of the costs export whose campaign_key (lower-trimmed campaign)
+-- is the campaign's lower-trimmed name or id: campaign-level costs, on the summary only (a cost
+-- date is not a send week); each cost row counts at most once per campaign
+retention_costs as (
+
+    select
+        campaigns.campaign_id,
+        sum(retention_cost_rows.amount) as retention_cost
+
+    from campaigns
+    inner join retention_cost_rows
+        on
+            retention_cost_rows.campaign_key = lower(trim(campaigns.campaign_name))
+            or retention_cost_rows.campaign_key = lower(trim(campaigns.campaign_id))
+    group by campaigns.campaign_id
+
+),
+
+campaigns_costed as (
 
     select
         campaigns.*,
-        {{ growthops.recall_lift_statistics('campaigns') }}
-        campaigns.holdout_contacts > 0 as has_holdout
+        retention_costs.retention_cost,
+        case
+            when campaigns.message_cost is not null or retention_costs.retention_cost is not null
+                then coalesce(campaigns.message_cost, 0) + coalesce(retention_costs.retention_cost, 0)
+        end as total_cost
 
     from campaigns
+    left join retention_costs
+        on campaigns.campaign_id = retention_costs.campaign_id
+
+),
+
+statistics as (
+
+    select
+        campaigns_costed.*,
+        {{ growthops.recall_lift_statistics('campaigns_costed') }}
+        campaigns_costed.holdout_contacts > 0 as has_holdout
+
+    from campaigns_costed
 
 ),
 
@@ -70,7 +111,9 @@ final as (
         and statistics.holdout_contacts >= {{ min_arm_size }} as is_sample_sufficient,
         statistics.is_mature,
         statistics.matures_on,
-        {{ growthops.recall_outcome_columns('statistics') }}
+        {{ growthops.recall_outcome_columns('statistics', 'total_cost') }}
+        cast(statistics.message_cost as decimal(18, 4)) as message_cost,
+        cast(statistics.retention_cost as decimal(18, 4)) as retention_cost,
         statistics.as_of_date,
         cast({{ var('recall_window_days') | int }} as integer) as recall_window_days,
         cast({{ min_arm_size }} as integer) as recall_min_arm_size,
