@@ -7,6 +7,10 @@ restated channel days, contacts exported after their orders) plus hand-made late
 ``dbt_late_updates.py``: a refunded first order, a contact exported late, a re-delivered fx
 file), then ``dbt build`` again - so fct_orders is built incrementally and the lifecycle
 snapshot runs twice. The oracle, incremental and docs tests read it.
+
+A second, longer landing (``recall_warehouse``: 18 months, 17 recall campaigns, with and without
+holdout) is built for the recall marts and the customer marts that show the last recall message;
+the planted-lift and recall-oracle tests read it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ END = date(2025, 4, 30)
 SPLIT_DAY = date(2025, 3, 20)
 SCALE = 0.01
 SEED = 11
-SOURCES = ("fx", "channel", "crm", "orders", "costs")  # costs: acquisition spend of the funnel (SPEC §11)
+# costs: acquisition spend of the funnel and retention costs; messages: the recall marts (SPEC §11)
+SOURCES = ("fx", "channel", "crm", "orders", "costs", "messages")
 # Non-default reporting currency and timezone: the cross rate and the timezone shift are exercised
 # at scale (UTC+9 keeps every order day on or after the first fx day). Lookback 0: both loads
 # happen within seconds, so any lookback would rebuild everything; with 0 the incremental run
@@ -104,3 +109,53 @@ def _connect_read_only(path: Path):
     import duckdb
 
     return duckdb.connect(str(path), read_only=True)
+
+
+# 18 months at scale 0.03: 17 recall campaigns (with and without holdout, crossovers, one still in
+# its window), 6 of them with >= 100 contacts in each arm
+RECALL_START = date(2024, 1, 1)
+RECALL_END = date(2025, 6, 30)
+RECALL_SCALE = 0.03
+RECALL_SEED = 3
+
+
+@pytest.fixture(scope="session")
+def recall_warehouse(tmp_path_factory) -> dict:
+    """The recall marts (and dim_customers, mart_reactivation_candidates) of an 18-month landing,
+    in the generator's own terms: USD, UTC, its lapse and window days."""
+    from growthops.config import load_settings
+    from growthops.generate import generate
+    from growthops.generator import params
+
+    data_dir = tmp_path_factory.mktemp("recall_data")
+    settings = load_settings(
+        env={"GROWTHOPS_DATA_DIR": str(data_dir), "GROWTHOPS_INGEST_SETTLE_SECONDS": "0"}
+    )
+    landing = Path(settings.landing_dir)
+    summary = generate(landing, RECALL_START, RECALL_END, RECALL_SCALE, RECALL_SEED)
+    ingest(settings, RECALL_START, RECALL_END)
+    recall_vars = {
+        "reporting_currency": "USD",
+        "reporting_timezone": "UTC",
+        "reactivation_days": params.RECALL_LAPSED_DAYS,
+        "recall_window_days": params.RECALL_WINDOW_DAYS,
+        "recall_min_arm_size": 100,
+    }
+    run = run_dbt(
+        settings.warehouse_path,
+        # cautious: only the tests of the selected nodes (not those that also read other marts)
+        [
+            "build",
+            "--select",
+            "+mart_recall_campaign_summary",
+            "+mart_recall_campaigns",
+            "+dim_customers",
+            "+mart_reactivation_candidates",
+            "--indirect-selection",
+            "cautious",
+        ],
+        work_dir=tmp_path_factory.mktemp("recall_dbt"),
+        vars=recall_vars,
+    )
+    assert run.success, explain(run)
+    return {"path": settings.warehouse_path, "landing": landing, "summary": summary, "vars": recall_vars}

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from oracle_inputs import files, fx_converter, latest, read, read_costs, strip_lower
 
 from growthops.config import REPO_ROOT
 
@@ -26,22 +28,6 @@ ENGAGED = {"mql", "sql", "opportunity", "customer"}
 SEEDS = REPO_ROOT / "dbt_project" / "seeds"
 PLATFORMS = REPO_ROOT / "config" / "platforms"
 ZERO_COST_CHANNELS = {"organic_search", "referral", "direct"}  # dbt var zero_cost_channels (default)
-
-
-def _files(landing: Path, source: str) -> list[tuple[str, Path]]:
-    return sorted((p.parent.name, p) for p in (landing / source).glob("*/*.csv"))
-
-
-def _read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-
-
-def _latest(df: pd.DataFrame, keys: list[str], order: list[str]) -> pd.DataFrame:
-    return df.sort_values(order, kind="mergesort").groupby(keys, as_index=False, sort=False).tail(1)
-
-
-def _strip_lower(s: pd.Series) -> pd.Series:
-    return s.str.strip().str.lower()
 
 
 def _like_to_regex(pattern: str) -> re.Pattern:
@@ -60,6 +46,8 @@ class Oracle:
     as_of_date: object
     activity_monthly: pd.DataFrame | None = None
     unit_economics: pd.DataFrame | None = None
+    to_reporting: Callable | None = None  # (days, currencies) -> rate to the reporting currency
+    costs: pd.DataFrame | None = None  # the costs export, every purpose, converted
 
 
 def compute(
@@ -68,63 +56,39 @@ def compute(
     landing = Path(landing)
     rc = reporting_currency.upper()
 
-    # ---- fx: newest file per (date, currency); as of the latest rate on or before the day
-    fx = pd.concat([_read(p).assign(landing_day=d) for d, p in _files(landing, "fx")], ignore_index=True)
-    fx["currency"] = fx["currency"].str.strip().str.upper()
-    fx["date"] = pd.to_datetime(fx["date"])
-    fx["usd_rate"] = fx["usd_rate"].astype(float)
-    fx = _latest(fx, ["date", "currency"], ["landing_day"])
-    fx = fx[fx["currency"] != "USD"][["date", "currency", "usd_rate"]].sort_values("date")
-
-    def usd_rate(days: pd.Series, currencies: pd.Series) -> np.ndarray:
-        need = pd.DataFrame({"date": pd.to_datetime(days).values, "currency": currencies.values})
-        need["_i"] = np.arange(len(need))
-        got = pd.merge_asof(
-            need.sort_values("date"), fx, on="date", by="currency", direction="backward"
-        ).sort_values("_i")
-        rates = got["usd_rate"].to_numpy(dtype=float)
-        rates[got["currency"].to_numpy() == "USD"] = 1.0
-        return rates
-
-    def to_reporting(days: pd.Series, currencies: pd.Series) -> np.ndarray:
-        own = usd_rate(days, currencies)
-        rep = usd_rate(days, pd.Series([rc] * len(days)))
-        rate = own / rep
-        rate[currencies.to_numpy() == rc] = 1.0
-        assert not np.isnan(rate).any(), "oracle: a currency without a rate"
-        return rate
+    to_reporting = fx_converter(landing, rc)
 
     # ---- channel: platform headers from config/platforms, newest file per campaign day
     frames = []
-    for day, path in _files(landing, "channel"):
+    for day, path in files(landing, "channel"):
         mapping = json.loads((PLATFORMS / f"{path.stem}.json").read_text(encoding="utf-8"))["columns"]
-        df = _read(path).rename(columns=mapping)
+        df = read(path).rename(columns=mapping)
         if "platform" not in df:
             df["platform"] = path.stem
         frames.append(df.assign(landing_day=day))
     ch = pd.concat(frames, ignore_index=True)
-    ch["platform"] = _strip_lower(ch["platform"])
+    ch["platform"] = strip_lower(ch["platform"])
     ch["campaign_id"] = ch["campaign_id"].str.strip()
     ch["date"] = pd.to_datetime(ch["date"])
-    ch = _latest(ch, ["date", "platform", "campaign_id"], ["landing_day"])
+    ch = latest(ch, ["date", "platform", "campaign_id"], ["landing_day"])
     ch["impressions"] = ch["impressions"].astype(int)
     ch["clicks"] = ch["clicks"].astype(int)
     ch["spend_local"] = ch["spend"].str.replace(",", "", regex=False).astype(float)
     ch["currency"] = ch["currency"].str.strip().str.upper()
     platform_channel = dict(pd.read_csv(SEEDS / "platform_channels.csv", dtype=str).values)
     ch["channel"] = ch["platform"].map(platform_channel)
-    ch["campaign"] = _strip_lower(ch["campaign_name"])
+    ch["campaign"] = strip_lower(ch["campaign_name"])
     ch["spend"] = (ch["spend_local"] * to_reporting(ch["date"], ch["currency"])).round(4)
     ch["report_date"] = ch["date"].dt.date
 
     # ---- contacts: newest version, first-touch channel through the seed's rules
-    crm = pd.concat([_read(p).assign(landing_day=d) for d, p in _files(landing, "crm")], ignore_index=True)
+    crm = pd.concat([read(p).assign(landing_day=d) for d, p in files(landing, "crm")], ignore_index=True)
     crm["updated_at"] = pd.to_datetime(crm["updated_at"], utc=True, format="ISO8601")
     crm["created_at"] = pd.to_datetime(crm["created_at"], utc=True, format="ISO8601")
     crm["contact_id"] = crm["contact_id"].str.strip()
     # engaged = reached mql, sql, opportunity or customer in any loaded version (stage history)
-    ever_engaged = set(crm.loc[_strip_lower(crm["lifecycle_stage"]).isin(ENGAGED), "contact_id"])
-    crm = _latest(crm, ["contact_id"], ["updated_at", "landing_day"])
+    ever_engaged = set(crm.loc[strip_lower(crm["lifecycle_stage"]).isin(ENGAGED), "contact_id"])
+    crm = latest(crm, ["contact_id"], ["updated_at", "landing_day"])
     rules = pd.read_csv(SEEDS / "channel_mapping.csv", dtype=str, keep_default_na=False)
     rules["priority"] = rules["priority"].astype(int)
     rules = rules.sort_values(["priority", "utm_source_pattern", "utm_medium_pattern"])
@@ -141,10 +105,10 @@ def compute(
                 return channel
         return "unmatched"
 
-    src = _strip_lower(crm["utm_source"])
-    med = _strip_lower(crm["utm_medium"])
+    src = strip_lower(crm["utm_source"])
+    med = strip_lower(crm["utm_medium"])
     crm["channel"] = [channel_of(s, m) for s, m in zip(src, med, strict=True)]
-    camp = _strip_lower(crm["utm_campaign"])
+    camp = strip_lower(crm["utm_campaign"])
     crm["campaign"] = camp.where(camp != "", "(none)")
     local_signup = crm["created_at"].dt.tz_convert(reporting_timezone)
     crm["signup_date"] = local_signup.dt.date
@@ -153,12 +117,12 @@ def compute(
     contacts = crm.set_index("contact_id")
 
     # ---- orders: newest version, net revenue converted at the order's local date
-    od = pd.concat([_read(p).assign(landing_day=d) for d, p in _files(landing, "orders")], ignore_index=True)
+    od = pd.concat([read(p).assign(landing_day=d) for d, p in files(landing, "orders")], ignore_index=True)
     od["updated_at"] = pd.to_datetime(od["updated_at"], utc=True, format="ISO8601")
     od["created_at"] = pd.to_datetime(od["created_at"], utc=True, format="ISO8601")
     od["order_id"] = od["order_id"].str.strip()
-    od = _latest(od, ["order_id"], ["updated_at", "landing_day"]).copy()
-    od["status"] = _strip_lower(od["status"])
+    od = latest(od, ["order_id"], ["updated_at", "landing_day"]).copy()
+    od["status"] = strip_lower(od["status"])
     od["currency"] = od["currency"].str.strip().str.upper()
     od["contact_id"] = od["contact_id"].str.strip().replace("", None)
     local_created = od["created_at"].dt.tz_convert(reporting_timezone)
@@ -203,24 +167,9 @@ def compute(
         od[od["is_counted"]].rename(columns={"order_date": "report_date"}).groupby(keys)["net_revenue"].sum()
         .rename("attributed_revenue")
     )  # fmt: skip
-    # acquisition costs (SPEC §11): newest file per key, converted at the cost date
-    cost_files = _files(landing, "costs")
-    costs = pd.DataFrame(columns=["report_date", "channel", "campaign", "cost"])
-    if cost_files:
-        co = pd.concat([_read(p).assign(landing_day=d) for d, p in cost_files], ignore_index=True)
-        co["date"] = pd.to_datetime(co["date"])
-        co["channel"] = _strip_lower(co["channel"])
-        co["campaign"] = _strip_lower(co["campaign"]).replace("", "(none)")
-        co["cost_type"] = _strip_lower(co["cost_type"])
-        co["purpose"] = _strip_lower(co.get("purpose", pd.Series("", index=co.index))).replace(
-            "", "acquisition"
-        )
-        co["currency"] = co["currency"].str.strip().str.upper()
-        co = _latest(co, ["date", "channel", "campaign", "cost_type", "purpose"], ["landing_day"])
-        co = co[co["purpose"] == "acquisition"].copy()
-        co["cost"] = (co["amount"].astype(float) * to_reporting(co["date"], co["currency"])).round(4)
-        co["report_date"] = co["date"].dt.date
-        costs = co[["report_date", "channel", "campaign", "cost"]]
+    # acquisition costs (SPEC §11)
+    all_costs = read_costs(landing, to_reporting)
+    costs = all_costs[all_costs["purpose"] == "acquisition"][["report_date", "channel", "campaign", "cost"]]
     cost = costs.groupby(keys)["cost"].sum().rename("acquisition_cost")
     funnel = pd.concat([spend.rename(columns={"spend": "ad_spend"}), cost, signups, newc, rev], axis=1)
     funnel = funnel.fillna(0).reset_index()
@@ -326,6 +275,8 @@ def compute(
         cohort_retention=cohorts,
         reactivation=reactivation,
         as_of_date=as_of_date,
+        to_reporting=to_reporting,
+        costs=all_costs,
     )
 
 

@@ -7,10 +7,7 @@ import pandas as pd
 import pytest
 from conftest import ORACLE_VARS
 from dbt_oracle import compute
-
-MONEY_TOLERANCE = 0.005  # half a cent
-RATIO_TOLERANCE = 1e-9
-MONEY_RATIO_TOLERANCE = 0.0001  # cpc, cpl, cac, ltv are stored with 4 decimals
+from oracle_compare import assert_match
 
 
 @pytest.fixture(scope="module")
@@ -28,42 +25,6 @@ def marts(built_warehouse):
     con = duckdb.connect(str(built_warehouse["path"]), read_only=True)
     yield lambda name: con.sql(f"select * from marts.{name}").df()
     con.close()
-
-
-def _normalise_keys(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    df = df.copy()
-    for k in keys:
-        if k.endswith(("_date", "_month")):
-            df[k] = pd.to_datetime(df[k])
-    return df
-
-
-def assert_match(mart, oracle, keys, exact=(), money=(), ratios=(), money_ratios=()):
-    m = _normalise_keys(mart, keys).merge(
-        _normalise_keys(oracle, keys), on=keys, how="outer", suffixes=("_mart", "_oracle"), indicator=True
-    )
-    lonely = m[m["_merge"] != "both"]
-    assert lonely.empty, (
-        f"{len(lonely)} rows in only one of mart/oracle:\n{lonely[[*keys, '_merge']].head(10)}"
-    )
-    problems = []
-    for col in exact:
-        bad = m[m[f"{col}_mart"] != m[f"{col}_oracle"]]
-        if len(bad):
-            problems.append((col, bad[[*keys, f"{col}_mart", f"{col}_oracle"]].head(5)))
-    for cols, tol in (
-        (money, MONEY_TOLERANCE),
-        (ratios, RATIO_TOLERANCE),
-        (money_ratios, MONEY_RATIO_TOLERANCE),
-    ):
-        for col in cols:
-            a = m[f"{col}_mart"].astype(float)
-            b = m[f"{col}_oracle"].astype(float)
-            bad = m[(a.isna() != b.isna()) | ((a - b).abs() > tol)]
-            if len(bad):
-                problems.append((col, bad[[*keys, f"{col}_mart", f"{col}_oracle"]].head(5)))
-    assert not problems, "\n".join(f"{c}:\n{rows}" for c, rows in problems)
-    return m
 
 
 def test_channel_funnel_daily_matches_oracle(marts, oracle):

@@ -3,8 +3,9 @@
 The generator writes recall campaigns to lapsed customers with a holdout and a planted
 reactivation probability per arm, and records per campaign (``_generated.json``,
 ``recall_campaigns``) its own counts and the planted lift ``p_treated - p_holdout``. One
-18-month landing (scale 0.03: 17 campaigns, 6 of them with >= 100 contacts in each arm) goes
-through the ingestion (raw gate included) and ``dbt build`` of the recall marts. Then:
+18-month landing (``recall_warehouse`` in conftest.py: scale 0.03, 17 campaigns, 6 of them with
+>= 100 contacts in each arm) goes through the ingestion (raw gate included) and ``dbt build`` of the
+recall marts. Then:
 
 * the mart's counts equal the generator's exactly: targeted, holdout, excluded_not_lapsed,
   crossovers, and - once mature - reactivated contacts per arm (not unknown_contacts: the mart
@@ -19,21 +20,11 @@ through the ingestion (raw gate included) and ``dbt build`` of the recall marts.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
-import tomllib
-from datetime import date
-from pathlib import Path
 
+import duckdb
 import pytest
-from dbt_helpers import explain, run_dbt
 
-START = date(2024, 1, 1)
-END = date(2025, 6, 30)
-SCALE = 0.03
-SEED = 3
-SOURCES = ("fx", "channel", "crm", "orders", "messages")
 Z95 = 1.959963984540054
 COUNTS = {  # generator summary key -> mart column
     "treated": "targeted_contacts",
@@ -44,65 +35,16 @@ COUNTS = {  # generator summary key -> mart column
 OUTCOMES = {"treated_reactivated": "reactivated_targeted", "holdout_reactivated": "reactivated_holdout"}
 
 
-def _settings_with_messages(data_dir: Path):
-    """Settings of a fresh data dir; the messages source as config/growthops.toml declares it."""
-    from growthops.config import DEFAULT_CONFIG_FILE, SourceSettings, load_settings
-
-    settings = load_settings(
-        env={"GROWTHOPS_DATA_DIR": str(data_dir), "GROWTHOPS_INGEST_SETTLE_SECONDS": "0"}
-    )
-    if "messages" in settings.sources:
-        return settings
-    declared = tomllib.loads(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))["sources"]
-    messages = SourceSettings(name="messages", **declared["messages"])
-    return dataclasses.replace(settings, sources={**settings.sources, "messages": messages})
-
-
 @pytest.fixture(scope="module")
-def recall_marts(tmp_path_factory) -> dict:
-    from growthops.generate import generate
-    from growthops.generator import params
-    from growthops.ingest.loader import load_range
-
-    settings = _settings_with_messages(tmp_path_factory.mktemp("recall_lift"))
-    landing = Path(settings.landing_dir)
-    generate(landing, START, END, SCALE, SEED)
-    truth = json.loads((landing / "_generated.json").read_text(encoding="utf-8"))["recall_campaigns"]
-    for source in SOURCES:
-        result = load_range(settings, source, START, END)
-        assert result.ok and result.rows_rejected == 0, result.summary()
-    recall_vars = {
-        "reporting_currency": "USD",
-        "reporting_timezone": "UTC",
-        "reactivation_days": params.RECALL_LAPSED_DAYS,
-        "recall_window_days": params.RECALL_WINDOW_DAYS,
-        "recall_min_arm_size": 100,
-    }
-    run = run_dbt(
-        settings.warehouse_path,
-        # cautious: only the tests of the selected nodes (not those that also read the growth marts)
-        [
-            "build",
-            "--select",
-            "+mart_recall_campaign_summary",
-            "+mart_recall_campaigns",
-            "--indirect-selection",
-            "cautious",
-        ],
-        work_dir=tmp_path_factory.mktemp("recall_lift_dbt"),
-        vars=recall_vars,
-    )
-    assert run.success, explain(run)
-
-    import duckdb
-
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+def recall_marts(recall_warehouse) -> dict:
+    con = duckdb.connect(str(recall_warehouse["path"]), read_only=True)
     try:
         cursor = con.execute("select * from marts.mart_recall_campaign_summary")
         names = [d[0] for d in cursor.description]
         marts = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
     finally:
         con.close()
+    truth = recall_warehouse["summary"]["recall_campaigns"]
     return {"truth": {c["campaign_id"]: c for c in truth}, "marts": marts}
 
 
