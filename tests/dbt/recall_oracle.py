@@ -115,7 +115,7 @@ def _outcomes(a: pd.DataFrame, valid: pd.DataFrame, as_of_date) -> pd.DataFrame:
     a["is_reactivated"] = a["window_revenue"].notna()
     a["window_revenue"] = a["window_revenue"].fillna(0.0)
     a = a.merge(credited, on=["campaign_id", "contact_id"], how="left")
-    a["has_attributed_order"] = a["has_attributed_order"].fillna(False).astype(bool)
+    a["has_attributed_order"] = a["has_attributed_order"].notna()
     a["is_mature"] = a["matures_on"] <= as_of_date
     return a
 
