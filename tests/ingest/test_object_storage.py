@@ -89,7 +89,9 @@ def exports(tmp_path_factory) -> Path:
 def upload(fs, local_root: Path, url: str) -> None:
     for path in sorted(local_root.rglob("*.*")):
         if path.parent != local_root:  # the day folders, not the generator's summary
-            fs.pipe(f"{url.removeprefix('s3://')}/{path.relative_to(local_root).as_posix()}", path.read_bytes())
+            fs.pipe(
+                f"{url.removeprefix('s3://')}/{path.relative_to(local_root).as_posix()}", path.read_bytes()
+            )
 
 
 def raw_rows(settings: Settings, source: str, landing_prefix: str = "") -> list[tuple]:
@@ -102,7 +104,7 @@ def raw_rows(settings: Settings, source: str, landing_prefix: str = "") -> list[
     try:
         cols = [r[0] for r in con.execute(f"describe {table}").fetchall() if r[0] != "_loaded_at"]
         select = ", ".join(
-            f"replace(_source_file, ?, '') as _source_file" if c == "_source_file" else f'"{c}"' for c in cols
+            "replace(_source_file, ?, '') as _source_file" if c == "_source_file" else f'"{c}"' for c in cols
         )
         return con.execute(f"select {select} from {table} order by all", [landing_prefix]).fetchall()
     finally:
@@ -155,7 +157,10 @@ def test_s3_landing_loads_exactly_what_the_local_landing_loads(tmp_path, exports
 
     # a re-run is a no-op (identical batches), and a file that arrives later is seen (fresh listing)
     assert load_range(remote, "orders", START, END).count("skipped") == 3
-    fs.pipe(f"{name}/exports/landing/orders/2025-01-05/orders.csv", (exports / "orders/2025-01-03/orders.csv").read_bytes())
+    fs.pipe(
+        f"{name}/exports/landing/orders/2025-01-05/orders.csv",
+        (exports / "orders/2025-01-03/orders.csv").read_bytes(),
+    )
     ready, pending = scan_day(remote, "orders", date(2025, 1, 5))
     assert [f.rel_path for f in ready] == [f"{url}/orders/2025-01-05/orders.csv"] and pending == []
 
@@ -172,9 +177,17 @@ def test_bad_file_on_s3_is_quarantined_byte_identical_and_replayed_back(tmp_path
     url = f"s3://{name}/landing"
     key = f"{name}/landing/orders/{BAD_DAY}/orders.csv"
     # line 4 has an unquoted 1,234.50: one field too many; 1 bad row in 3 is above the 1 % threshold
-    bad = "\n".join(
-        [ORDERS_HEADER, order_row(1, day=BAD_DAY), order_row(2, day=BAD_DAY), order_row(3, day=BAD_DAY).replace("100.00", "1,234.50")]
-    ).encode() + b"\n"
+    bad = (
+        "\n".join(
+            [
+                ORDERS_HEADER,
+                order_row(1, day=BAD_DAY),
+                order_row(2, day=BAD_DAY),
+                order_row(3, day=BAD_DAY).replace("100.00", "1,234.50"),
+            ]
+        ).encode()
+        + b"\n"
+    )
     fs.pipe(key, bad)
     settings = make_settings(tmp_path / "data", url, {"endpoint_url": endpoint})
 
@@ -195,7 +208,7 @@ def test_bad_file_on_s3_is_quarantined_byte_identical_and_replayed_back(tmp_path
     ]
 
     # replay --from-quarantine puts the (corrected) file back on the bucket, byte-identical
-    fixed = bad.replace(b'1,234.50', b'"1,234.50"')
+    fixed = bad.replace(b"1,234.50", b'"1,234.50"')
     quarantined.write_bytes(fixed)
     restored = restore_from_quarantine(settings, "orders", BAD_DAY, progress=lambda _m: None)
     assert [str(p) for p in restored] == [file_url]
@@ -208,7 +221,10 @@ def test_unreachable_endpoint_is_a_transient_failure_not_a_data_failure(tmp_path
     from growthops.orchestration.ingest_tasks import load
 
     closed = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
-    options = {"endpoint_url": closed, "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 1}}
+    options = {
+        "endpoint_url": closed,
+        "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 1},
+    }
     settings = make_settings(tmp_path / "data", "s3://nowhere/landing", options)
 
     with pytest.raises(TransientError, match="landing unreachable") as exc:  # Airflow retries it
