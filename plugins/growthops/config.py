@@ -88,6 +88,7 @@ class Settings:
     nonexistent_local_times: str = "shift"  # [ingest]: DST gap times: shift (count them) or reject
     ambiguous_local_times: str = "later"  # [ingest]: DST overlap times: later (count them) or reject
     writer_wait_seconds: float = 600.0  # [ingest]: how long a CLI writer waits for the build DB
+    writer_queue: str = ""  # [warehouse]: Celery queue of the host holding the data root ("" = any worker)
     # fsspec options of a landing URL (endpoint_url, client_kwargs, ...): JSON ``landing_storage_options``
     landing_storage_options: dict[str, Any] = field(default_factory=dict)
 
@@ -173,6 +174,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         warehouse_target=tree["warehouse"]["target"],
         keep_versions=int(tree["warehouse"]["keep_versions"]),
         memory_limit=str(tree["warehouse"].get("memory_limit", "4GB")),
+        writer_queue=str(tree["warehouse"].get("writer_queue", "")).strip(),
         reactivation_days=int(tree["marts"]["reactivation_days"]),
         settle_seconds=float(tree["ingest"]["settle_seconds"]),
         sources=sources,
