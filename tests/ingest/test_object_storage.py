@@ -231,3 +231,25 @@ def test_unreachable_endpoint_is_a_transient_failure_not_a_data_failure(tmp_path
         load("orders", BAD_DAY, settings=settings)
     assert isinstance(exc.value, transient_types())
     assert not settings.quarantine_dir.exists() and not settings.warehouse_path.exists()
+
+
+def test_a_move_that_does_not_copy_the_exact_bytes_leaves_the_source_in_place(tmp_path):
+    """Quarantine between a bucket and the disk: copy, verify the sha256, and only then delete."""
+    from upath import UPath
+
+    from growthops.ingest.storage import move
+
+    data = b"order_id\nO1\n"
+    src = UPath("memory://landing-move/orders/2025-01-04/orders.csv")
+    src.write_bytes(data)
+    dst = tmp_path / "quarantine" / "orders.csv"
+
+    with pytest.raises(OSError, match="not byte-identical"):
+        move(src, dst, hashlib.sha256(b"other bytes").hexdigest())
+    assert src.read_bytes() == data and not dst.exists() and list(dst.parent.iterdir()) == []
+
+    move(src, dst, hashlib.sha256(data).hexdigest())
+    assert dst.read_bytes() == data and not src.exists()
+    back = UPath("memory://landing-move/orders/2025-01-04/orders.csv")  # replay: disk -> bucket
+    move(dst, back, hashlib.sha256(data).hexdigest())
+    assert back.read_bytes() == data and not dst.exists()

@@ -173,11 +173,11 @@ def move(src: Any, dst: Any, sha256: str) -> None:
     try:
         if is_local(src) and is_local(dst):
             _move_local(src, dst, sha256)
+            if sha256_of(dst) != sha256:  # never happens with a rename; proves it for a copy
+                raise OSError(f"moved file {dst} does not match sha256 {sha256}")
         else:
             _copy_verified(src, dst, sha256)
             src.unlink()
-        if sha256_of(dst) != sha256:  # never happens with a rename; proves it for a copy
-            raise OSError(f"moved file {dst} does not match sha256 {sha256}")
     except OSError:
         raise
     except io_errors() as exc:  # the S3 client's errors, as the OSError callers handle
