@@ -144,7 +144,9 @@ def test_s3_landing_loads_exactly_what_the_local_landing_loads(
     for source in SOURCES:
         local_result = load_range(local, source, START, END)
         assert local_result.ok and local_result.count("loaded") == len(local_result.outcomes)
-        assert main(["ingest", source, "--start", START.isoformat(), "--end", END.isoformat()]) == 0
+        assert (
+            main(["ingest", "--source", source, "--start", START.isoformat(), "--end", END.isoformat()]) == 0
+        )
         local_rows = raw_rows(local, source)
         remote_rows = raw_rows(remote, source, landing_prefix=f"{url}/")
         assert len(remote_rows) == len(local_rows) == local_result.rows_loaded > 0
