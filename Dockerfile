@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # growthops image for docker-compose.yml: Airflow 3 + dbt + Great Expectations + DuckDB, installed
 # from the committed uv.lock with the same `uv sync --frozen` CI runs (`make install`), plus the
-# celery extra for the Celery worker profile and without the dev group.
+# celery extra for the Celery worker profile, the s3 extra (landing on object storage) and without
+# the dev group.
 FROM python:3.11-slim-bookworm
 
 ARG AIRFLOW_UID=50000
@@ -40,7 +41,7 @@ WORKDIR /opt/growthops
 # Dependencies first (cached while only the code changes), exactly from uv.lock.
 COPY pyproject.toml uv.lock README.md ./
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --extra postgres --extra celery --no-dev --no-install-project
+    uv sync --frozen --extra postgres --extra celery --extra s3 --no-dev --no-install-project
 
 COPY plugins ./plugins
 COPY dags ./dags
@@ -48,7 +49,7 @@ COPY dbt_project ./dbt_project
 COPY expectations ./expectations
 COPY config ./config
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --extra postgres --extra celery --no-dev
+    uv sync --frozen --extra postgres --extra celery --extra s3 --no-dev
 
 # Writable: the data root, the dbt project (manifest, dbt logs), Airflow home, logs and auth.
 # The virtual environment and the code stay root-owned and read-only.

@@ -33,7 +33,7 @@ $(UV):
 	$(PYTHON) -m pip install --user --quiet uv
 
 $(BIN)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --extra postgres
+	$(UV) sync --frozen --extra postgres --extra s3
 	@touch $@
 
 .PHONY: install

@@ -7,16 +7,20 @@ case joined by ``_`` (``[sources.orders] timezone`` -> ``GROWTHOPS_SOURCES_ORDER
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from growthops.sources import SOURCE_NAMES as SOURCES  # declared once, in load order
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_FILE = REPO_ROOT / "config" / "growthops.toml"
+
+if TYPE_CHECKING:
+    from upath import UPath
 
 
 def _coerce(raw: str, like: Any) -> Any:
@@ -84,11 +88,24 @@ class Settings:
     nonexistent_local_times: str = "shift"  # [ingest]: DST gap times: shift (count them) or reject
     ambiguous_local_times: str = "later"  # [ingest]: DST overlap times: later (count them) or reject
     writer_wait_seconds: float = 600.0  # [ingest]: how long a CLI writer waits for the build DB
+    writer_queue: str = ""  # [warehouse]: Celery queue of the host holding the data root ("" = any worker)
+    # fsspec options of a landing URL (endpoint_url, client_kwargs, ...): JSON ``landing_storage_options``
+    landing_storage_options: dict[str, Any] = field(default_factory=dict)
 
     # Layout under the data root (SPEC §9).
     @property
-    def landing_dir(self) -> Path:
-        return Path(self.landing)
+    def landing_dir(self) -> Path | UPath:
+        """The landing root: a local ``Path``, or a ``UPath`` on object storage for a URL (SPEC §2)."""
+        if "://" not in self.landing:
+            return Path(self.landing)
+        from growthops.ingest.storage import landing_root  # fsspec: imported only for a URL
+
+        return landing_root(self.landing, self.landing_storage_options)
+
+    @property
+    def landing_staging_dir(self) -> Path:
+        """Local copies of the files of the batch being read, when the landing is object storage."""
+        return self.data_dir / "tmp" / "landing"
 
     @property
     def quarantine_dir(self) -> Path:
@@ -157,6 +174,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         warehouse_target=tree["warehouse"]["target"],
         keep_versions=int(tree["warehouse"]["keep_versions"]),
         memory_limit=str(tree["warehouse"].get("memory_limit", "4GB")),
+        writer_queue=str(tree["warehouse"].get("writer_queue", "")).strip(),
         reactivation_days=int(tree["marts"]["reactivation_days"]),
         settle_seconds=float(tree["ingest"]["settle_seconds"]),
         sources=sources,
@@ -166,4 +184,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         nonexistent_local_times=str(tree["ingest"].get("nonexistent_local_times", "shift")),
         ambiguous_local_times=str(tree["ingest"].get("ambiguous_local_times", "later")),
         writer_wait_seconds=float(tree["ingest"].get("writer_wait_seconds", 600)),
+        landing_storage_options=_storage_options(tree.get("landing_storage_options")),
     )
+
+
+def _storage_options(raw: str | dict[str, Any] | None) -> dict[str, Any]:
+    """``landing_storage_options``: a JSON object (string, so that one env variable can set it) or a table."""
+    if not raw:
+        return {}
+    options = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    if not isinstance(options, dict):
+        raise ValueError(f"landing_storage_options must be a JSON object, got {raw!r}")
+    return options

@@ -80,7 +80,11 @@ class SourceContract:
 LINEAGE_COLUMNS = (
     Column("_batch_id", "VARCHAR", description="Load batch (ledger key) the row came from"),
     Column("_batch_day", "DATE", description="Export day of the batch (landing folder date)"),
-    Column("_source_file", "VARCHAR", description="Landing path of the file, relative to the landing root"),
+    Column(
+        "_source_file",
+        "VARCHAR",
+        description="Landing path of the file, relative to the landing root (its URL on object storage)",
+    ),
     Column(
         "_source_line",
         "BIGINT",

@@ -64,7 +64,7 @@ class QualityReport:
     kind: str  # 'contract mismatch' | 'raw gate failed' | 'reject threshold exceeded' (reports.KINDS)
     source: str
     day: str
-    source_file: str  # relative to the landing root
+    source_file: str  # relative to the landing root; the full URL when the landing is object storage
     sha256: str | None = None
     batch_id: str | None = None
     checks: list[QualityCheck] = field(default_factory=list)

@@ -97,7 +97,7 @@ def test_installs_from_the_lockfile_like_ci():
     for command in syncs:
         assert "--frozen" in command and "--no-dev" in command, command
         assert extras(ci) <= extras(command), "the image must have every extra CI installs"
-        assert extras(command) == {"postgres", "celery"}
+        assert extras(command) == {"postgres", "celery", "s3"}
         assert extras(command) <= declared and extras(command) <= locked
     assert "--no-install-project" in syncs[0] and "--no-install-project" not in syncs[1]
     assert [w for w in syncs[0] if w != "--no-install-project"] == syncs[1]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from growthops.config import Settings
 from growthops.contracts import CONTRACTS
+from growthops.ingest.storage import fresh, is_local, landing_io
 from growthops.logs import get_logger
 
 log = get_logger(__name__)
@@ -36,10 +37,16 @@ class LandingFile:
 
     source: str
     day: date
-    path: Path
-    rel_path: str  # relative to the landing root, with forward slashes
+    path: Path  # a local Path, or a UPath when the landing root is a URL (object storage)
+    rel_path: str  # relative to the landing root, with forward slashes; the full URL on object storage
     name: str
     format: str  # csv | jsonl | parquet
+    staged: Path | None = None  # the local copy read for a batch when ``path`` is on object storage
+
+    @property
+    def read_path(self) -> str:
+        """The local file DuckDB reads: the file itself, or its copy downloaded for the batch."""
+        return str(self.staged or self.path)
 
     @property
     def export_key(self) -> str:
@@ -48,7 +55,7 @@ class LandingFile:
 
     def sha256(self) -> str:
         h = hashlib.sha256()
-        with self.path.open("rb") as fh:
+        with (self.staged or self.path).open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
         return h.hexdigest()
@@ -64,10 +71,12 @@ class PendingFile:
 
 
 def day_dir(settings: Settings, source: str, day: date) -> Path:
-    return settings.landing_dir / source / day.isoformat()
+    return fresh(settings.landing_dir / source / day.isoformat())
 
 
 def rel_to_landing(settings: Settings, path: Path) -> str:
+    if not is_local(path):  # object storage: the URL says where the file is
+        return str(path)
     try:
         return path.relative_to(settings.landing_dir).as_posix()
     except ValueError:
@@ -115,6 +124,7 @@ def _is_export_name(source: str, name: str) -> bool:
     return any(fnmatch.fnmatchcase(stem, pattern) for pattern in stem_patterns(source))
 
 
+@landing_io
 def scan_day(
     settings: Settings, source: str, day: date, *, now: float | None = None
 ) -> tuple[list[LandingFile], list[PendingFile]]:
@@ -148,9 +158,10 @@ def scan_day(
     return ready, pending
 
 
+@landing_io
 def landing_days(settings: Settings, source: str, start: date, end: date) -> list[date]:
     """Days in ``[start, end]`` that have a landing folder for ``source``."""
-    root = settings.landing_dir / source
+    root = fresh(settings.landing_dir / source)
     if not root.is_dir():
         return []
     days = []
@@ -181,6 +192,7 @@ class UnexpectedFile:
         return f"{self.rel_path}: not an accepted {self.source} export name ({accepted}); not loaded"
 
 
+@landing_io
 def unexpected_files(settings: Settings, source: str, day: date) -> list[UnexpectedFile]:
     """Files of ``source``/``day`` that are neither an export nor one being written."""
     folder = day_dir(settings, source, day)

@@ -29,7 +29,7 @@ import duckdb
 from growthops import erasure
 from growthops.config import Settings
 from growthops.errors import DataQualityError, NotReadyError, QualityCheck, QualityReport, TransientError
-from growthops.ingest import gate, ledger
+from growthops.ingest import gate, ledger, storage
 from growthops.ingest.batch import gate_and_load
 from growthops.ingest.commit import write_ledger_rows
 from growthops.ingest.landing import LandingFile, PendingFile, landing_days, scan_day
@@ -82,7 +82,8 @@ def ingest_files(
         timezone = c.execute("select current_setting('TimeZone')").fetchone()[0]
         try:
             ledger.ensure_tables(c)
-            result = _ingest(settings, source, files, c)
+            with storage.local_copies(settings, files) as readable:  # object storage: downloaded once
+                result = _ingest(settings, source, readable, c)
             policy = (settings.nonexistent_local_times, settings.ambiguous_local_times)
             ledger.record_dst(c, settings.source(source).timezone, policy, result.outcomes)
             if source == "crm" and any(o.status in ledger.LOADED_STATUSES for o in result.outcomes):

@@ -6,29 +6,31 @@ line numbers, and how to replay. If a *different* file of the same name is alrea
 there, the new one is stored as ``<stem>@<sha12>.<ext>`` so no quarantined file is ever
 overwritten. The move is verified by sha256 before the landing copy disappears.
 
+The quarantine is always under the local data root, also when the landing is object storage: the
+file is downloaded, verified and only then deleted from the bucket (:func:`.storage.move`). The
+ingest tasks run where the build warehouse is written (one writer), so the quarantine, the run
+reports and ``growthops status``/``replay`` are on that host; ``replay --from-quarantine`` uploads
+the corrected file back to the landing URL.
+
 Dropping a corrected file back into ``<landing>/<source>/<day>/`` reprocesses it: the ledger never
 treats a quarantined sha256 as done.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 from pathlib import Path
+from typing import Any
 
 from growthops import next_steps
 from growthops.config import Settings
 from growthops.errors import QualityReport
+from growthops.ingest import storage
 from growthops.ingest.landing import LandingFile
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return storage.sha256_of(path)
 
 
 def quarantine_target(settings: Settings, file: LandingFile, sha256: str) -> Path:
@@ -41,21 +43,10 @@ def quarantine_target(settings: Settings, file: LandingFile, sha256: str) -> Pat
     return target
 
 
-def move_file(src: Path, dst: Path, sha256: str) -> None:
-    """Move ``src`` to ``dst`` byte-identical (rename, or copy + verify + delete across devices)."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        src.replace(dst)
-    except OSError:
-        tmp = dst.with_name(dst.name + ".moving")
-        shutil.copy2(src, tmp)
-        if _sha256(tmp) != sha256:
-            tmp.unlink(missing_ok=True)
-            raise OSError(f"copy of {src} to {tmp} is not byte-identical") from None
-        tmp.replace(dst)
-        src.unlink()
-    if _sha256(dst) != sha256:  # never happens with a rename; proves it for the copy path
-        raise OSError(f"quarantined file {dst} does not match sha256 {sha256}")
+def move_file(src: Path | Any, dst: Path | Any, sha256: str) -> None:
+    """Move ``src`` to ``dst`` byte-identical (rename, or copy + verify + delete across devices or
+    between object storage and the local disk); raises ``OSError`` and leaves ``src`` if it cannot."""
+    storage.move(src, dst, sha256)
 
 
 def render_report(report: QualityReport) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -76,7 +77,7 @@ def register_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile], ext
         """,
         [
             list(range(len(files))),
-            [str(f.path) for f in files],
+            [f.read_path for f in files],
             [f.rel_path for f in files],
             [f.name for f in files],
             [f.day for f in files],
@@ -224,7 +225,7 @@ def stage(
     staging = _Staging(con, source, files, mappings)
     text_ids = [i for i, f in enumerate(files) if f.format in ("csv", "jsonl")]
     if text_ids:
-        staging.read_text([str(files[i].path) for i in text_ids])
+        staging.read_text([files[i].read_path for i in text_ids])
     formats = {files[i].format for i in text_ids}
     if "csv" in formats:
         staging.plan_csv()
@@ -307,9 +308,9 @@ class _Staging:
         for fid, f in enumerate(self.files):
             if f.format != "parquet":
                 continue
-            self.facts[fid].bytes = f.path.stat().st_size
+            self.facts[fid].bytes = Path(f.read_path).stat().st_size
             try:
-                found = parquet_columns(self.con, str(f.path))
+                found = parquet_columns(self.con, f.read_path)
             except duckdb.Error as exc:
                 check = QualityCheck("unreadable_parquet", str(exc)[:200], "a Parquet file")
                 self.plans[fid] = HeaderPlan(fid, [], {}, {}, checks=[check])
@@ -334,9 +335,9 @@ class _Staging:
             selects.append(group_sql(contract, plan, grp))
         for fid, f in enumerate(self.files):
             if f.format == "parquet" and self.plans[fid].ok:
-                selects.append(parquet_file_sql(contract, self.plans[fid], fid, str(f.path)))
+                selects.append(parquet_file_sql(contract, self.plans[fid], fid, f.read_path))
                 self.facts[fid].records = self.con.execute(
-                    "select count(*) from read_parquet(?)", [str(f.path)]
+                    "select count(*) from read_parquet(?)", [f.read_path]
                 ).fetchone()[0]
         body = "\nunion all\n".join(selects) if selects else empty_text_sql(contract)
         names = ", ".join(

@@ -23,7 +23,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, PokeReturnValue, dag, 
 from growthops.config import Settings, load_settings
 from growthops.orchestration.airflow_setup import DUCKDB_POOL
 from growthops.orchestration.assets import RAW_ASSETS
-from growthops.orchestration.policy import DEFAULT_ARGS, run_stage
+from growthops.orchestration.policy import ANY_WORKER, DEFAULT_ARGS, run_stage
 from growthops.sources import Source
 
 # The DAGs use CronDataIntervalTimetable("@daily"): the run for export day D covers [D, D+1), starts
@@ -101,8 +101,11 @@ def _context() -> dict[str, Any]:
     return dict(get_current_context())
 
 
-@task.sensor(
-    mode="reschedule", poke_interval=POKE_INTERVAL.total_seconds(), timeout=SENSOR_TIMEOUT.total_seconds()
+@task.sensor(  # reads the landing only: any worker (ANY_WORKER) when the writer has its own queue
+    mode="reschedule",
+    poke_interval=POKE_INTERVAL.total_seconds(),
+    timeout=SENSOR_TIMEOUT.total_seconds(),
+    **ANY_WORKER,
 )
 def _wait_for_export(source: str) -> PokeReturnValue:
     done, files, _message = poke(source, export_day(_context()))

@@ -2,7 +2,11 @@
 every growthops DAG shares.
 
 - :data:`DEFAULT_ARGS`: owner, failure notifiers (off unless configured), retries with
-  exponential backoff — what a *transient* failure (lock, I/O) gets.
+  exponential backoff — what a *transient* failure (lock, I/O) gets — and, when
+  ``[warehouse] writer_queue`` is set, the Celery queue of the one worker host that holds the data
+  root (README "Multi-host topology"): every task that opens the build warehouse, the quarantine,
+  the run reports or the serving file runs there. :data:`ANY_WORKER` sends a task that only reads
+  the landing (the sensors) back to the default queue.
 - :func:`run_stage`: call a stage; its :class:`~growthops.failures.StageFailure` (a data failure,
   report already written) becomes ``AirflowFailException`` — no retry, the task log ends with the
   report's summary, path and next commands. Anything else propagates and Airflow retries it.
@@ -20,6 +24,21 @@ from growthops.orchestration.notify import failure_notifiers
 
 T = TypeVar("T")
 
+
+def _queues() -> tuple[dict[str, str], dict[str, str]]:
+    """``queue=`` of the data-root tasks and of the landing-only tasks (both empty when not set)."""
+    from growthops.config import load_settings
+
+    writer_queue = load_settings().writer_queue
+    if not writer_queue:
+        return {}, {}
+    from airflow.configuration import conf
+
+    return {"queue": writer_queue}, {"queue": conf.get("operators", "default_queue")}
+
+
+DATA_HOST, ANY_WORKER = _queues()
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "growthops",
     "on_failure_callback": failure_notifiers(),  # off unless a notify connection is configured
@@ -27,6 +46,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3.3: 30 s, 60 s, 120 s (True means 1x)
     "max_retry_delay": timedelta(minutes=10),
+    **DATA_HOST,
 }
 
 
