@@ -105,7 +105,7 @@ def failed_demo(tmp_path_factory):
     reports = list((data / "runs" / DAG_ID).glob(f"*/{TASK_ID}.json"))
     assert len(reports) == 1, log_path.read_text()[-3000:]
     report = json.loads(reports[0].read_text())
-    return {"env": env, "home": home, "data": data, "report": report, "run_id": reports[0].parent.name}
+    return {"env": env, "home": home, "data": data, "report": report, "run_id": report["run_id"]}
 
 
 @pytest.fixture(scope="module")
