@@ -54,7 +54,9 @@ def test_growth_report_link_only_for_a_run_that_published(settings, monkeypatch)
     page = settings.data_dir / "reports" / "scheduled__2025-01-03" / "index.html"
     page.parent.mkdir(parents=True)
     page.write_text("<html></html>")
-    assert GrowthReportLink().get_link(None, ti_key=key) == "/growthops/reports/scheduled__2025-01-03/index.html"
+    assert (
+        GrowthReportLink().get_link(None, ti_key=key) == "/growthops/reports/scheduled__2025-01-03/index.html"
+    )
     monkeypatch.setenv("AIRFLOW__API__BASE_URL", "http://airflow.example:8080/")
     assert GrowthReportLink().get_link(None, ti_key=key) == (
         "http://airflow.example:8080/growthops/reports/scheduled__2025-01-03/index.html"
@@ -89,7 +91,10 @@ def test_task_log_path_follows_airflows_filename_template(tmp_path):
         "attempt={{ try_number|default(ti.try_number) }}.log"
     )
     ti = SimpleNamespace(dag_id="d", run_id="manual__1", task_id="t", map_index=-1, try_number=2)
-    assert task_log_path(tmp_path, template, ti) == tmp_path / "dag_id=d/run_id=manual__1/task_id=t/attempt=2.log"
+    assert (
+        task_log_path(tmp_path, template, ti)
+        == tmp_path / "dag_id=d/run_id=manual__1/task_id=t/attempt=2.log"
+    )
     ti.map_index = 3
     assert task_log_path(tmp_path, template, ti).parent.name == "map_index=3"
 
@@ -112,7 +117,10 @@ def test_listener_writes_the_task_log_the_api_server_parses(tmp_path):
     events = [m.event for m in parsed]
     assert len(events) == 3 and events[0].startswith("d.load try 1 started")
     assert events[1] == "# FAILED: bad header\n(report written to /r/load.md)"
-    assert events[2] == "Task failed with exception: RuntimeError: FAILED (contract mismatch)\nreport: /r/load.md"
+    assert (
+        events[2]
+        == "Task failed with exception: RuntimeError: FAILED (contract mismatch)\nreport: /r/load.md"
+    )
     assert [m.level for m in parsed] == ["info", "error", "error"]
     assert all(m.timestamp is not None for m in parsed)
     assert not any(h for h in logging.getLogger().handlers if type(h).__name__ == "_JsonLinesHandler")
