@@ -63,7 +63,7 @@ def _env(home: Path, data: Path) -> dict[str, str]:
                 "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
             ),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            "AIRFLOW__API_AUTH__JWT_SECRET": "growthops-browser-test",
+            "AIRFLOW__API_AUTH__JWT_SECRET": "growthops-browser-test-" + "x" * 64,
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "PYTHONPATH": str(REPO / "plugins"),
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -124,3 +124,37 @@ def test_listener_writes_the_task_log_the_api_server_parses(tmp_path):
     assert [m.level for m in parsed] == ["info", "error", "error"]
     assert all(m.timestamp is not None for m in parsed)
     assert not any(h for h in logging.getLogger().handlers if type(h).__name__ == "_JsonLinesHandler")
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_every_failed_task_log_ends_with_the_oncall_summary(settings, monkeypatch):
+    from growthops.orchestration.notify import failure_callbacks, log_oncall_summary
+    from growthops.orchestration.policy import DEFAULT_ARGS
+
+    assert DEFAULT_ARGS["on_failure_callback"][0] is log_oncall_summary
+    assert failure_callbacks({"GROWTHOPS_NOTIFY_CONN_ID": ""}) == [log_oncall_summary]
+    key = _key()
+    ti = SimpleNamespace(
+        dag_id=key.dag_id, task_id=key.task_id, run_id=key.run_id, try_number=1, log_url=None
+    )
+    context = {"ti": ti, "run_id": key.run_id, "exception": KeyError("order_id")}
+    records = _Records()  # Airflow's logging config replaces root handlers (and pytest's caplog)
+    monkeypatch.setattr(logging.getLogger("growthops.notify"), "handlers", [records])
+
+    log_oncall_summary(context)  # died without a report: the exception, and no report
+    assert records.messages[-1].splitlines()[:2] == ["on-call summary", "FAILED: KeyError: 'order_id'"]
+    assert "no failure report was written" in records.messages[-1]
+
+    path = _write_report(settings, key.dag_id, key.run_id, key.task_id)
+    log_oncall_summary(context)
+    lines = records.messages[-1].splitlines()
+    assert lines[1] == "FAILED: orders header has no order_id"
+    assert f"report: {path}" in lines and lines[-1].endswith("'Failure report' link opens this report")

@@ -1,7 +1,7 @@
 """Airflow's side of the one failure policy (:mod:`growthops.failures`), and the task defaults
 every growthops DAG shares.
 
-- :data:`DEFAULT_ARGS`: owner, failure notifiers (off unless configured), retries with
+- :data:`DEFAULT_ARGS`: owner, failure callbacks (the on-call summary; notifiers when configured), retries with
   exponential backoff — what a *transient* failure (lock, I/O) gets.
 - :func:`run_stage`: call a stage; its :class:`~growthops.failures.StageFailure` (a data failure,
   report already written) becomes ``AirflowFailException`` — no retry, the task log ends with the
@@ -16,13 +16,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from growthops.orchestration.notify import failure_notifiers
+from growthops.orchestration.notify import failure_callbacks
 
 T = TypeVar("T")
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "growthops",
-    "on_failure_callback": failure_notifiers(),  # off unless a notify connection is configured
+    # the on-call summary in the task log; notifications only when a connection is configured
+    "on_failure_callback": failure_callbacks(),
     "retries": 3,
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3.3: 30 s, 60 s, 120 s (True means 1x)
