@@ -8,7 +8,8 @@ What is asserted:
 
 - the task log the UI shows (``GET /api/v2/.../taskInstances/load_orders/logs/1``, the call the
   log page makes; the React page virtualises long logs, so the full text is checked there) holds
-  the report's one-sentence summary, its path and its commands;
+  the full report, the exception with its summary, path and commands, and ends with the on-call
+  summary of the failure callback;
 - the task's extra links (``GET …/links``, what the task page renders as buttons) have a
   ``Failure report`` URL; that URL, opened in headless Chromium with the UI's login cookie,
   shows the report (summary, file, sha256);
@@ -189,6 +190,8 @@ def test_failed_task_log_and_link_lead_to_the_report(failed_demo, api_server, tm
     assert f"report: {report['report_path']}" in events  # the exception's last words: summary + path
     assert f"FAILED ({report['kind']}): {report['summary']}" in events
     assert report["commands"][0] in events
+    summary = events[events.index("on-call summary") :]  # the failure callback: the log's last words
+    assert f"FAILED: {report['summary']}" in summary and f"report: {report['report_path']}" in summary
 
     status, body = _get(f"{ti}/links", token)
     links = json.loads(body)["extra_links"]
