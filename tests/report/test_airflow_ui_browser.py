@@ -26,14 +26,15 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from report_helpers import CHROMIUM, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DAG_ID, TASK_ID = "growthops_ingest_orders", "load_orders"
@@ -154,22 +155,7 @@ def _token(base: str) -> str:
 
 
 def _chromium(tmp_path: Path, url: str, *args: str) -> str:
-    cmd = [
-        str(CHROMIUM),
-        "--headless",
-        "--disable-gpu",
-        "--no-sandbox",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        "--window-size=1600,2400",
-        "--virtual-time-budget=30000",  # let the React UI fetch and render
-        *args,
-        url,
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+    return chromium(tmp_path / "chromium-profile", url, *args, window="1600,2400", budget_ms=30000)
 
 
 def _login(base: str, path: str) -> str:
