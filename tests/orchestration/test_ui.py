@@ -78,8 +78,11 @@ def test_plugin_registers_the_links_and_the_pages():
     assert [link.name for link in plugin.global_operator_extra_links] == ["Failure report", "Growth report"]
     (app,) = plugin.fastapi_apps
     assert app["url_prefix"] == URL_PREFIX == "/growthops"
-    paths = {route.path for route in app["app"].routes}
-    assert {"/runs/{dag_id}/{run_id}/{task_id}", "/reports/{folder}/{page}"} <= paths
+    routes = {route.path: route for route in app["app"].routes if hasattr(route, "dependant")}
+    assert set(routes) == {"/runs/{dag_id}/{run_id}/{task_id}", "/reports/{folder}/{page}"}
+    for route in routes.values():  # Airflow's own access check guards both pages
+        checks = [d.call.__qualname__ for d in route.dependant.dependencies]
+        assert checks == ["requires_access_dag.<locals>.inner"], checks
 
 
 def test_task_log_path_follows_airflows_filename_template(tmp_path):
