@@ -83,3 +83,19 @@ def test_verbose_shows_stage_and_dbt_info_lines(monkeypatch):
     logging.getLogger("growthops.dbt").info("dbt model fct_orders: success")
     assert "loaded 10 rows" not in quiet.getvalue() and "1 row rejected" in quiet.getvalue()
     assert "dbt model fct_orders: success" in verbose.getvalue()
+
+
+def test_live_line_shows_the_step_text_verbatim():
+    from rich.console import Console
+
+    progress = Progress("backfill", 3, file=io.StringIO(), live=True)
+    progress.console.force_terminal = True
+    with progress:
+        progress("[dbt] build")
+        progress("orders: chunk 2/9")
+        console = Console(file=io.StringIO(), width=120)
+        with console.capture() as captured:
+            console.print(progress._bar.get_renderable())
+    line = captured.get()
+    assert "[dbt] build — orders: chunk 2/9" in line  # "[dbt]" is text, not rich markup
+    assert re.search(r"0/3 0:00:0\d", line)

@@ -72,7 +72,7 @@ class Progress:
             )
             from rich.progress import Progress as LiveBar
 
-            columns = [SpinnerColumn(), TextColumn("{task.description}")]
+            columns = [SpinnerColumn(), TextColumn("{task.description}", markup=False)]  # "[dbt]" is text
             if self.steps:
                 columns += [BarColumn(bar_width=20), MofNCompleteColumn()]
             columns.append(TimeElapsedColumn())
