@@ -78,10 +78,11 @@ def test_verbose_shows_stage_and_dbt_info_lines(monkeypatch):
     configure_logging(False, quiet)
     logging.getLogger("growthops.loader").info("loaded 10 rows")
     logging.getLogger("growthops.loader").warning("1 row rejected")
-    root.handlers = []
-    configure_logging(True, verbose)
+    configure_logging(True, verbose)  # replaces the handler: one per process, however often a command runs
+    assert len(root.handlers) == 1
     logging.getLogger("growthops.dbt").info("dbt model fct_orders: success")
     assert "loaded 10 rows" not in quiet.getvalue() and "1 row rejected" in quiet.getvalue()
+    assert "fct_orders" not in quiet.getvalue()
     assert "dbt model fct_orders: success" in verbose.getvalue()
 
 

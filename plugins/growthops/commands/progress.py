@@ -22,6 +22,7 @@ import time
 from typing import IO, Any
 
 VERBOSE_LOGGERS = ("growthops", "dbt")
+_HANDLER_NAME = "growthops.cli"
 
 
 def add_verbose_argument(parser: Any) -> None:
@@ -37,7 +38,10 @@ def configure_logging(verbose: bool, stream: IO[str] | None = None) -> None:
     """Warnings and errors on stderr; with ``verbose``, INFO of growthops and dbt too."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:  # one per process
+        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     for name in VERBOSE_LOGGERS:
