@@ -303,23 +303,26 @@ def run(args: argparse.Namespace) -> int:
 
         landing = load_settings().landing
 
-    def to_stderr(message: str) -> None:
-        print(f"generate {message}", file=sys.stderr, flush=True)
+    from growthops.commands.progress import Progress
 
+    # Live on a terminal, plain lines in a log; on stderr, so stdout is only the summary.
+    progress = Progress(f"generate {args.start} .. {args.end}", file=sys.stderr)
     try:
-        summary = generate(
-            landing,
-            start=args.start,
-            end=args.end,
-            scale=args.scale,
-            seed=args.seed,
-            defects=args.defects,
-            progress=None if args.quiet else to_stderr,
-            clean=args.clean,
-        )
+        with progress:
+            summary = generate(
+                landing,
+                start=args.start,
+                end=args.end,
+                scale=args.scale,
+                seed=args.seed,
+                defects=args.defects,
+                progress=None if args.quiet else lambda m: progress(f"[generate] {m.split('] ', 1)[-1]}"),
+                clean=args.clean,
+            )
     except ValueError as exc:
         print(f"generate: {exc}", file=sys.stderr)
         return 2
     print(describe(summary))
     print(f"  summary {Path(landing) / SUMMARY_NAME}")
+    print(f"  took {progress.elapsed():.0f}s")
     return 0

@@ -56,3 +56,31 @@ def parse_page(path: Path) -> PageParser:
     parser = PageParser()
     parser.feed(path.read_text(encoding="utf-8"))
     return parser
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def chromium(profile: Path, url: str, *args: str, window: str = "1400,2600", budget_ms: int = 20000) -> str:
+    """Run headless Chromium on ``url`` (``--dump-dom`` / ``--screenshot=…`` in ``args``); its stdout.
+
+    ``budget_ms`` of virtual time lets plotly.js draw, or the Airflow UI fetch and render, first."""
+    import subprocess
+
+    cmd = [
+        str(CHROMIUM),
+        "--headless",
+        "--disable-gpu",
+        "--no-sandbox",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        f"--window-size={window}",
+        f"--virtual-time-budget={budget_ms}",
+        *args,
+        url,
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout

@@ -5,13 +5,11 @@ period. Screenshots go to the test's tmp folder. Needs Debian's chromium (skippe
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
-
-CHROMIUM = Path("/usr/bin/chromium")
+from report_helpers import CHROMIUM, chromium
 
 pytestmark = [
     pytest.mark.browser,
@@ -20,23 +18,7 @@ pytestmark = [
 
 
 def _chromium(tmp_path: Path, page: Path, *args: str) -> str:
-    cmd = [
-        str(CHROMIUM),
-        "--headless",
-        "--disable-gpu",
-        "--no-sandbox",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        "--window-size=1400,2600",
-        "--virtual-time-budget=20000",  # let plotly.js draw before the DOM is dumped
-        *args,
-        page.as_uri(),
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+    return chromium(tmp_path / "chromium-profile", page.as_uri(), *args)
 
 
 def _charts(dom: str) -> dict[str, tuple[dict[str, str], str]]:

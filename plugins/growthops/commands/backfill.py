@@ -139,6 +139,8 @@ def run_backfill(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from growthops.commands.progress import add_verbose_argument
+
     parser.add_argument(
         "--start", type=date.fromisoformat, required=True, help="first export day (YYYY-MM-DD)"
     )
@@ -153,9 +155,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run-id", help="run id recorded in the publish log (default: backfill__<range>__<time>)"
     )
+    add_verbose_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from growthops.commands.progress import Progress, configure_logging
+    from growthops.commands.report import report_line_after_publication
     from growthops.errors import GrowthopsError
     from growthops.failures import StageFailure
     from growthops.reports import failure_message
@@ -169,16 +174,23 @@ def run(args: argparse.Namespace) -> int:
     if args.end < args.start:
         print("--end must be on or after --start", file=sys.stderr)
         return 2
+    configure_logging(args.verbose)
+    steps = len(sources) + (0 if args.no_publish else 4)  # ingest per source, dbt, gate, publish, report
+    report_line = None
     try:
-        result = run_backfill(
-            settings,
-            args.start,
-            args.end,
-            sources=sources,
-            run_id=args.run_id,
-            publish=not args.no_publish,
-            full_refresh=args.full_refresh,
-        )
+        with Progress(f"backfill {args.start} .. {args.end}", steps) as progress:
+            result = run_backfill(
+                settings,
+                args.start,
+                args.end,
+                sources=sources,
+                run_id=args.run_id,
+                publish=not args.no_publish,
+                full_refresh=args.full_refresh,
+                progress=progress,
+            )
+            if result.published_run_id:
+                report_line = report_line_after_publication(settings, progress)
     except StageFailure as exc:
         print(f"\nFAILED: {failure_message(exc.report_path) if exc.report_path else exc}", file=sys.stderr)
         return 1
@@ -187,4 +199,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print()
     print(result.summary())
+    if report_line:
+        print(report_line)
+    print(f"took {progress.elapsed():.0f}s ({progress.timings()})")
     return 0

@@ -6,21 +6,32 @@
    (dbt model by model, mart gate, publish);
 4. print a funnel per channel and a cohort retention table from the serving file.
 
-Airflow's own output goes to ``<data>/logs/demo/``; this prints one line per step.
+Airflow's own output goes to ``<data>/logs/demo/``; this prints one line per step. Each task's
+log also goes where the Airflow UI reads it (``$AIRFLOW_HOME/logs``, see
+:mod:`growthops.orchestration.task_logs`): ``make airflow`` afterwards shows the demo's runs with
+their task logs and the links to their reports.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 from growthops.config import load_settings
 from growthops.sources import DECLARED
 
 INGEST_DAGS = tuple(source.dag_id for source in DECLARED)
+
+
+def _task_log_folder() -> str:
+    """``[logging] base_log_folder`` as the Airflow child sees it (its default: ``$AIRFLOW_HOME/logs``)."""
+    home = Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
+    return os.environ.get("AIRFLOW__LOGGING__BASE_LOG_FOLDER") or str(home / "logs")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n[4/4] published marts — {settings.serving_path} (open it read-only)\n")
     print(marts_summary(settings.serving_path, settings.reporting_currency))
     print(f"\ndemo finished in {time.monotonic() - started:.0f}s. Airflow log: {log_path}")
+    print(f"task logs for the Airflow UI: {_task_log_folder()} (`make airflow`, then open a demo run)")
     print(
         "next: `make airflow` for the UI, "
         f"`.venv/bin/growthops status --as-of {args.end + timedelta(days=1)}T08:00` for freshness and versions "

@@ -139,6 +139,8 @@ def replay(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from growthops.commands.progress import add_verbose_argument
+
     parser.add_argument("source", choices=SOURCES)
     parser.add_argument("day", type=date.fromisoformat, help="export day (YYYY-MM-DD)")
     parser.add_argument(
@@ -149,6 +151,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-transform", action="store_true", help="re-ingest only; do not rebuild or publish"
     )
+    add_verbose_argument(parser)
 
 
 def _stderr(message: str) -> None:
@@ -167,21 +170,31 @@ def run(args: argparse.Namespace) -> int:
     import duckdb
 
     from growthops import next_steps
+    from growthops.commands.progress import Progress, configure_logging
+    from growthops.commands.report import report_line_after_publication
     from growthops.errors import GrowthopsError
     from growthops.failures import StageFailure
     from growthops.reports import failure_message
     from growthops.warehouse import WarehouseLocked, wait_for_writer
 
     settings = load_settings()
+    configure_logging(args.verbose)
+    report_line = None
     try:
         wait_for_writer(settings.warehouse_path, settings.writer_wait_seconds, _stderr)
-        result = replay(
-            settings,
-            args.source,
-            args.day,
-            from_quarantine=args.from_quarantine,
-            transform=not args.no_transform,
-        )
+        # ingest, then dbt, gate, publish, report; restoring from quarantine adds a step per file
+        steps = None if args.from_quarantine else 1 + (0 if args.no_transform else 4)
+        with Progress(f"replay {args.source} {args.day}", steps) as progress:
+            result = replay(
+                settings,
+                args.source,
+                args.day,
+                from_quarantine=args.from_quarantine,
+                transform=not args.no_transform,
+                progress=progress,
+            )
+            if result.published_run_id:
+                report_line = report_line_after_publication(settings, progress)
     except StageFailure as exc:
         text = failure_message(exc.report_path) if exc.report_path else str(exc)
         print(f"\n{text}", file=sys.stderr)
@@ -197,4 +210,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nreplayed {args.source} {args.day}; BI now reads run {result.published_run_id}")
     else:
         print(f"\nreplayed {args.source} {args.day} into raw (not published: --no-transform)")
+    if report_line:
+        print(report_line)
+    print(f"took {progress.elapsed():.0f}s ({progress.timings()})")
     return 0

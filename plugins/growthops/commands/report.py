@@ -31,3 +31,17 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(result.summary())
     return 0
+
+
+def report_line_after_publication(settings, progress) -> str:
+    """The report step of ``backfill`` and ``replay`` after they publish (what the transform DAG's
+    ``report`` task does); returns the line to print. Never raises: the publication stands."""
+    from growthops.report.build import report_after_publication
+
+    progress("[report] growth report of the published version")
+    result = report_after_publication(settings)
+    if result is None:
+        return (
+            "report: not built (the publication stands; the warning above says why) — retry: growthops report"
+        )
+    return f"report: {result.out_dir / 'index.html'}"

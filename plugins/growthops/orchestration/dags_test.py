@@ -2,7 +2,10 @@
 process, with Airflow's (very verbose) output kept in a log file.
 
 Used by ``make demo``: a person sees one line per DAG run as it finishes; the full Airflow output
-is in the log file named on failure. One process means Airflow, Great Expectations and dbt are
+is in the log file named on failure. Each task's own log also goes where the Airflow UI reads it
+(``<base_log_folder>/dag_id=…/run_id=…/task_id=…/attempt=N.log``, written by
+:class:`growthops.orchestration.task_logs.TaskLogFiles`): open a demo run in ``make airflow`` and
+its task logs are there. One process means Airflow, Great Expectations and dbt are
 imported once, not once per run (measured: ~35 s per separate `airflow dags test` here).
 """
 
@@ -145,6 +148,9 @@ def _main(argv: list[str]) -> int:
     dags_folder = Path(
         os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", Path(__file__).resolve().parents[3] / "dags")
     )
+    from growthops.orchestration.task_logs import register
+
+    register()  # no supervisor writes task log files under dag.test(): the listener does
     with os.fdopen(fd, "w", encoding="utf-8") as out:
 
         def progress(r: DagTestResult) -> None:

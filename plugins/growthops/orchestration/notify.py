@@ -18,8 +18,9 @@ report itself. A task that died without a report (killed, or an unexpected error
 with its exception and log URL.
 
 A notification that cannot be sent is logged and swallowed: the task stays failed, its report
-stays written. :func:`failure_notifiers` is what the DAGs put in ``default_args``
-(``on_failure_callback``); it returns ``[]`` when nothing is configured.
+stays written. :func:`failure_callbacks` is what the DAGs put in ``default_args``
+(``on_failure_callback``): :func:`log_oncall_summary` (always: the summary and report path as the
+task log's last lines) and :func:`failure_notifiers` (``[]`` when nothing is configured).
 """
 
 from __future__ import annotations
@@ -290,6 +291,28 @@ class FailureNotifier(BaseNotifier):
         except Exception as exc:  # templating or context trouble: still never mask the failure
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.error("failure notifier %s crashed: %s", self.conn_id, self.last_error)
+
+
+def log_oncall_summary(context: dict[str, Any]) -> None:
+    """``on_failure_callback`` of every growthops task: the task log's last lines say what on-call
+    needs — the report's one-sentence summary and path, and where the UI links to it — or, for a
+    task that died without writing a report (an unexpected error), that no report exists and the
+    exception above is the cause. Never raises."""
+    try:
+        note = build_notification(context)
+    except Exception as exc:  # the log line is a nicety; never mask the task's own failure
+        log.warning("could not summarise the failure for on-call: %s", exc)
+        return
+    lines = ["on-call summary", note.text]
+    if note.report_path:
+        lines.append("the task page's 'Failure report' link opens this report")
+    log.error("%s", "\n".join(lines))
+
+
+def failure_callbacks(env: dict[str, str] | None = None) -> list[Any]:
+    """``on_failure_callback`` for DAG ``default_args``: the on-call summary in the task log, then
+    the configured notifiers (none unless a connection is named)."""
+    return [log_oncall_summary, *failure_notifiers(env)]
 
 
 def failure_notifiers(env: dict[str, str] | None = None) -> list[FailureNotifier]:

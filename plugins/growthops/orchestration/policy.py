@@ -1,8 +1,8 @@
 """Airflow's side of the one failure policy (:mod:`growthops.failures`), and the task defaults
 every growthops DAG shares.
 
-- :data:`DEFAULT_ARGS`: owner, failure notifiers (off unless configured), retries with
-  exponential backoff — what a *transient* failure (lock, I/O) gets — and, when
+- :data:`DEFAULT_ARGS`: owner, failure callbacks (the on-call summary; notifiers when
+  configured), retries with exponential backoff — what a *transient* failure (lock, I/O) gets — and, when
   ``[warehouse] writer_queue`` is set, the Celery queue of the one worker host that holds the data
   root (README "Multi-host topology"): every task that opens the build warehouse, the quarantine,
   the run reports or the serving file runs there. :data:`ANY_WORKER` sends a task that only reads
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from growthops.orchestration.notify import failure_notifiers
+from growthops.orchestration.notify import failure_callbacks
 
 T = TypeVar("T")
 
@@ -41,7 +41,8 @@ DATA_HOST, ANY_WORKER = _queues()
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "growthops",
-    "on_failure_callback": failure_notifiers(),  # off unless a notify connection is configured
+    # the on-call summary in the task log; notifications only when a connection is configured
+    "on_failure_callback": failure_callbacks(),
     "retries": 3,
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3.3: 30 s, 60 s, 120 s (True means 1x)

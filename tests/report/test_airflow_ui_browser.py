@@ -1,0 +1,221 @@
+"""The Airflow UI of a small demo leads on-call to the failure report.
+
+One ingest DAG run through ``dag.test()`` (what ``make demo`` runs) on a tiny generated world
+whose orders export has a broken header: ``load_orders`` quarantines it, writes its report and
+fails. Then the real ``airflow api-server`` (SQLite, AIRFLOW_HOME in tmp, loopback) serves it.
+
+What is asserted:
+
+- the task log the UI shows (``GET /api/v2/.../taskInstances/load_orders/logs/1``, the call the
+  log page makes; the React page virtualises long logs, so the full text is checked there) holds
+  the full report, the exception with its summary, path and commands, and ends with the on-call
+  summary of the failure callback;
+- the task's extra links (``GET …/links``, what the task page renders as buttons) have a
+  ``Failure report`` URL; that URL, opened in headless Chromium with the UI's login cookie,
+  shows the report (summary, file, sha256);
+- the task's page, rendered by Chromium from the React UI: its Logs tab shows the report summary
+  and the on-call summary, its Details tab has the ``Failure report`` button with that URL; both
+  are screenshotted under the test's tmp folder (``screenshots/``).
+
+(Access control of the ``/growthops`` pages is Airflow's; this API server runs in all-admins mode,
+so ``tests/orchestration/test_ui.py`` checks that the routes carry Airflow's access dependency.)
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from report_helpers import CHROMIUM, chromium
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+DAG_ID, TASK_ID = "growthops_ingest_orders", "load_orders"
+DAY = date(2025, 1, 3)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(home: Path, data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "GROWTHOPS_", "_AIRFLOW"))}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__API_AUTH__JWT_SECRET": "growthops-browser-test-" + "x" * 64,
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "PYTHONPATH": str(REPO / "plugins"),
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "GROWTHOPS_DATA_DIR": str(data),
+            "GROWTHOPS_INGEST_SETTLE_SECONDS": "0",
+            "GX_ANALYTICS_ENABLED": "False",
+        }
+    )
+    return env
+
+
+def _airflow(env: dict[str, str], *args: str) -> None:
+    done = subprocess.run(
+        [str(BIN / "airflow"), *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def failed_demo(tmp_path_factory):
+    """A failed ``load_orders`` run made by dag.test(), its report written; returns paths and env."""
+    from growthops.generate import generate
+    from growthops.orchestration.dags_test import dags_test_many
+
+    root = tmp_path_factory.mktemp("ui_demo")
+    home, data = root / "airflow", root / "data"
+    env = _env(home, data)
+    _airflow(env, "db", "migrate")
+    _airflow(env, "pools", "set", "growthops_duckdb", "1", "DuckDB writers")
+    generate(data / "landing", date(2025, 1, 1), DAY, scale=0.005, seed=7)
+    export = data / "landing" / "orders" / DAY.isoformat() / "orders.csv"
+    export.write_bytes(export.read_bytes().replace(b"order_id,", b"id,", 1))  # contract mismatch
+
+    log_path = data / "logs" / "demo.log"
+    results = dags_test_many(
+        [{"dag_id": DAG_ID, "logical_date": DAY.isoformat()}], log_path=log_path, env=env
+    )
+    assert [(r["dag_id"], r["ok"]) for r in results] == [(DAG_ID, False)], log_path.read_text()[-3000:]
+    reports = list((data / "runs" / DAG_ID).glob(f"*/{TASK_ID}.json"))
+    assert len(reports) == 1, log_path.read_text()[-3000:]
+    report = json.loads(reports[0].read_text())
+    return {"env": env, "home": home, "data": data, "report": report, "run_id": report["run_id"]}
+
+
+@pytest.fixture(scope="module")
+def api_server(failed_demo):
+    port = _free_port()
+    out = (failed_demo["home"] / "api-server.log").open("w")
+    proc = subprocess.Popen(
+        [str(BIN / "airflow"), "api-server", "-H", "127.0.0.1", "-p", str(port), "-w", "1"],
+        env=failed_demo["env"],
+        cwd=REPO,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):  # up to 2 minutes on a busy 2-core machine
+            if proc.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"{base}/api/v2/monitor/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("api-server did not answer within 2 minutes")
+        assert proc.poll() is None, (failed_demo["home"] / "api-server.log").read_text()[-3000:]
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        out.close()
+
+
+def _get(url: str, token: str) -> tuple[int, str]:
+    req = urllib.request.Request(
+        url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return resp.status, resp.read().decode("utf-8")
+
+
+def _token(base: str) -> str:
+    with urllib.request.urlopen(f"{base}/auth/token", timeout=30) as resp:  # all-admins mode
+        return json.loads(resp.read())["access_token"]
+
+
+def _chromium(tmp_path: Path, url: str, *args: str) -> str:
+    return chromium(tmp_path / "chromium-profile", url, *args, window="1600,2400", budget_ms=30000)
+
+
+def _login(base: str, path: str) -> str:
+    """The UI's all-admins login: sets the session cookie, then redirects to ``path``."""
+    return f"{base}/auth/token/login?next={quote(path, safe='')}"
+
+
+def test_failed_task_log_and_link_lead_to_the_report(failed_demo, api_server, tmp_path):
+    report, run_id = failed_demo["report"], failed_demo["run_id"]
+    assert report["kind"] == "contract mismatch" and report["source"] == "orders"
+    token = _token(api_server)
+    ti = f"{api_server}/api/v2/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}/taskInstances/{TASK_ID}"
+
+    status, body = _get(f"{ti}/logs/1", token)
+    assert status == 200
+    events = "\n".join(str(line.get("event", "")) for line in json.loads(body)["content"])
+    assert f"# FAILED: {report['summary']}" in events  # the one-screen report, logged by the task
+    assert f"report: {report['report_path']}" in events  # the exception's last words: summary + path
+    assert f"FAILED ({report['kind']}): {report['summary']}" in events
+    assert report["commands"][0] in events
+    summary = events[events.index("on-call summary") :]  # the failure callback: the log's last words
+    assert f"FAILED: {report['summary']}" in summary and f"report: {report['report_path']}" in summary
+
+    status, body = _get(f"{ti}/links", token)
+    links = json.loads(body)["extra_links"]
+    assert set(links) == {"Failure report", "Growth report"}
+    assert links["Growth report"] is None  # nothing was published by this run
+    assert links["Failure report"].endswith(f"/growthops/runs/{DAG_ID}/{quote(run_id, safe='')}/{TASK_ID}")
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    link = links["Failure report"]
+    page = _chromium(tmp_path, _login(api_server, link), "--dump-dom")
+    text = re.sub(r"<[^>]+>", "", page).replace("&amp;", "&")
+    assert f"# FAILED: {report['summary']}"[:120] in text
+    assert report["sha256"] in text and report["source_file"] in text
+    _chromium(tmp_path, _login(api_server, link), f"--screenshot={shots / 'failure-report.png'}")
+    assert (shots / "failure-report.png").stat().st_size > 5_000
+
+    task_page = f"/dags/{DAG_ID}/runs/{quote(run_id, safe='')}/tasks/{TASK_ID}"
+    dom = html.unescape(_chromium(tmp_path, _login(api_server, task_page), "--dump-dom"))  # the Logs tab
+    assert "on-call summary" in dom and f"FAILED: {report['summary']}" in dom, dom[-3000:]
+    _chromium(tmp_path, _login(api_server, task_page), f"--screenshot={shots / 'task-log.png'}")
+    assert (shots / "task-log.png").stat().st_size > 10_000
+
+    details = html.unescape(_chromium(tmp_path, _login(api_server, f"{task_page}/details"), "--dump-dom"))
+    anchor = re.search(r'<a\b[^>]*\bhref="([^"]+)"[^>]*>\s*Failure report\s*</a>', details)
+    assert anchor and anchor.group(1) == link, details[-3000:]  # the button the Details tab shows
+    _chromium(
+        tmp_path, _login(api_server, f"{task_page}/details"), f"--screenshot={shots / 'task-details.png'}"
+    )
+    assert (shots / "task-details.png").stat().st_size > 10_000
+
+
+def test_report_pages_stay_inside_the_data_folders(api_server):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        _get(f"{api_server}/growthops/reports/..%2F..%2Fetc/passwd", _token(api_server))
+    assert err.value.code == 404
