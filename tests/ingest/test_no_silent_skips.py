@@ -36,8 +36,7 @@ def test_a_multi_part_export_loads_as_one_day(settings, landing, wh, capsys):
     assert "2 files (loaded 2" in out and "UNEXPECTED" not in out
     assert wh.count("raw.shop_orders") == 5
     assert wh.rows("select file_name, rows_loaded from raw.load_ledger order by 1") == [
-        ("orders_part1.csv", 3),
-        ("orders_part2.csv", 2),
+        ("orders_part1.csv+orders_part2.csv", 5)  # one batch (tests/ingest/test_multi_part.py)
     ]
 
 
