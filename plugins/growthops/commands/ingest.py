@@ -16,10 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
+
+from growthops.ingest.refusals import clock_skew_message, today
 
 SOURCES_IN_ORDER = ("fx", "channel", "crm", "orders")
+__all__ = ["clock_skew_message", "today"]  # also used by ``growthops status``
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,22 +32,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=date.fromisoformat, help="first export day of the range")
     parser.add_argument("--end", type=date.fromisoformat, help="last export day of the range (inclusive)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary per source")
-
-
-def today(settings, now: datetime | None = None) -> date:
-    """The latest calendar day anywhere the exports may come from (reporting timezone or UTC)."""
-    now = now or datetime.now(UTC)
-    return max(now.date(), now.astimezone(ZoneInfo(settings.reporting_timezone)).date())
-
-
-def clock_skew_message(source: str, days: list[date], last_day: date) -> str:
-    shown = ", ".join(d.isoformat() for d in days[:5]) + (
-        f" (+{len(days) - 5} more)" if len(days) > 5 else ""
-    )
-    return (
-        f"{source}: REFUSED day folder(s) dated after today ({last_day}): {shown} — clock skew at the exporter? "
-        "Not loaded. Check the exporter's clock, rename the folder to the export's real day, then ingest it."
-    )
 
 
 def _range(args: argparse.Namespace) -> tuple[date, date] | str:

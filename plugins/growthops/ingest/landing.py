@@ -29,6 +29,7 @@ log = get_logger(__name__)
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".filepart", ".uploading")
+UNEXPECTED_FILE_RULE = "unexpected_file"
 PART_STEM = re.compile(r"^(?P<base>.+)_part(?P<number>[0-9]+)$")
 
 
@@ -220,9 +221,12 @@ class UnexpectedFile:
     day: date
     rel_path: str
 
+    @property
+    def accepted(self) -> str:
+        return ", ".join(CONTRACTS[self.source].patterns)
+
     def describe(self) -> str:
-        accepted = ", ".join(CONTRACTS[self.source].patterns)
-        return f"{self.rel_path}: not an accepted {self.source} export name ({accepted}); not loaded"
+        return f"{self.rel_path}: not an accepted {self.source} export name ({self.accepted}); not loaded"
 
 
 def unexpected_files(settings: Settings, source: str, day: date) -> list[UnexpectedFile]:

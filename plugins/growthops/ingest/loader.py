@@ -32,7 +32,15 @@ from growthops.errors import DataQualityError, NotReadyError, QualityCheck, Qual
 from growthops.ingest import gate, ledger
 from growthops.ingest.batch import gate_and_load
 from growthops.ingest.commit import write_ledger_rows
-from growthops.ingest.landing import LandingFile, PendingFile, landing_days, scan_day
+from growthops.ingest.landing import (
+    UNEXPECTED_FILE_RULE,
+    LandingFile,
+    PendingFile,
+    UnexpectedFile,
+    landing_days,
+    scan_day,
+    unexpected_files,
+)
 from growthops.ingest.outcome import Batch, BatchResult, FileOutcome, now
 from growthops.ingest.sql import ident, sql_str
 from growthops.logs import get_logger
@@ -209,15 +217,36 @@ def ingest_day(
     written (after loading the finished ones), :class:`ValidatorError` if GX crashed.
     """
     ready, pending = scan_day(settings, source, day)
-    if not ready and not pending:
+    unexpected = [] if settings.ignore_unexpected_files else unexpected_files(settings, source, day)
+    if not ready and not pending and not unexpected:
         raise NotReadyError(f"{source} {day}: no export in {settings.landing_dir / source / day.isoformat()}")
     result = ingest_files(settings, source, ready, con=con) if ready else BatchResult([])
     reports = [o.report for o in result.refused if o.report is not None]
+    reports += [_unexpected_report(u) for u in unexpected]
     if reports:
         raise DataQualityError(reports)
     if pending:
         raise NotReadyError(_pending_message(source, day, pending))
     return result
+
+
+def _unexpected_report(u: UnexpectedFile) -> QualityReport:
+    """An unexpected file in the day folder fails the day (a data failure, unless ``[ingest]
+    ignore_unexpected_files``): it may be the day's export under another name."""
+    return QualityReport(
+        kind="contract mismatch",
+        source=u.source,
+        day=u.day.isoformat(),
+        source_file=u.rel_path,
+        checks=[
+            QualityCheck(
+                UNEXPECTED_FILE_RULE,
+                observed=u.rel_path.rsplit("/", 1)[-1],
+                expected=f"a name matching {u.accepted}",
+                detail="not loaded; rename it to an accepted name, or move it out if it is not an export",
+            )
+        ],
+    )
 
 
 def _pending_message(source: str, day: date, pending: list[PendingFile]) -> str:

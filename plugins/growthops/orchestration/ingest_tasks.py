@@ -141,7 +141,9 @@ Export: `<landing>/{name}/<day>/{source.export}` (or `.jsonl` / `.parquet`). {so
 
 A re-delivered identical file is a no-op; a corrected file replaces the day's batch. A bad file is
 moved to `<data>/quarantine/{name}/<day>/` with a report; the task fails without retry, naming
-file, lines and rule (report also under `<data>/runs/`). Replay: fix the file, drop it back into
+file, lines and rule (report also under `<data>/runs/`). So does a file in the day folder whose name
+no pattern of the source accepts (e.g. `orders (1).csv`), naming it and the accepted patterns,
+unless `[ingest] ignore_unexpected_files = true`. Replay: fix the file, drop it back into
 landing and clear the task, or `growthops replay {name} <day>`. Lock and I/O errors retry with backoff.
 Param `day` overrides the export day of a manual run.
 """
