@@ -84,6 +84,9 @@ class Settings:
     nonexistent_local_times: str = "shift"  # [ingest]: DST gap times: shift (count them) or reject
     ambiguous_local_times: str = "later"  # [ingest]: DST overlap times: later (count them) or reject
     writer_wait_seconds: float = 600.0  # [ingest]: how long a CLI writer waits for the build DB
+    lost_build_database: str = (
+        "refuse"  # [ingest]: a missing/emptied build DB: refuse or rebuild from landing
+    )
 
     # Layout under the data root (SPEC §9).
     @property
@@ -166,4 +169,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         nonexistent_local_times=str(tree["ingest"].get("nonexistent_local_times", "shift")),
         ambiguous_local_times=str(tree["ingest"].get("ambiguous_local_times", "later")),
         writer_wait_seconds=float(tree["ingest"].get("writer_wait_seconds", 600)),
+        lost_build_database=str(tree["ingest"].get("lost_build_database", "refuse")),
     )

@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     from growthops.errors import ValidatorError
     from growthops.ingest.landing import daterange, future_days, unexpected_files
     from growthops.ingest.loader import load_range
+    from growthops.ingest.lost_build import LostBuildError
     from growthops.warehouse import WarehouseLocked, wait_for_writer
 
     span = _range(args)
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         except ValidatorError as exc:
             print(f"validator error (the data was not judged, nothing loaded): {exc}", file=sys.stderr)
             return 2
-        except WarehouseLocked as exc:
+        except (WarehouseLocked, LostBuildError) as exc:
             print(f"not loaded: {exc}", file=sys.stderr)
             return 2
         if args.json:

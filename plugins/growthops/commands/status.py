@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from growthops.commands.status_checks import _landing_facts, _ledger_facts, _quarantined
+from growthops.commands.status_checks import _build_loss, _landing_facts, _ledger_facts, _quarantined
 from growthops.config import SOURCES, Settings, load_settings
 from growthops.reports import BUILD_KINDS, find_reports
 
@@ -224,12 +224,7 @@ def collect_status(settings: Settings, *, now: datetime | None = None, reject_da
         marts.version_file = served.version_file
         marts.batches_waiting = sum(1 for t in load_times if t.replace(tzinfo=UTC) > published_at)
         marts.rolled_back_from = _rolled_back_from(settings, served.version_file)
-        if note and note.startswith(("no warehouse yet", "no load ledger yet")):
-            marts.build_lost = (
-                f"the build database {settings.warehouse_path.name} is missing or empty, yet BI reads run "
-                f"{served.run_id} built from {len(served.source_batches)} batch(es): the next publication "
-                "will be refused until it is rebuilt from landing"
-            )
+        marts.build_lost = _build_loss(settings, served, note)
     summaries: dict[str, str] = {}
     marts.failed_builds = _failures(settings, statuses, loads_by_day, published_at, summaries)
     shown = set(marts.failed_builds).union(*(st.failures for st in statuses.values()))

@@ -13,6 +13,7 @@ from growthops.config import Settings
 
 if TYPE_CHECKING:
     from growthops.commands.status import SourceStatus
+    from growthops.serve.versions import ServedVersion
 
 REPORT_NAME = re.compile(r"\.report\.(md|json)(\.replayed-[0-9T]+)?$")
 
@@ -150,3 +151,35 @@ def _landing_facts(settings: Settings, st: SourceStatus, today: date) -> None:
 def _quarantine_key(path: str) -> str:
     """``<source>/<day>/<file>``: the same file whether the path is absolute or relative."""
     return "/".join(Path(path).parts[-3:])
+
+
+def _build_loss(settings: Settings, served: ServedVersion, note: str | None) -> str | None:
+    """Why the build database lost history BI's version was built from (publish log) or its own
+    ledger records (emptied raw tables); None when it did not, or cannot be read now."""
+    import duckdb
+
+    from growthops.ingest.lost_build import findings
+
+    lost: list[str] = []
+    if note and note.startswith(("no warehouse yet", "no load ledger yet")):
+        lost = [
+            f"missing or empty, yet BI reads run {served.run_id} built from {len(served.source_batches)} batch(es)"
+        ]
+    elif settings.warehouse_path.exists() and note is None:
+        try:
+            con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        except duckdb.Error:
+            return None  # busy or unreadable: the warehouse note says so
+        try:
+            lost = findings(
+                con, (served.lineage[-1].get("source_watermarks") if served.lineage else None) or {}
+            )
+        finally:
+            con.close()
+    if not lost:
+        return None
+    return (
+        f"the build database {settings.warehouse_path.name}: {'; '.join(lost)}. The next load is "
+        f"{'refused' if settings.lost_build_database == 'refuse' else 'preceded by a rebuild from landing'} "
+        "([ingest] lost_build_database) and no publication will drop that history"
+    )

@@ -29,7 +29,7 @@ import duckdb
 from growthops import erasure
 from growthops.config import Settings
 from growthops.errors import DataQualityError, NotReadyError, QualityCheck, QualityReport, TransientError
-from growthops.ingest import gate, ledger
+from growthops.ingest import gate, ledger, lost_build
 from growthops.ingest.batch import gate_and_load
 from growthops.ingest.commit import write_ledger_rows
 from growthops.ingest.landing import (
@@ -64,6 +64,7 @@ def _warehouse(
         gate.warm_up()
     own = connect(settings.warehouse_path)
     try:
+        lost_build.guard(settings, own)  # a missing or emptied build DB: refuse, or rebuild from landing
         yield own
     finally:
         own.close()

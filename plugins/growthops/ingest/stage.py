@@ -51,12 +51,23 @@ def load_day(source: str, day: date, *, settings: Settings | None = None) -> dic
     """Ingest ``source`` for ``day``; returns a JSON-able summary (XCom and asset event extra)."""
     from growthops.errors import DataQualityError, ValidatorError
     from growthops.ingest.loader import ingest_day
+    from growthops.ingest.lost_build import LostBuildError
 
     settings = settings or load_settings()
 
     def report(exc: BaseException) -> Any:
         if isinstance(exc, ValidatorError):
             return report_validator_error(exc, source, day)
+        if isinstance(exc, LostBuildError):
+            from growthops.reports import report_failure
+
+            return report_failure(
+                "build database lost",
+                f"{source} {day}: {exc}",
+                source=source,
+                day=day.isoformat(),
+                commands=exc.commands,
+            )
         return report_data_failure(exc)
 
     with stage_policy(
@@ -64,7 +75,7 @@ def load_day(source: str, day: date, *, settings: Settings | None = None) -> dic
         kind="load failed",
         failed=f"{source} {day}: the load failed",
         transient=f"{source} {day}: the load failed on a lock or I/O error",
-        data_errors=(DataQualityError, ValidatorError),
+        data_errors=(DataQualityError, ValidatorError, LostBuildError),
         report=report,
         context={"source": source, "day": day.isoformat()},
     ):
