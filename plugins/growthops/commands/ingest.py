@@ -99,13 +99,23 @@ def _print_result(result, unexpected, future, last_day: date, source: str) -> No
             print(f"  next: {command}")
 
 
+def _report(settings, source: str, exc: BaseException) -> str:
+    """The failure report (listed by ``growthops status``) of a load that did not happen."""
+    from growthops.ingest.lost_build import LostBuildError
+    from growthops.reports import report_failure
+
+    kind = "build database lost" if isinstance(exc, LostBuildError) else "transient failure"
+    commands = getattr(exc, "commands", None) or []
+    return str(report_failure(kind, f"{source}: not loaded: {exc}", source=source, commands=commands))
+
+
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
     from growthops.config import load_settings
-    from growthops.errors import ValidatorError
+    from growthops.errors import TransientError, ValidatorError
     from growthops.ingest.landing import daterange, future_days, unexpected_files
     from growthops.ingest.loader import load_range
     from growthops.ingest.lost_build import LostBuildError
@@ -132,8 +142,8 @@ def run(args: argparse.Namespace) -> int:
         except ValidatorError as exc:
             print(f"validator error (the data was not judged, nothing loaded): {exc}", file=sys.stderr)
             return 2
-        except (WarehouseLocked, LostBuildError) as exc:
-            print(f"not loaded: {exc}", file=sys.stderr)
+        except (WarehouseLocked, LostBuildError, TransientError) as exc:
+            print(f"not loaded: {exc}\nreport: {_report(settings, source, exc)}", file=sys.stderr)
             return 2
         if args.json:
             print(_json_line(source, start, end, result, unexpected, future))

@@ -8,6 +8,7 @@ and checks ``rows in file = rows loaded + rows rejected`` for every loaded batch
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import duckdb
 
 from growthops.contracts import CONTRACTS, LINEAGE_COLUMNS
+from growthops.errors import TransientError
 from growthops.ingest import ledger
 from growthops.ingest.outcome import Batch, FileOutcome, now
 from growthops.ingest.reader import Staged
@@ -127,9 +129,24 @@ def commit(
         _ledger_insert(con, _ledger_rows(batch, list(enumerate(outcomes))))
         _check_invariant(con, CONTRACTS[batch.source].raw_table)
         con.execute("commit")
-    except Exception:
-        con.execute("rollback")
+    except Exception as exc:
+        with contextlib.suppress(duckdb.TransactionException):  # a failed COMMIT has ended it already
+            con.execute("rollback")
+        if _write_failure(exc):
+            raise TransientError(
+                f"{batch.source}: could not write the build database ({str(exc).splitlines()[0][:300]}); "
+                "nothing of this batch was loaded, the files stay in landing. Is the disk full? Free space, "
+                "then re-run"
+            ) from exc
         raise
+
+
+WRITE_FAILURES = ("no space left on device", "could not write", "disk quota", "input/output error")
+
+
+def _write_failure(exc: BaseException) -> bool:
+    """A DuckDB error caused by the disk (full, quota, I/O), not by the data or the code."""
+    return isinstance(exc, duckdb.Error) and any(w in str(exc).lower() for w in WRITE_FAILURES)
 
 
 def _replace_and_insert(
