@@ -10,35 +10,21 @@ import hashlib
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from ingest.conftest import DAY, Landing, orders_csv
 
 from growthops.config import Settings, load_settings
 
-DAY = date(2025, 1, 2)
-ORDERS_HEADER = (
-    "order_id,contact_id,created_at,updated_at,status,currency,gross_amount,discount_amount,refund_amount"
-)
-
-
-def orders_csv(n: int, day: date = DAY) -> str:
-    ts = f"{day.isoformat()}T10:00:00+00:00"
-    return (
-        "\n".join([ORDERS_HEADER, *(f"O{i},C1,{ts},{ts},paid,USD,100.00,0.00,0.00" for i in range(n))]) + "\n"
-    )
+__all__ = ["DAY", "orders_csv"]
 
 
 def put(settings: Settings, source: str, name: str, text: str, day: date = DAY) -> Path:
-    path = settings.landing_dir / source / day.isoformat() / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    old = time.time() - 3600
-    os.utime(path, (old, old))
-    return path
+    """Deliver an export file into landing (aged, so it counts as finished)."""
+    return Landing(settings).put(source, name, text, day=day)
 
 
 def sha256(path: Path) -> str:

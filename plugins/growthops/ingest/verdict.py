@@ -153,7 +153,6 @@ def quality_report(
     threshold: float,
 ) -> QualityReport:
     """The report of a quarantined file: the failed checks, the row rules behind its rejects, samples."""
-    f = batch.files[fid]
     checks: list[QualityCheck] = []
     kind = "raw gate failed"
     for run in failed:
@@ -184,6 +183,24 @@ def quality_report(
             [fid],
         ).fetchall()
     ]
+    return file_report(
+        batch,
+        fid,
+        kind,
+        checks,
+        sample_rows=samples,
+        rows_in_file=int(facts["rows_in_file"]) if facts["rows_in_file"] is not None else None,
+        rows_rejected=con.execute(
+            "select count(final_rule) from _ing_rows where file_id = ?", [fid]
+        ).fetchone()[0],
+    )
+
+
+def file_report(
+    batch: Batch, fid: int, kind: str, checks: list[QualityCheck], **fields: Any
+) -> QualityReport:
+    """The report of file ``fid`` of ``batch``: its source, day, path, sha256 and batch id filled in."""
+    f = batch.files[fid]
     return QualityReport(
         kind=kind,
         source=batch.source,
@@ -192,11 +209,7 @@ def quality_report(
         sha256=batch.shas[fid],
         batch_id=batch.batch_ids[fid],
         checks=checks,
-        sample_rows=samples,
-        rows_in_file=int(facts["rows_in_file"]) if facts["rows_in_file"] is not None else None,
-        rows_rejected=con.execute(
-            "select count(final_rule) from _ing_rows where file_id = ?", [fid]
-        ).fetchone()[0],
+        **fields,
     )
 
 
@@ -288,14 +301,11 @@ def _withheld_part_report(
         )
         for r in bad
     ]
-    return QualityReport(
-        kind=bad[0].kind,
-        source=batch.source,
-        day=f.day.isoformat(),
-        source_file=f.rel_path,
-        sha256=batch.shas[fid],
-        batch_id=batch.batch_ids[fid],
-        checks=checks,
+    return file_report(
+        batch,
+        fid,
+        bad[0].kind,
+        checks,
         quarantine_path=str(target),
         warnings=[f"this part is fine on its own; it is quarantined with {names} so the day loads whole"],
     )
