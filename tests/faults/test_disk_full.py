@@ -87,7 +87,8 @@ def test_a_disk_filling_up_during_publish_keeps_serving_and_explains(small_disk,
     [(_path, report)] = find_reports(settings)
     assert report["kind"] == "publication failed" and "is the disk full?" in report["summary"]
     status = collect_status(settings)
-    assert status.marts.failed_builds and "is the disk full?" in render(status)
+    assert status.marts.failed_builds and not status.marts.build_lost
+    assert "FAILED" in render(status) and "could not write the new serving version" in render(status)
 
     ballast.unlink()
     publish_marts(settings, "two")

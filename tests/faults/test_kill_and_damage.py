@@ -79,7 +79,8 @@ def test_a_truncated_kept_version_is_skipped_by_rollback_and_listed_unreadable(t
 
     assert sha256(settings.serving_path) == served  # an independent copy: BI's file is untouched
     assert main(["rollback", "--list"]) == 0
-    assert "(unreadable)" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "(unreadable: damaged file)" in listed and kept_two.name in listed
     assert main(["rollback"]) == 0  # "two" is damaged: the previous intact version of the lineage
     out, err = capsys.readouterr()
     assert "now serving run one" in out and "Traceback" not in err

@@ -161,6 +161,13 @@ def _build_loss(settings: Settings, served: ServedVersion, note: str | None) -> 
     from growthops.ingest.lost_build import findings
 
     lost: list[str] = []
+    served_batches = served.source_batches or any(
+        (w or {}).get("batches")
+        for row in served.lineage
+        for w in (row.get("source_watermarks") or {}).values()
+    )
+    if not served_batches:
+        return None  # BI's version was built from no raw batch: nothing to lose
     if note and note.startswith(("no warehouse yet", "no load ledger yet")):
         lost = [
             f"missing or empty, yet BI reads run {served.run_id} built from {len(served.source_batches)} batch(es)"
