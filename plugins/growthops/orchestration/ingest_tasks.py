@@ -137,7 +137,7 @@ Export: `<landing>/{name}/<day>/{source.export}` (or `.jsonl` / `.parquet`). {so
    Fails fast once the export is overdue (`expected_by` + `stale_after_days` in `[sources.{name}]`).
 2. **load_{name}** — pool `{DUCKDB_POOL}` (one DuckDB writer): header check, raw gate
    (GX suite `expectations/{name}.json`), row rejects with file + line + rule in `raw.rejects`,
-   one ledger row per file in `raw.load_ledger`. Emits Asset `{source.asset_uri}` only on success.
+   one ledger row per batch (a file, or every part of a multi-part export) in `raw.load_ledger`. Emits Asset `{source.asset_uri}` only on success.
 
 A re-delivered identical file is a no-op; a corrected file replaces the day's batch. A bad file is
 moved to `<data>/quarantine/{name}/<day>/` with a report; the task fails without retry, naming
