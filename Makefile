@@ -84,6 +84,10 @@ test: install manifest ## run the whole test suite (what CI runs; end-to-end tes
 test-postgres: install manifest airflow-init ## PostgreSQL tests only (a throw-away server on loopback; skipped, saying why, where none can start)
 	$(BIN)/pytest -m postgres
 
+.PHONY: test-faults
+test-faults: install manifest ## fault suite only: fills a small tmpfs (needs root; skipped, saying why, otherwise), SIGKILLs, truncates
+	$(BIN)/pytest -m faults
+
 .PHONY: test-slow
 test-slow: install manifest ## soak and scale suites
 	$(BIN)/pytest -m slow

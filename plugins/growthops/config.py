@@ -91,6 +91,9 @@ class Settings:
     writer_queue: str = ""  # [warehouse]: Celery queue of the host holding the data root ("" = any worker)
     # fsspec options of a landing URL (endpoint_url, client_kwargs, ...): JSON ``landing_storage_options``
     landing_storage_options: dict[str, Any] = field(default_factory=dict)
+    lost_build_database: str = (
+        "refuse"  # [ingest]: a missing/emptied build DB: refuse or rebuild from landing
+    )
 
     # Layout under the data root (SPEC §9).
     @property
@@ -185,6 +188,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ambiguous_local_times=str(tree["ingest"].get("ambiguous_local_times", "later")),
         writer_wait_seconds=float(tree["ingest"].get("writer_wait_seconds", 600)),
         landing_storage_options=_storage_options(tree.get("landing_storage_options")),
+        lost_build_database=str(tree["ingest"].get("lost_build_database", "refuse")),
     )
 
 

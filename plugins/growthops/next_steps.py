@@ -103,3 +103,18 @@ def commands_for_file(source: str, day: str, *, quarantined_to: str | None, kind
 def primary(commands: list[str]) -> str:
     """The command itself (without its comment) of the first entry."""
     return commands[0].split("   #", 1)[0].strip()
+
+
+def lost_build(first: str, last: str, *, rebuilt: bool) -> list[str]:
+    """The build database is missing or emptied while BI reads marts built from it."""
+    if rebuilt:
+        return [
+            "restore the build database from a backup, or drop the missing exports back into landing   "
+            "# landing no longer has every export the served version was built from",
+            status(),
+        ]
+    return [
+        f"GROWTHOPS_INGEST_LOST_BUILD_DATABASE=rebuild growthops backfill --start {first} --end {last}"
+        "   # re-ingest every export in landing, rebuild and publish the marts",
+        status(),
+    ]

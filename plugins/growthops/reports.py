@@ -52,6 +52,7 @@ KINDS = {
     "publication failed": "The serving database could not be replaced.",
     "transient failure": "The warehouse was locked or I/O failed after all retries.",
     "raw sync failed": "Copying the raw tables to PostgreSQL failed (postgres target); nothing was built.",
+    "build database lost": "The build database lost history BI's version or its ledger has; nothing loaded.",
 }
 DATA_KINDS = {"raw gate failed", "reject threshold exceeded", "contract mismatch"}
 BUILD_KINDS = {

@@ -3,6 +3,7 @@ missing inside the loaded range and day folders dated in the future are all repo
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -36,8 +37,7 @@ def test_a_multi_part_export_loads_as_one_day(settings, landing, wh, capsys):
     assert "2 files (loaded 2" in out and "UNEXPECTED" not in out
     assert wh.count("raw.shop_orders") == 5
     assert wh.rows("select file_name, rows_loaded from raw.load_ledger order by 1") == [
-        ("orders_part1.csv", 3),
-        ("orders_part2.csv", 2),
+        ("orders_part1.csv+orders_part2.csv", 5)  # one batch (tests/ingest/test_multi_part.py)
     ]
 
 
@@ -91,3 +91,41 @@ def test_a_day_folder_dated_after_today_is_refused_as_clock_skew(settings, landi
     assert wh.count("raw.shop_orders") == 0
     orders = next(s for s in collect_status(settings).sources if s.source == "orders")
     assert orders.future_days == [future.isoformat()] and orders.needs_attention
+
+
+def test_the_daily_load_task_fails_without_retry_on_an_unexpected_file_naming_it(settings, landing, wh):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from growthops.ingest.stage import export_status
+    from growthops.orchestration.ingest_tasks import load
+
+    landing.put("orders", "orders.csv", orders_csv(3, day=D1), day=D1)
+    landing.put("orders", "orders (1).csv", orders_csv(4, day=D1), day=D1)
+    assert export_status(settings, "orders", D1)[0]  # the sensor hands over: the load names the file
+    with pytest.raises(AirflowFailException) as exc:  # AirflowFailException: no retry
+        load("orders", D1, settings=settings)
+    text = str(exc.value)
+    assert (
+        f"FAILED (contract mismatch): orders {D1}: orders/{D1}/orders (1).csv failed unexpected_file" in text
+    )
+    assert (
+        f"growthops replay orders {D1}   # after renaming orders/{D1}/orders (1).csv to an accepted name"
+        in text
+    )
+    assert "(orders.*, orders_part[0-9]*.*)" in text and "Traceback" not in text
+    [report] = list((settings.data_dir / "runs").rglob("*.json"))
+    check = json.loads(report.read_text())["checks"][0]
+    assert (check["name"], check["observed"]) == ("unexpected_file", "orders (1).csv")
+    assert check["expected"] == "a name matching orders.*, orders_part[0-9]*.*"
+    assert wh.count("raw.shop_orders") == 3  # the accepted export of the day is loaded, the other is not
+
+
+def test_the_daily_load_task_loads_when_unexpected_files_are_ignored(settings, landing, wh, monkeypatch):
+    from growthops.config import load_settings
+    from growthops.orchestration.ingest_tasks import load
+
+    monkeypatch.setenv("GROWTHOPS_INGEST_IGNORE_UNEXPECTED_FILES", "true")
+    landing.put("orders", "orders.csv", orders_csv(3, day=D1), day=D1)
+    landing.put("orders", "orders (1).csv", orders_csv(4, day=D1), day=D1)
+    summary = load("orders", D1, settings=load_settings())
+    assert summary["rows_loaded"] == 3 and wh.count("raw.shop_orders") == 3

@@ -20,6 +20,7 @@ import pytest
 from growthops.commands.cli import main
 from growthops.commands.status import collect_status, render
 from growthops.failures import StageFailure
+from growthops.ingest.lost_build import LostBuildError, guard
 from growthops.reports import find_reports
 from growthops.serve import publish as pub
 from growthops.serve.stage import publish_marts
@@ -156,6 +157,13 @@ def test_a_lost_build_database_is_refused_not_published(settings, build):
     assert "less raw history than the version BI reads" in str(failure.value)
     assert "growthops backfill" in str(failure.value)
     assert pub.current_version(settings).run_id == "one"
+    settings.warehouse_path.unlink()
+    con = duckdb.connect(str(settings.warehouse_path))  # what the next load opens: refused before loading
+    with pytest.raises(
+        LostBuildError, match=r"raw.fx_rates: 0 batch\(es\), the publish log says .* built from 2"
+    ):
+        guard(settings, con)
+    con.close()
     settings.warehouse_path.unlink()
     status = collect_status(settings)
     assert status.marts.build_lost and "BUILD DATABASE LOST" in render(status)

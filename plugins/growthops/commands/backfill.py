@@ -80,6 +80,7 @@ def run_backfill(
     from growthops.sources import source as source_decl
 
     result = BackfillResult(start=start, end=end)
+    _refuse_unsafe_landing(settings, start, end, sources)
     t = time.monotonic()
     for source in [s for s in LOAD_ORDER if s in sources]:
         progress(f"[ingest] {source} {start} .. {end}")
@@ -136,6 +137,14 @@ def run_backfill(
     result.published_run_id = pub.run_id
     result.row_counts = dict(pub.row_counts)
     return result
+
+
+def _refuse_unsafe_landing(settings: Settings, start: date, end: date, sources: tuple[str, ...]) -> None:
+    """Before loading anything: day folders after today (clock skew) and unexpected files refuse
+    the backfill, in the words of ``growthops ingest`` (raises StageFailure, report written)."""
+    from growthops.ingest.refusals import refuse_range
+
+    refuse_range(settings, tuple(s for s in LOAD_ORDER if s in sources), start, end)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,10 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
+
+from growthops.ingest.refusals import clock_skew_message, today
 
 SOURCES_IN_ORDER = ("fx", "channel", "crm", "orders")
+__all__ = ["clock_skew_message", "today"]  # also used by ``growthops status``
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,22 +32,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=date.fromisoformat, help="first export day of the range")
     parser.add_argument("--end", type=date.fromisoformat, help="last export day of the range (inclusive)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary per source")
-
-
-def today(settings, now: datetime | None = None) -> date:
-    """The latest calendar day anywhere the exports may come from (reporting timezone or UTC)."""
-    now = now or datetime.now(UTC)
-    return max(now.date(), now.astimezone(ZoneInfo(settings.reporting_timezone)).date())
-
-
-def clock_skew_message(source: str, days: list[date], last_day: date) -> str:
-    shown = ", ".join(d.isoformat() for d in days[:5]) + (
-        f" (+{len(days) - 5} more)" if len(days) > 5 else ""
-    )
-    return (
-        f"{source}: REFUSED day folder(s) dated after today ({last_day}): {shown} — clock skew at the exporter? "
-        "Not loaded. Check the exporter's clock, rename the folder to the export's real day, then ingest it."
-    )
 
 
 def _range(args: argparse.Namespace) -> tuple[date, date] | str:
@@ -113,15 +99,26 @@ def _print_result(result, unexpected, future, last_day: date, source: str) -> No
             print(f"  next: {command}")
 
 
+def _report(settings, source: str, exc: BaseException) -> str:
+    """The failure report (listed by ``growthops status``) of a load that did not happen."""
+    from growthops.ingest.lost_build import LostBuildError
+    from growthops.reports import report_failure
+
+    kind = "build database lost" if isinstance(exc, LostBuildError) else "transient failure"
+    commands = getattr(exc, "commands", None) or []
+    return str(report_failure(kind, f"{source}: not loaded: {exc}", source=source, commands=commands))
+
+
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
     from growthops.config import load_settings
-    from growthops.errors import ValidatorError
+    from growthops.errors import TransientError, ValidatorError
     from growthops.ingest.landing import daterange, future_days, unexpected_files
     from growthops.ingest.loader import load_range
+    from growthops.ingest.lost_build import LostBuildError
     from growthops.warehouse import WarehouseLocked, wait_for_writer
 
     span = _range(args)
@@ -145,8 +142,8 @@ def run(args: argparse.Namespace) -> int:
         except ValidatorError as exc:
             print(f"validator error (the data was not judged, nothing loaded): {exc}", file=sys.stderr)
             return 2
-        except WarehouseLocked as exc:
-            print(f"not loaded: {exc}", file=sys.stderr)
+        except (WarehouseLocked, LostBuildError, TransientError) as exc:
+            print(f"not loaded: {exc}\nreport: {_report(settings, source, exc)}", file=sys.stderr)
             return 2
         if args.json:
             print(_json_line(source, start, end, result, unexpected, future))

@@ -62,6 +62,11 @@ DECISIONS
   (raw rows and rejects deleted, ledger ``superseded_by``). A quarantined or failed sha256 is never
   "done": dropping a file back into landing re-judges it. Two files of the same export and day
   (``orders.csv`` + ``orders.jsonl``) are refused (``failed``, left in landing).
+- **Multi-part exports** (``orders_part1.csv`` + ``orders_part2.csv``, where the source declares
+  ``<name>_part[0-9]*``) are one batch: one batch id over all parts (sha256 over the parts' hashes),
+  one ledger row listing each part's sha256, keys unique across the parts, parts waiting for each
+  other, and one refused part quarantining all of them (:func:`.verdict.refuse_whole_batches`).
+- **A lost build database** (:mod:`.lost_build`) is refused, or rebuilt from landing, before a load.
 - **Unfinished files** (``.part``/``.tmp``/hidden names, mtime within ``settle_seconds``) are never
   read: the sensor keeps waiting; ``ingest_day`` loads the finished files and raises
   ``NotReadyError`` (transient, retried) for the rest.

@@ -65,6 +65,7 @@ def gate_and_load(
     outcomes, load_ids, quarantines = verdict.judge(
         settings, con, batch, staged, counts, facts, frame, file_run
     )
+    load_ids = verdict.refuse_whole_batches(settings, batch, outcomes, load_ids, quarantines)
     timings["verdict"] += time.perf_counter() - t
 
     # ---- one transaction: replace batches, insert rows and rejects, ledger, invariant

@@ -8,12 +8,15 @@ and checks ``rows in file = rows loaded + rows rejected`` for every loaded batch
 
 from __future__ import annotations
 
+import contextlib
+import json
 from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from growthops.contracts import CONTRACTS, LINEAGE_COLUMNS
+from growthops.errors import TransientError
 from growthops.ingest import ledger
 from growthops.ingest.outcome import Batch, FileOutcome, now
 from growthops.ingest.reader import Staged
@@ -54,13 +57,52 @@ def _ledger_row(batch: Batch, i: int, o: FileOutcome, finished_at: datetime) -> 
         "started_at": batch.started_at,
         "finished_at": finished_at,
         "superseded_by": None,
+        "parts": None,
     }
+
+
+PART_FIELDS = (
+    "file_name",
+    "source_file",
+    "sha256",
+    "file_bytes",
+    "rows_in_file",
+    "rows_loaded",
+    "rows_rejected",
+)
+SEVERITY = ("failed", "quarantined", "loaded_with_rejects", "loaded", "skipped")
+
+
+def _ledger_rows(batch: Batch, items: list[tuple[int, FileOutcome]]) -> list[dict[str, Any]]:
+    """One ledger row per batch: a multi-part export's files (same batch id) become one row that
+    sums their counts, takes the worst status and lists every part with its own sha256."""
+    finished = now()
+    by_batch: dict[str, list[dict[str, Any]]] = {}
+    for i, o in items:
+        by_batch.setdefault(o.batch_id, []).append(_ledger_row(batch, i, o, finished))
+    rows = []
+    for parts in by_batch.values():
+        if len(parts) == 1:
+            rows.append(parts[0])
+            continue
+        names = [p["file_name"] for p in parts]
+        row = dict(parts[0])
+        row |= {
+            "file_name": "+".join(names),
+            "sha256": ledger.parts_sha256(names, [p["sha256"] for p in parts]),
+            "status": min((p["status"] for p in parts), key=SEVERITY.index),
+            "message": " | ".join(p["message"] for p in parts)[:2000],
+            "parts": json.dumps([{k: p[k] for k in PART_FIELDS} for p in parts]),
+        }
+        for column in ("file_bytes", "rows_in_file", "rows_loaded", "rows_rejected"):
+            row[column] = sum(p[column] or 0 for p in parts)
+        rows.append(row)
+    return rows
 
 
 def write_ledger_rows(con: duckdb.DuckDBPyConnection, batch: Batch, outcomes: dict[int, FileOutcome]) -> None:
     """Ledger rows of the files ``outcomes`` names (by position in ``batch``)."""
-    finished = now()
-    _ledger_insert(con, [_ledger_row(batch, i, o, finished) for i, o in outcomes.items()])
+    _ledger_insert(con, _ledger_rows(batch, list(outcomes.items())))
 
 
 def fail_all(con: duckdb.DuckDBPyConnection, batch: Batch, staged: Staged, error: str) -> None:
@@ -84,13 +126,27 @@ def commit(
     con.execute("begin transaction")
     try:
         _replace_and_insert(con, batch.source, [outcomes[i].batch_id for i in load_ids], load_ids)
-        finished = now()
-        _ledger_insert(con, [_ledger_row(batch, i, o, finished) for i, o in enumerate(outcomes)])
+        _ledger_insert(con, _ledger_rows(batch, list(enumerate(outcomes))))
         _check_invariant(con, CONTRACTS[batch.source].raw_table)
         con.execute("commit")
-    except Exception:
-        con.execute("rollback")
+    except Exception as exc:
+        with contextlib.suppress(duckdb.TransactionException):  # a failed COMMIT has ended it already
+            con.execute("rollback")
+        if _write_failure(exc):
+            raise TransientError(
+                f"{batch.source}: could not write the build database ({str(exc).splitlines()[0][:300]}); "
+                "nothing of this batch was loaded, the files stay in landing. Is the disk full? Free space, "
+                "then re-run"
+            ) from exc
         raise
+
+
+WRITE_FAILURES = ("no space left on device", "could not write", "disk quota", "input/output error")
+
+
+def _write_failure(exc: BaseException) -> bool:
+    """A DuckDB error caused by the disk (full, quota, I/O), not by the data or the code."""
+    return isinstance(exc, duckdb.Error) and any(w in str(exc).lower() for w in WRITE_FAILURES)
 
 
 def _replace_and_insert(
@@ -113,7 +169,7 @@ def _replace_and_insert(
     con.execute(
         f"""
         create or replace temp table _ing_replaced as
-        select l.batch_id as old_id, p.batch_id as new_id
+        select distinct l.batch_id as old_id, p.batch_id as new_id
         from {ledger.LEDGER_TABLE} l
         join _ing_load p on true
         join _ing_files f on f.file_id = p.file_id

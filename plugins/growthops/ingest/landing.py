@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,6 +30,16 @@ log = get_logger(__name__)
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".filepart", ".uploading")
+UNEXPECTED_FILE_RULE = "unexpected_file"
+PART_STEM = re.compile(r"^(?P<base>.+)_part(?P<number>[0-9]+)$")
+
+
+def part_of(source: str, stem: str) -> tuple[str, int] | None:
+    """``("orders", 2)`` for ``orders_part2`` when ``source`` declares multi-part exports, else None."""
+    match = PART_STEM.match(stem)
+    if match is None or not any("_part" in p for p in CONTRACTS[source].patterns):
+        return None
+    return match["base"], int(match["number"])
 
 
 @dataclass(frozen=True)
@@ -49,9 +60,21 @@ class LandingFile:
         return str(self.staged or self.path)
 
     @property
-    def export_key(self) -> str:
-        """What a re-delivery replaces: the file stem (the platform for channel files)."""
+    def stem(self) -> str:
         return self.path.name.rsplit(".", 1)[0]
+
+    @property
+    def part(self) -> int | None:
+        """The part number of a multi-part export file (``orders_part2.csv`` -> 2), else None."""
+        found = part_of(self.source, self.stem)
+        return None if found is None else found[1]
+
+    @property
+    def export_key(self) -> str:
+        """What a re-delivery replaces: the file stem (the platform for channel files); the base
+        name for the parts of a multi-part export (``orders_part2`` -> ``orders``)."""
+        found = part_of(self.source, self.stem)
+        return self.stem if found is None else found[0]
 
     def sha256(self) -> str:
         h = hashlib.sha256()
@@ -155,7 +178,29 @@ def scan_day(
                 format=FORMATS[path.suffix.lower()],
             )
         )
-    return ready, pending
+    return _hold_incomplete_parts(source, ready, pending)
+
+
+def _hold_incomplete_parts(
+    source: str, ready: list[LandingFile], pending: list[PendingFile]
+) -> tuple[list[LandingFile], list[PendingFile]]:
+    """The parts of a multi-part export wait while another part of it is still being written:
+    the day loads whole, never part by part."""
+    writing = {}
+    for p in pending:
+        found = part_of(source, _export_name(p.path.name).rsplit(".", 1)[0])
+        if found is not None:
+            writing[found[0]] = p.rel_path
+    if not writing:
+        return ready, pending
+    held = [f for f in ready if f.part is not None and f.export_key in writing]
+    pending = pending + [
+        PendingFile(
+            f.path, f.rel_path, f"part of a multi-part export; {writing[f.export_key]} is still being written"
+        )
+        for f in held
+    ]
+    return [f for f in ready if f not in held], pending
 
 
 @landing_io
@@ -187,9 +232,12 @@ class UnexpectedFile:
     day: date
     rel_path: str
 
+    @property
+    def accepted(self) -> str:
+        return ", ".join(CONTRACTS[self.source].patterns)
+
     def describe(self) -> str:
-        accepted = ", ".join(CONTRACTS[self.source].patterns)
-        return f"{self.rel_path}: not an accepted {self.source} export name ({accepted}); not loaded"
+        return f"{self.rel_path}: not an accepted {self.source} export name ({self.accepted}); not loaded"
 
 
 @landing_io

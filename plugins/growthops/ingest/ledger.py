@@ -4,6 +4,10 @@
 
 - ``batch_id`` is deterministic: ``<source>/<day>/<file name>@<first 12 hex of sha256>``. A file
   re-delivered byte-identical has the same batch id and is a no-op.
+- A multi-part export (``orders_part1.csv`` + ``orders_part2.csv`` on one day) is ONE batch and
+  one ledger row: ``file_name`` joins the part names with ``+``, ``sha256`` is :func:`parts_sha256`
+  over the parts (a re-delivered part changes it, so the whole day is re-judged and replaces the
+  earlier batch), and ``parts`` (JSON) records each file with its own sha256, bytes and counts.
 - ``export_key`` is what a re-delivery replaces: the file stem (``orders``; the platform for
   channel). Loading a new batch marks every earlier ledger row of the same (source, day,
   export_key) ``superseded_by`` the new batch and deletes their raw rows and rejects in the same
@@ -20,6 +24,7 @@ every commit).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 import duckdb
@@ -83,6 +88,13 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(REJECTS_DDL)
     for column in DST_COLUMNS:  # added after the first release: ledgers created before lack them
         con.execute(f"alter table {LEDGER_TABLE} add column if not exists {column} bigint")
+    con.execute(f"alter table {LEDGER_TABLE} add column if not exists parts varchar")
+
+
+def parts_sha256(names: list[str], shas: list[str]) -> str:
+    """The sha256 of a multi-part batch: over each part's name and sha256, in the given order."""
+    text = "\n".join(f"{name} {sha}" for name, sha in zip(names, shas, strict=True))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def record_dst(

@@ -29,10 +29,18 @@ import duckdb
 from growthops import erasure
 from growthops.config import Settings
 from growthops.errors import DataQualityError, NotReadyError, QualityCheck, QualityReport, TransientError
-from growthops.ingest import gate, ledger, storage
+from growthops.ingest import gate, ledger, lost_build, storage
 from growthops.ingest.batch import gate_and_load
 from growthops.ingest.commit import write_ledger_rows
-from growthops.ingest.landing import LandingFile, PendingFile, landing_days, scan_day
+from growthops.ingest.landing import (
+    UNEXPECTED_FILE_RULE,
+    LandingFile,
+    PendingFile,
+    UnexpectedFile,
+    landing_days,
+    scan_day,
+    unexpected_files,
+)
 from growthops.ingest.outcome import Batch, BatchResult, FileOutcome, now
 from growthops.ingest.sql import ident, sql_str
 from growthops.logs import get_logger
@@ -56,6 +64,7 @@ def _warehouse(
         gate.warm_up()
     own = connect(settings.warehouse_path)
     try:
+        lost_build.guard(settings, own)  # a missing or emptied build DB: refuse, or rebuild from landing
         yield own
     finally:
         own.close()
@@ -115,8 +124,7 @@ def _ingest(
         shas = [f.sha256() for f in files]
     except FileNotFoundError as exc:
         raise TransientError(f"{source}: a landing file disappeared while hashing: {exc}") from exc
-    batch_ids = [ledger.batch_id(source, f.day, f.name, sha) for f, sha in zip(files, shas, strict=True)]
-    batch = Batch(source, files, shas, batch_ids, started_at)
+    batch = Batch(source, files, shas, _batch_ids(source, files, shas), started_at)
     outcomes = _skipped_or_ambiguous(con, batch)
     timings["hash"] += time.perf_counter() - t0
 
@@ -133,13 +141,42 @@ def _ingest(
     return result
 
 
+def _same_export(files: list[LandingFile]) -> dict[tuple[date, str], list[int]]:
+    """Positions of the files of each (day, export key)."""
+    by_key: dict[tuple[date, str], list[int]] = {}
+    for i, f in enumerate(files):
+        by_key.setdefault((f.day, f.export_key), []).append(i)
+    return by_key
+
+
+def _is_multi_part(files: list[LandingFile], ids: list[int]) -> bool:
+    """Several files of one export and day that are the distinct parts of one export."""
+    parts = [files[i].part for i in ids]
+    return len(ids) > 1 and None not in parts and len(set(parts)) == len(parts)
+
+
+def _batch_ids(source: str, files: list[LandingFile], shas: list[str]) -> list[str]:
+    """Each file's batch id; the parts of a multi-part export share one (all parts, in part order)."""
+    ids = [ledger.batch_id(source, f.day, f.name, sha) for f, sha in zip(files, shas, strict=True)]
+    for (day, _key), same in _same_export(files).items():
+        if not _is_multi_part(files, same):
+            continue
+        same = sorted(same, key=lambda i: files[i].part or 0)
+        names = [files[i].name for i in same]
+        group = ledger.batch_id(
+            source, day, "+".join(names), ledger.parts_sha256(names, [shas[i] for i in same])
+        )
+        for i in same:
+            ids[i] = group
+    return ids
+
+
 def _skipped_or_ambiguous(con: duckdb.DuckDBPyConnection, batch: Batch) -> dict[int, FileOutcome]:
     """Outcomes of the files not to judge: batches already loaded (skipped) and two files for the
-    same export on one day (e.g. orders.csv and orders.jsonl: both refused)."""
+    same export on one day that are not the parts of one export (e.g. orders.csv and orders.jsonl,
+    or orders.csv and orders_part1.csv: all refused)."""
     loaded = ledger.loaded_batch_ids(con, batch.batch_ids)
-    by_key: dict[tuple[date, str], list[int]] = {}
-    for i, f in enumerate(batch.files):
-        by_key.setdefault((f.day, f.export_key), []).append(i)
+    by_key = _same_export(batch.files)
     outcomes: dict[int, FileOutcome] = {}
     for i, f in enumerate(batch.files):
         same_export = by_key[(f.day, f.export_key)]
@@ -147,7 +184,7 @@ def _skipped_or_ambiguous(con: duckdb.DuckDBPyConnection, batch: Batch) -> dict[
             status, finished = loaded[batch.batch_ids[i]]
             message = f"identical to batch {batch.batch_ids[i]} already {status} at {finished}: nothing to do"
             outcomes[i] = batch.outcome(i, "skipped", message=message)
-        elif len(same_export) > 1:
+        elif len(same_export) > 1 and not _is_multi_part(batch.files, same_export):
             report = QualityReport(
                 kind="contract mismatch",
                 source=batch.source,
@@ -159,7 +196,7 @@ def _skipped_or_ambiguous(con: duckdb.DuckDBPyConnection, batch: Batch) -> dict[
                     QualityCheck(
                         "ambiguous_export",
                         observed=[f.name, *(batch.files[j].name for j in same_export if j != i)],
-                        expected=f"one {f.export_key} file per day",
+                        expected=f"one {f.export_key} file per day, or its parts {f.export_key}_part1, _part2, ...",
                         detail="remove the files that are not the export, then re-run",
                     )
                 ],
@@ -182,15 +219,36 @@ def ingest_day(
     written (after loading the finished ones), :class:`ValidatorError` if GX crashed.
     """
     ready, pending = scan_day(settings, source, day)
-    if not ready and not pending:
+    unexpected = [] if settings.ignore_unexpected_files else unexpected_files(settings, source, day)
+    if not ready and not pending and not unexpected:
         raise NotReadyError(f"{source} {day}: no export in {settings.landing_dir / source / day.isoformat()}")
     result = ingest_files(settings, source, ready, con=con) if ready else BatchResult([])
     reports = [o.report for o in result.refused if o.report is not None]
+    reports += [_unexpected_report(u) for u in unexpected]
     if reports:
         raise DataQualityError(reports)
     if pending:
         raise NotReadyError(_pending_message(source, day, pending))
     return result
+
+
+def _unexpected_report(u: UnexpectedFile) -> QualityReport:
+    """An unexpected file in the day folder fails the day (a data failure, unless ``[ingest]
+    ignore_unexpected_files``): it may be the day's export under another name."""
+    return QualityReport(
+        kind="contract mismatch",
+        source=u.source,
+        day=u.day.isoformat(),
+        source_file=u.rel_path,
+        checks=[
+            QualityCheck(
+                UNEXPECTED_FILE_RULE,
+                observed=u.rel_path.rsplit("/", 1)[-1],
+                expected=f"a name matching {u.accepted}",
+                detail="not loaded; rename it to an accepted name, or move it out if it is not an export",
+            )
+        ],
+    )
 
 
 def _pending_message(source: str, day: date, pending: list[PendingFile]) -> str:
@@ -279,12 +337,13 @@ def load_range(
 
 
 def _chunks(files: list[LandingFile], chunk_bytes: int, chunk_files: int) -> list[list[LandingFile]]:
-    """Consecutive chunks of at most ``chunk_files`` files and about ``chunk_bytes`` bytes."""
+    """Consecutive chunks of about ``chunk_files`` files and ``chunk_bytes`` bytes, split between days."""
     chunks: list[list[LandingFile]] = [[]]
     size = 0
     for f in files:
         nbytes = f.path.stat().st_size
-        if chunks[-1] and (size + nbytes > chunk_bytes or len(chunks[-1]) >= chunk_files):
+        full = size + nbytes > chunk_bytes or len(chunks[-1]) >= chunk_files
+        if chunks[-1] and full and chunks[-1][-1].day != f.day:  # a day (all its parts) stays in one chunk
             chunks.append([])
             size = 0
         chunks[-1].append(f)

@@ -14,7 +14,8 @@ plus ``sql_rule`` / ``reject_column`` / ``reject_value``: the first rule a row b
    ``discount_refund_exceed_gross``, ``updated_before_created``, ``non_positive_rate``,
    ``usd_rate_not_one``, ``invalid_country``, ``platform_mismatch``
 6. ``outside_export_window`` — the row's day is not the export's day
-7. ``duplicate_key`` — the primary key occurs more than once in the file: *every* occurrence is
+7. ``duplicate_key`` — the primary key occurs more than once in the file (in any of the parts of a
+   multi-part export): *every* occurrence is
    rejected (neither version can be trusted; both stay visible in ``raw.rejects``)
 """
 
@@ -282,21 +283,23 @@ def build_typed(
     con.execute(
         f"""
         create or replace temp table _ing_dups as
-        select file_id, {pk} from _ing_typed
+        select f.batch_id, {pk} from _ing_typed join _ing_files f using (file_id)
         where struct_rule is null and {pk_not_null}
         group by all having count(*) > 1
         """
     )
+    pk_match = " and ".join(f"d.{ident(c)} = t.{ident(c)}" for c in contract.primary_key)
     pk_text = ", ".join(f"cast(t.{ident(c)} as varchar)" for c in contract.primary_key)
     con.execute(
         f"""
         create or replace temp view _ing_checked as
         select t.* exclude (rule0, col0, val0),
-               coalesce(t.rule0, case when d.file_id is not null then 'duplicate_key' end) as sql_rule,
+               coalesce(t.rule0, case when d.batch_id is not null then 'duplicate_key' end) as sql_rule,
                case when t.rule0 is not null then t.col0
-                    when d.file_id is not null then {sql_str(", ".join(contract.primary_key))} end as reject_column,
+                    when d.batch_id is not null then {sql_str(", ".join(contract.primary_key))} end as reject_column,
                case when t.rule0 is not null then t.val0
-                    when d.file_id is not null then concat_ws(', ', {pk_text}) end as reject_value
-        from _ing_typed t left join _ing_dups d using (file_id, {pk})
+                    when d.batch_id is not null then concat_ws(', ', {pk_text}) end as reject_value
+        from _ing_typed t join _ing_files f on f.file_id = t.file_id
+        left join _ing_dups d on d.batch_id = f.batch_id and {pk_match}
         """
     )

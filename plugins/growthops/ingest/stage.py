@@ -35,11 +35,13 @@ def deadline(settings: Settings, source: str, day: date) -> datetime:
 
 def export_status(settings: Settings, source: str, day: date) -> tuple[bool, list[str], str]:
     """``(done, files, message)`` for the export of ``source`` on ``day``."""
-    from growthops.ingest.landing import scan_day
+    from growthops.ingest.landing import scan_day, unexpected_files
 
     ready, pending = scan_day(settings, source, day)
-    if ready and not pending:
-        return True, [f.rel_path for f in ready], f"{source} {day}: ready: {', '.join(f.name for f in ready)}"
+    unexpected = [] if settings.ignore_unexpected_files else unexpected_files(settings, source, day)
+    if (ready or unexpected) and not pending:  # an unexpected file: the load task fails, naming it
+        names = [f.name for f in ready] + [f"{u.rel_path} (unexpected name)" for u in unexpected]
+        return True, [f.rel_path for f in ready], f"{source} {day}: ready: {', '.join(names)}"
     waiting = "; ".join(f"{p.rel_path} ({p.reason})" for p in pending) or "no file yet"
     message = f"{source} {day}: waiting for the export in {settings.landing_dir / source / day.isoformat()}: {waiting}"
     return False, [], message
@@ -49,12 +51,23 @@ def load_day(source: str, day: date, *, settings: Settings | None = None) -> dic
     """Ingest ``source`` for ``day``; returns a JSON-able summary (XCom and asset event extra)."""
     from growthops.errors import DataQualityError, ValidatorError
     from growthops.ingest.loader import ingest_day
+    from growthops.ingest.lost_build import LostBuildError
 
     settings = settings or load_settings()
 
     def report(exc: BaseException) -> Any:
         if isinstance(exc, ValidatorError):
             return report_validator_error(exc, source, day)
+        if isinstance(exc, LostBuildError):
+            from growthops.reports import report_failure
+
+            return report_failure(
+                "build database lost",
+                f"{source} {day}: {exc}",
+                source=source,
+                day=day.isoformat(),
+                commands=exc.commands,
+            )
         return report_data_failure(exc)
 
     with stage_policy(
@@ -62,7 +75,7 @@ def load_day(source: str, day: date, *, settings: Settings | None = None) -> dic
         kind="load failed",
         failed=f"{source} {day}: the load failed",
         transient=f"{source} {day}: the load failed on a lock or I/O error",
-        data_errors=(DataQualityError, ValidatorError),
+        data_errors=(DataQualityError, ValidatorError, LostBuildError),
         report=report,
         context={"source": source, "day": day.isoformat()},
     ):
@@ -119,6 +132,7 @@ def report_data_failure(exc: Any) -> Any:
     return report_failure(
         first.kind,
         first.summary() + (f" (+{len(reports) - 1} more file(s))" if len(reports) > 1 else ""),
+        commands=_unexpected_file_commands(reports),
         source=first.source,
         day=first.day,
         source_file=", ".join(r.source_file for r in reports),
@@ -127,3 +141,19 @@ def report_data_failure(exc: Any) -> Any:
         sample_rows=[row for r in reports for row in r.sample_rows][:10],
         quarantined_to=", ".join(r.quarantine_path for r in reports if r.quarantine_path) or None,
     )
+
+
+def _unexpected_file_commands(reports: list[Any]) -> list[str]:
+    """The commands for a day refused only for unexpected file names (else [] = the defaults)."""
+    from growthops import next_steps
+    from growthops.ingest.landing import UNEXPECTED_FILE_RULE
+
+    if not all(r.rules == [UNEXPECTED_FILE_RULE] for r in reports):
+        return []
+    first = reports[0]
+    check = first.checks[0]
+    accepted = str(check.expected).removeprefix("a name matching ")
+    return [
+        *next_steps.unexpected_file(first.source, first.day, first.source_file, accepted),
+        next_steps.status(),
+    ]

@@ -153,7 +153,6 @@ def quality_report(
     threshold: float,
 ) -> QualityReport:
     """The report of a quarantined file: the failed checks, the row rules behind its rejects, samples."""
-    f = batch.files[fid]
     checks: list[QualityCheck] = []
     kind = "raw gate failed"
     for run in failed:
@@ -184,6 +183,24 @@ def quality_report(
             [fid],
         ).fetchall()
     ]
+    return file_report(
+        batch,
+        fid,
+        kind,
+        checks,
+        sample_rows=samples,
+        rows_in_file=int(facts["rows_in_file"]) if facts["rows_in_file"] is not None else None,
+        rows_rejected=con.execute(
+            "select count(final_rule) from _ing_rows where file_id = ?", [fid]
+        ).fetchone()[0],
+    )
+
+
+def file_report(
+    batch: Batch, fid: int, kind: str, checks: list[QualityCheck], **fields: Any
+) -> QualityReport:
+    """The report of file ``fid`` of ``batch``: its source, day, path, sha256 and batch id filled in."""
+    f = batch.files[fid]
     return QualityReport(
         kind=kind,
         source=batch.source,
@@ -192,11 +209,7 @@ def quality_report(
         sha256=batch.shas[fid],
         batch_id=batch.batch_ids[fid],
         checks=checks,
-        sample_rows=samples,
-        rows_in_file=int(facts["rows_in_file"]) if facts["rows_in_file"] is not None else None,
-        rows_rejected=con.execute(
-            "select count(final_rule) from _ing_rows where file_id = ?", [fid]
-        ).fetchone()[0],
+        **fields,
     )
 
 
@@ -230,3 +243,69 @@ def _failed_check(
         check.expected = "complete records"
         check.lines = [int(last)] if last is not None else []
     return check
+
+
+def refuse_whole_batches(
+    settings: Settings,
+    batch: Batch,
+    outcomes: list[FileOutcome],
+    load_ids: list[int],
+    quarantines: list[tuple[int, QualityReport]],
+) -> list[int]:
+    """A multi-part export is one batch: one refused part quarantines every part of it.
+
+    The good parts get a report naming the refused part, its lines and rules; the refused part's
+    report names the parts quarantined with it. Returns the file ids still to load.
+    """
+    refused = {fid: report for fid, report in quarantines}
+    members: dict[str, list[int]] = {}
+    for fid, batch_id in enumerate(batch.batch_ids):
+        members.setdefault(batch_id, []).append(fid)
+    withheld: set[int] = set()
+    for fids in members.values():
+        bad = [fid for fid in fids if fid in refused]
+        if len(fids) < 2 or not bad:
+            continue
+        names = ", ".join(batch.files[fid].rel_path for fid in bad)
+        for fid in fids:
+            if fid in refused:
+                others = [batch.files[o].rel_path for o in fids if o != fid]
+                refused[fid].warnings.append(
+                    f"multi-part batch {batch.batch_ids[fid]}: its other parts were quarantined with it "
+                    f"({', '.join(others)})"
+                )
+                outcomes[fid].message = refused[fid].summary()
+                continue
+            o = outcomes[fid]
+            report = _withheld_part_report(settings, batch, fid, names, [refused[b] for b in bad])
+            report.rows_in_file, report.rows_rejected = o.rows_in_file, o.rows_rejected
+            o.status, o.report, o.quarantine_path = "quarantined", report, report.quarantine_path
+            o.rows_loaded, o.message = 0, report.summary()
+            quarantines.append((fid, report))
+            withheld.add(fid)
+    return [fid for fid in load_ids if fid not in withheld]
+
+
+def _withheld_part_report(
+    settings: Settings, batch: Batch, fid: int, names: str, bad: list[QualityReport]
+) -> QualityReport:
+    f = batch.files[fid]
+    target = quarantine.quarantine_target(settings, f, batch.shas[fid])
+    checks = [
+        QualityCheck(
+            "multi_part_batch",
+            observed=f"part {r.source_file} refused: {', '.join(r.rules)} ({r.kind})",
+            expected="every part of the day's export accepted",
+            lines=r.lines,
+            detail=f"see {Path(r.quarantine_path or r.source_file).name}.report.md beside this file",
+        )
+        for r in bad
+    ]
+    return file_report(
+        batch,
+        fid,
+        bad[0].kind,
+        checks,
+        quarantine_path=str(target),
+        warnings=[f"this part is fine on its own; it is quarantined with {names} so the day loads whole"],
+    )

@@ -140,11 +140,13 @@ Export: `<landing>/{name}/<day>/{source.export}` (or `.jsonl` / `.parquet`). {so
    Fails fast once the export is overdue (`expected_by` + `stale_after_days` in `[sources.{name}]`).
 2. **load_{name}** — pool `{DUCKDB_POOL}` (one DuckDB writer): header check, raw gate
    (GX suite `expectations/{name}.json`), row rejects with file + line + rule in `raw.rejects`,
-   one ledger row per file in `raw.load_ledger`. Emits Asset `{source.asset_uri}` only on success.
+   one ledger row per batch (a file, or every part of a multi-part export) in `raw.load_ledger`. Emits Asset `{source.asset_uri}` only on success.
 
 A re-delivered identical file is a no-op; a corrected file replaces the day's batch. A bad file is
 moved to `<data>/quarantine/{name}/<day>/` with a report; the task fails without retry, naming
-file, lines and rule (report also under `<data>/runs/`). Replay: fix the file, drop it back into
+file, lines and rule (report also under `<data>/runs/`). So does a file in the day folder whose name
+no pattern of the source accepts (e.g. `orders (1).csv`), naming it and the accepted patterns,
+unless `[ingest] ignore_unexpected_files = true`. Replay: fix the file, drop it back into
 landing and clear the task, or `growthops replay {name} <day>`. Lock and I/O errors retry with backoff.
 Param `day` overrides the export day of a manual run.
 """

@@ -83,22 +83,17 @@ def _as_publish_error(exc: BaseException, settings: Settings) -> BaseException:
 
 
 def _refuse_lost_build(con: duckdb.DuckDBPyConnection, catalog: str, previous: dict[str, Any] | None) -> None:
-    """Refuse to publish from a build DB that holds less raw history than the version BI reads
-    (deleted or emptied and recreated): the marts would silently lose days."""
-    served = (previous or {}).get("source_watermarks") or {}
-    if not served:
-        return
-    _batches, now = _source_batches_since(con, catalog, None)
-    lost = [
-        f"{table}: {now.get(table, {}).get('batches') or 0} batches, the served version was built from "
-        f"{facts.get('batches')} (through {facts.get('max_batch_day')})"
-        for table, facts in sorted(served.items())
-        if (facts.get("batches") or 0) > (now.get(table, {}).get("batches") or 0)
-    ]
+    """Refuse to publish from a build DB that holds less raw history than the version BI reads (its
+    publish log) or than its own load ledger says was loaded (deleted, or emptied and recreated):
+    the marts would silently lose days (:mod:`growthops.ingest.lost_build`)."""
+    from growthops.ingest.lost_build import findings
+
+    lost = findings(con, (previous or {}).get("source_watermarks") or {})
     if lost:
         raise PublishError(
-            "the build database holds less raw history than the version BI reads (was it deleted or "
-            f"emptied?): {'; '.join(lost)}. Nothing was published. Rebuild it from landing with "
-            "`growthops backfill --start <first export day> --end <last export day>` (the exports are "
-            "still in landing), or restore the build database"
+            "the build database holds less raw history than the version BI reads or its load ledger "
+            f"records (was it deleted or emptied?): {'; '.join(lost)}. Nothing was published. Rebuild it "
+            "from landing with `GROWTHOPS_INGEST_LOST_BUILD_DATABASE=rebuild growthops backfill --start "
+            "<first export day> --end <last export day>` (the exports are still in landing), or restore "
+            "the build database"
         )

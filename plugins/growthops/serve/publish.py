@@ -45,7 +45,6 @@ readers of the serving file alone (``growthops report``) can show gate results a
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -63,6 +62,12 @@ from growthops.serve.audit import (
     _mart_relations,
     _refuse_lost_build,
     _source_batches_since,
+)
+from growthops.serve.version_file import (  # noqa: F401  (PUBLISH_LOG_*: re-exported)
+    PUBLISH_LOG_COMMENTS,
+    PUBLISH_LOG_DDL,
+    _verify_version,
+    _write_version,
 )
 from growthops.serve.versions import (  # noqa: F401  (re-exported: the serve stage's public API)
     BUILDING_SUFFIX,
@@ -98,26 +103,6 @@ from growthops.serve.versions import (  # noqa: F401  (re-exported: the serve st
 from growthops.warehouse import WarehouseLocked, connect, is_lock_error
 
 log = get_logger(__name__)
-
-PUBLISH_LOG_DDL = f"""
-create table if not exists {{db}}.{LOG_TABLE} (
-    run_id varchar not null,
-    published_at timestamp not null,
-    source_batches varchar[] not null,
-    row_counts json not null,
-    source_watermarks json,
-    version_file varchar not null
-)
-"""
-PUBLISH_LOG_COMMENTS = {
-    None: "One row per publication in the lineage of this serving version; the newest row is this version.",
-    "run_id": "Pipeline run (Airflow run id or CLI run) that built and published the version",
-    "published_at": "UTC time the version was written",
-    "source_batches": "Load batches new in this version (given by the run; default: raw batches loaded since the previous publication)",
-    "row_counts": "Row count of every mart table in this version, as a JSON object",
-    "source_watermarks": "Per raw table: distinct batches, newest batch day and load time the version was built from",
-    "version_file": "Version file name under warehouse/versions/",
-}
 
 
 @dataclass(frozen=True)
@@ -175,118 +160,6 @@ def _cleanup_leftovers(settings: Settings) -> None:
 
 
 # --------------------------------------------------------------------------------------- publish
-
-
-def _write_version(
-    con: duckdb.DuckDBPyConnection,
-    catalog: str,
-    building: Path,
-    relations: list[tuple[str, str | None]],
-    lineage: list[dict[str, Any]],
-    own_row: dict[str, Any],
-) -> None:
-    alias = "growthops_new_version"
-    con.execute(f"attach {_literal(str(building))} as {alias} (read_write)")
-    try:
-        con.execute(f"create schema {alias}.{MARTS_SCHEMA}")
-        con.execute(f"create schema {alias}.{LOG_SCHEMA}")
-        for name, comment in relations:
-            src = f"{_quote(catalog)}.{MARTS_SCHEMA}.{_quote(name)}"
-            dst = f"{alias}.{MARTS_SCHEMA}.{_quote(name)}"
-            con.execute(f"create table {dst} as select * from {src}")
-            if comment:
-                con.execute(f"comment on table {dst} is {_literal(comment)}")
-            for column, col_comment in con.execute(
-                "select column_name, comment from duckdb_columns() "
-                "where database_name = ? and schema_name = ? and table_name = ? and comment is not null",
-                [catalog, MARTS_SCHEMA, name],
-            ).fetchall():
-                con.execute(f"comment on column {dst}.{_quote(column)} is {_literal(col_comment)}")
-        con.execute(PUBLISH_LOG_DDL.format(db=alias))
-        for column, text in PUBLISH_LOG_COMMENTS.items():
-            target = (
-                f"table {alias}.{LOG_TABLE}" if column is None else f"column {alias}.{LOG_TABLE}.{column}"
-            )
-            con.execute(f"comment on {target} is {_literal(text)}")
-        con.executemany(
-            f"insert into {alias}.{LOG_TABLE} values (?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    r["run_id"],
-                    r["published_at"],
-                    r["source_batches"],
-                    json.dumps(r["row_counts"], sort_keys=True),
-                    json.dumps(r.get("source_watermarks") or {}, sort_keys=True),
-                    r["version_file"],
-                ]
-                for r in [*lineage, own_row]
-            ],
-        )
-        _write_quality_summary(con, catalog, alias)
-        con.execute(f"checkpoint {alias}")
-    finally:
-        con.execute(f"detach {alias}")
-
-
-# What the raw gate did, for readers of the serving file only (the growth report's data-quality
-# page): file-level ledger rows and reject counts per rule, never the rejected records themselves.
-QUALITY_TABLES = {
-    "load_ledger": (
-        "One row per export file version in the build DB's raw.load_ledger when this version was "
-        "published: raw gate outcome (status), rows in file / loaded / rejected, quarantine path.",
-        """select batch_id, source, day, export_key, file_name, status, rows_in_file, rows_loaded,
-                  rows_rejected, message, quarantine_path, started_at, finished_at, superseded_by
-           from {src}.raw.load_ledger""",
-    ),
-    "rejects_summary": (
-        "One row per batch x rule x column of the build DB's raw.rejects when this version was "
-        "published: how many rows the raw gate rejected, and why (no row contents).",
-        """select batch_id, source, day, rule, column_name, count(*) as rejected_rows,
-                  min(line) as first_line, max(rejected_at) as rejected_at
-           from {src}.raw.rejects group by all""",
-    ),
-}
-
-
-def _write_quality_summary(con: duckdb.DuckDBPyConnection, catalog: str, alias: str) -> None:
-    """``meta.load_ledger`` and ``meta.rejects_summary`` (see QUALITY_TABLES), when the build has them."""
-    present = {
-        r[0]
-        for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = ? and schema_name = 'raw'",
-            [catalog],
-        ).fetchall()
-    }
-    for name, (comment, select) in QUALITY_TABLES.items():
-        source_table = "rejects" if name == "rejects_summary" else name
-        if source_table not in present:
-            continue
-        dst = f"{alias}.{LOG_SCHEMA}.{name}"
-        con.execute(f"create table {dst} as {select.format(src=_quote(catalog))}")
-        con.execute(f"comment on table {dst} is {_literal(comment)}")
-
-
-def _verify_version(path: Path, expected_counts: dict[str, int], run_id: str) -> None:
-    """Open the finished file read-only and check it holds exactly what the build DB had."""
-    if _wal(path).exists():
-        raise PublishError(f"{path.name}: a WAL remains after CHECKPOINT/DETACH; not publishing")
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        catalog = con.execute("select current_database()").fetchone()[0]
-        found = {name for name, _ in _mart_relations(con, catalog)}
-        if found != set(expected_counts):
-            raise PublishError(
-                f"{path.name}: tables {sorted(found)} differ from the build marts {sorted(expected_counts)}"
-            )
-        for name, expected in expected_counts.items():
-            got = con.execute(f"select count(*) from {MARTS_SCHEMA}.{_quote(name)}").fetchone()[0]
-            if got != expected:
-                raise PublishError(f"{path.name}: {MARTS_SCHEMA}.{name} has {got} rows, build has {expected}")
-        rows = _read_log(con, catalog)
-        if not rows or rows[-1]["run_id"] != run_id:
-            raise PublishError(f"{path.name}: publish log does not end with run {run_id}")
-    finally:
-        con.close()
 
 
 def _served_lineage(settings: Settings) -> list[dict[str, Any]]:
