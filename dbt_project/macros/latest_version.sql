@@ -1,25 +1,31 @@
 {#-
-    The "newest version wins" window every staging model of a re-sent export uses (SPEC §2: a
+    "Newest version wins", the rule every staging model of a re-sent export applies (SPEC §2: a
     contact, an order, a restated ad day or a rate appears again whenever it changes).
 
-    version_rank(key_columns, newest_first) is 1 for the row that wins within each key:
-    first by the model's own change columns (e.g. updated_at), then by the newest batch (export
-    day, load time, batch id), then the later file and the later line. Filter on `= 1`.
+    newest_version(relation, key_columns, newest_first) selects every column of `relation`,
+    one row per key: the row that wins first by the model's own change columns (e.g. updated_at),
+    then by the newest batch (export day, load time, batch id), then the later file and the later
+    line. `distinct on` keeps the first row of each key in that order (DuckDB and PostgreSQL).
 -#}
-{% macro version_rank(relation, key_columns, newest_first=[]) -%}
-    row_number() over (
-        partition by
-            {%- for column in key_columns %} {{ relation }}.{{ column }}{{ "," if not loop.last }}{% endfor %}
-        order by
-            {%- for column in newest_first %}
-            {{ relation }}.{{ column }} desc,
-            {%- endfor %}
-            {{ relation }}.source_batch_day desc,
-            {{ relation }}.source_loaded_at desc,
-            {{ relation }}.source_batch_id desc,
-            {{ relation }}.source_file desc,
-            {{ relation }}.source_line desc
-    )
+{% macro newest_version(relation, key_columns, newest_first=[]) -%}
+    {%- set keys = [] -%}
+    {%- for column in key_columns -%}
+        {%- do keys.append(relation ~ '.' ~ column) -%}
+    {%- endfor -%}
+    select distinct on ({{ keys | join(', ') }}) {{ relation }}.*
+    from {{ relation }}
+    order by
+        {%- for key in keys %}
+        {{ key }},
+        {%- endfor %}
+        {%- for column in newest_first %}
+        {{ relation }}.{{ column }} desc,
+        {%- endfor %}
+        {{ relation }}.source_batch_day desc,
+        {{ relation }}.source_loaded_at desc,
+        {{ relation }}.source_batch_id desc,
+        {{ relation }}.source_file desc,
+        {{ relation }}.source_line desc
 {%- endmacro %}
 
 {#-

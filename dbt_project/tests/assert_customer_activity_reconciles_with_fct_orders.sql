@@ -22,65 +22,79 @@ orders as (
 
 ),
 
-buyers_by_month as (
-
-    select
-        orders.order_month as period_start,
-        count(distinct orders.customer_id) as buyers
-
-    from orders
-    where
-        orders.is_valid
-        and orders.customer_id is not null
-    group by orders.order_month
-
-),
-
-buyers_by_week as (
-
-    select
-        {{ growthops.week_start('orders.order_date') }} as period_start,
-        count(distinct orders.customer_id) as buyers
-
-    from orders
-    where
-        orders.is_valid
-        and orders.customer_id is not null
-    group by {{ growthops.week_start('orders.order_date') }}
-
-),
-
-month_mismatches as (
+-- channel `all` of both marts, one row per period and period start
+activity as (
 
     select
         'month' as period,
-        coalesce(monthly.activity_month, buyers_by_month.period_start) as period_start,
-        monthly.active_customers,
-        buyers_by_month.buyers as fct_orders_buyers
+        monthly.activity_month as period_start,
+        monthly.active_customers
 
     from monthly
-    full outer join buyers_by_month
-        on monthly.activity_month = buyers_by_month.period_start
-    where
-        coalesce(monthly.channel, 'all') = 'all'
-        and coalesce(monthly.active_customers, 0) != coalesce(buyers_by_month.buyers, 0)
+    where monthly.channel = 'all'
 
-),
-
-week_mismatches as (
+    union all
 
     select
         'week' as period,
-        coalesce(weekly.week_start, buyers_by_week.period_start) as period_start,
-        weekly.active_customers,
-        buyers_by_week.buyers as fct_orders_buyers
+        weekly.week_start as period_start,
+        weekly.active_customers
 
     from weekly
-    full outer join buyers_by_week
-        on weekly.week_start = buyers_by_week.period_start
+    where weekly.channel = 'all'
+
+),
+
+buyer_orders as (
+
+    select
+        orders.customer_id,
+        orders.order_month,
+        {{ growthops.week_start('orders.order_date') }} as order_week
+
+    from orders
     where
-        coalesce(weekly.channel, 'all') = 'all'
-        and coalesce(weekly.active_customers, 0) != coalesce(buyers_by_week.buyers, 0)
+        orders.is_valid
+        and orders.customer_id is not null
+
+),
+
+buyers as (
+
+    select
+        'month' as period,
+        buyer_orders.order_month as period_start,
+        count(distinct buyer_orders.customer_id) as buyers
+
+    from buyer_orders
+    group by buyer_orders.order_month
+
+    union all
+
+    select
+        'week' as period,
+        buyer_orders.order_week as period_start,
+        count(distinct buyer_orders.customer_id) as buyers
+
+    from buyer_orders
+    group by buyer_orders.order_week
+
+),
+
+activity_mismatches as (
+
+    select
+        coalesce(activity.period, buyers.period) as period,
+        coalesce(activity.period_start, buyers.period_start) as period_start,
+        activity.active_customers,
+        buyers.buyers as fct_orders_buyers
+
+    from activity
+    full outer join buyers
+        on
+            activity.period = buyers.period
+            and activity.period_start = buyers.period_start
+    where coalesce(activity.active_customers, 0) != coalesce(buyers.buyers, 0)
 
 ),
 
@@ -113,8 +127,6 @@ identity_mismatches as (
 
 )
 
-select * from month_mismatches
-union all
-select * from week_mismatches
+select * from activity_mismatches
 union all
 select * from identity_mismatches

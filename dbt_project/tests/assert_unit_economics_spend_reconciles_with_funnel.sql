@@ -1,6 +1,7 @@
 -- mart_acquisition_unit_economics: spend = the known spend of mart_channel_funnel_daily per
--- month x channel (both null when unknown all month), `all` = the sum of the channels' known
--- spend, and new customers = the funnel's. Returns the month x channel rows that differ.
+-- month x channel (both null when unknown all month) and new customers = the funnel's. (`all` =
+-- the sum of the channels: the all_row_adds_up test of the model.) Returns the month x channel
+-- rows that differ.
 with
 
 economics as (
@@ -15,6 +16,14 @@ funnel as (
 
 ),
 
+economics_channels as (
+
+    select economics.*
+    from economics
+    where economics.channel != 'all'
+
+),
+
 funnel_months as (
 
     select
@@ -26,40 +35,29 @@ funnel_months as (
     from funnel
     group by {{ growthops.month_start('funnel.report_date') }}, funnel.channel
 
-    union all
-
-    select
-        {{ growthops.month_start('funnel.report_date') }} as acquisition_month,
-        'all' as channel,
-        sum(funnel.spend) as spend,
-        sum(funnel.new_customers) as new_customers
-
-    from funnel
-    group by {{ growthops.month_start('funnel.report_date') }}
-
 ),
 
 mismatches as (
 
     select
-        coalesce(economics.acquisition_month, funnel_months.acquisition_month) as acquisition_month,
-        coalesce(economics.channel, funnel_months.channel) as channel,
-        economics.spend as economics_spend,
+        coalesce(economics_channels.acquisition_month, funnel_months.acquisition_month) as acquisition_month,
+        coalesce(economics_channels.channel, funnel_months.channel) as channel,
+        economics_channels.spend as economics_spend,
         funnel_months.spend as funnel_spend,
-        economics.new_customers as economics_new_customers,
+        economics_channels.new_customers as economics_new_customers,
         funnel_months.new_customers as funnel_new_customers
 
-    from economics
+    from economics_channels
     full outer join funnel_months
         on
-            economics.acquisition_month = funnel_months.acquisition_month
-            and economics.channel = funnel_months.channel
+            economics_channels.acquisition_month = funnel_months.acquisition_month
+            and economics_channels.channel = funnel_months.channel
     where
-        economics.channel is null
+        economics_channels.channel is null
         or funnel_months.channel is null
-        or (economics.spend is null) != (funnel_months.spend is null)
-        or abs(economics.spend - funnel_months.spend) > 0.0001
-        or economics.new_customers != funnel_months.new_customers
+        or (economics_channels.spend is null) != (funnel_months.spend is null)
+        or abs(economics_channels.spend - funnel_months.spend) > 0.0001
+        or economics_channels.new_customers != funnel_months.new_customers
 
 )
 

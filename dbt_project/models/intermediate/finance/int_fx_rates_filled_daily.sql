@@ -85,21 +85,11 @@ bounds as (
 
 ),
 
-day_offsets as (
-
-    select
-        bounds.first_day,
-        {{ growthops.integer_series('0', growthops.days_between('bounds.first_day', 'bounds.last_day')) }} as day_offset
-
-    from bounds
-    where bounds.first_day is not null
-
-),
-
 calendar as (
 
-    select cast(day_offsets.first_day + cast(day_offsets.day_offset as integer) as date) as rate_day
-    from day_offsets
+    select {{ growthops.date_series('bounds.first_day', 'bounds.last_day') }} as rate_day
+    from bounds
+    where bounds.first_day is not null
 
 ),
 

@@ -8,21 +8,12 @@ versions as (
 
 -- versions in the order the CRM made them (updated_at; ties: later batch, load, batch id, line,
 -- the same order that picks the latest version in stg_crm__contacts)
-sequenced as (
+numbered as (
 
     select
         versions.contact_id,
         versions.updated_at,
         versions.lifecycle_stage,
-        lag(versions.lifecycle_stage) over (
-            partition by versions.contact_id
-            order by
-                versions.updated_at asc,
-                versions.source_batch_day asc,
-                versions.source_loaded_at asc,
-                versions.source_batch_id asc,
-                versions.source_line asc
-        ) as previous_stage,
         row_number() over (
             partition by versions.contact_id
             order by
@@ -34,6 +25,22 @@ sequenced as (
         ) as version_number
 
     from versions
+
+),
+
+sequenced as (
+
+    select
+        numbered.contact_id,
+        numbered.updated_at,
+        numbered.lifecycle_stage,
+        lag(numbered.lifecycle_stage) over (
+            partition by numbered.contact_id
+            order by numbered.version_number
+        ) as previous_stage,
+        numbered.version_number
+
+    from numbered
 
 ),
 

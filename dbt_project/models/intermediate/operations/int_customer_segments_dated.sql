@@ -16,43 +16,9 @@ first_orders as (
 
 ),
 
-all_orders as (
+report_periods as (
 
-    select * from {{ ref('int_orders_converted') }}
-
-),
-
--- the data's first month and as-of date (the latest order date loaded, any status)
-bounds as (
-
-    select
-        {{ growthops.month_start('min(all_orders.order_date)') }} as first_month,
-        max(all_orders.order_date) as as_of_date
-
-    from all_orders
-
-),
-
-month_offsets as (
-
-    select
-        bounds.first_month,
-        bounds.as_of_date,
-        {{ growthops.integer_series('0', growthops.months_between('bounds.first_month', 'bounds.as_of_date')) }}
-            as month_offset
-
-    from bounds
-    where bounds.first_month is not null
-
-),
-
-month_starts as (
-
-    select
-        {{ growthops.add_months('month_offsets.first_month', 'month_offsets.month_offset') }} as segment_month,
-        month_offsets.as_of_date
-
-    from month_offsets
+    select * from {{ ref('int_report_periods_spined') }}
 
 ),
 
@@ -60,15 +26,12 @@ month_starts as (
 segment_dates as (
 
     select
-        month_starts.segment_month,
-        case
-            when {{ growthops.month_end('month_starts.segment_month') }} <= month_starts.as_of_date
-                then {{ growthops.month_end('month_starts.segment_month') }}
-            else month_starts.as_of_date
-        end as segment_date,
-        {{ growthops.month_end('month_starts.segment_month') }} <= month_starts.as_of_date as is_complete
+        report_periods.period_start as segment_month,
+        report_periods.closing_date as segment_date,
+        report_periods.is_complete
 
-    from month_starts
+    from report_periods
+    where report_periods.period_grain = 'month'
 
 ),
 

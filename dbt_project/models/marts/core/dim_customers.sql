@@ -18,12 +18,6 @@ contact_orders as (
 
 ),
 
-orders as (
-
-    select * from {{ ref('int_orders_converted') }}
-
-),
-
 segments as (
 
     select * from {{ ref('int_customer_segments_dated') }}
@@ -36,11 +30,9 @@ last_recall_messages as (
 
 ),
 
--- the data's as-of date: the latest order date loaded (reporting timezone)
 as_of as (
 
-    select max(orders.order_date) as as_of_date
-    from orders
+    select * from {{ ref('int_as_of_dates_identified') }}
 
 ),
 

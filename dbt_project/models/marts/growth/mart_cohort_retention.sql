@@ -12,17 +12,17 @@ customer_months as (
 
 ),
 
-orders as (
+as_of_dates as (
 
-    select * from {{ ref('int_orders_converted') }}
+    select * from {{ ref('int_as_of_dates_identified') }}
 
 ),
 
 -- periods run up to the month of the data's as-of date (the latest order date loaded)
 as_of as (
 
-    select {{ growthops.month_start('max(orders.order_date)') }} as as_of_month
-    from orders
+    select {{ growthops.month_start('as_of_dates.as_of_date') }} as as_of_month
+    from as_of_dates
 
 ),
 

@@ -15,16 +15,9 @@ cohorts as (
 
 ),
 
-orders as (
-
-    select * from {{ ref('int_orders_converted') }}
-
-),
-
 as_of as (
 
-    select max(orders.order_date) as as_of_date
-    from orders
+    select * from {{ ref('int_as_of_dates_identified') }}
 
 ),
 

@@ -12,55 +12,22 @@ customer_months as (
 
 ),
 
-orders as (
+report_periods as (
 
-    select * from {{ ref('int_orders_converted') }}
+    select * from {{ ref('int_report_periods_spined') }}
 
 ),
 
 -- months run from the first month loaded to the month of the as-of date (latest order date loaded)
-bounds as (
-
-    select
-        {{ growthops.month_start('min(orders.order_date)') }} as first_month,
-        max(orders.order_date) as as_of_date
-
-    from orders
-
-),
-
-month_offsets as (
-
-    select
-        bounds.first_month,
-        bounds.as_of_date,
-        {{ growthops.integer_series('0', growthops.months_between('bounds.first_month', 'bounds.as_of_date')) }}
-            as month_offset
-
-    from bounds
-    where bounds.first_month is not null
-
-),
-
-month_starts as (
-
-    select
-        {{ growthops.add_months('month_offsets.first_month', 'month_offsets.month_offset') }} as activity_month,
-        month_offsets.month_offset = 0 as is_first_month,
-        month_offsets.as_of_date
-
-    from month_offsets
-
-),
-
 months as (
 
     select
-        month_starts.activity_month,
-        month_starts.is_first_month,
-        {{ growthops.month_end('month_starts.activity_month') }} <= month_starts.as_of_date as is_complete
+        report_periods.period_start as activity_month,
+        report_periods.is_first_period as is_first_month,
+        report_periods.is_complete
 
-    from month_starts
+    from report_periods
+    where report_periods.period_grain = 'month'
 
 ),
 

@@ -12,48 +12,21 @@ first_orders as (
 
 ),
 
+report_periods as (
+
+    select * from {{ ref('int_report_periods_spined') }}
+
+),
+
 -- ISO weeks keyed by their Monday, from the first week loaded to the week of the as-of date
-bounds as (
-
-    select
-        {{ growthops.week_start('min(orders.order_date)') }} as first_week,
-        max(orders.order_date) as as_of_date
-
-    from orders
-
-),
-
-week_offsets as (
-
-    select
-        bounds.first_week,
-        bounds.as_of_date,
-        {{ growthops.integer_series('0', growthops.integer_divide(
-            growthops.days_between('bounds.first_week', 'bounds.as_of_date'), '7'
-        )) }} as week_offset
-
-    from bounds
-    where bounds.first_week is not null
-
-),
-
-week_starts as (
-
-    select
-        {{ growthops.add_days('week_offsets.first_week', '7 * week_offsets.week_offset') }} as week_start,
-        week_offsets.as_of_date
-
-    from week_offsets
-
-),
-
 weeks as (
 
     select
-        week_starts.week_start,
-        {{ growthops.add_days('week_starts.week_start', '6') }} <= week_starts.as_of_date as is_complete
+        report_periods.period_start as week_start,
+        report_periods.is_complete
 
-    from week_starts
+    from report_periods
+    where report_periods.period_grain = 'week'
 
 ),
 

@@ -25,36 +25,9 @@ renamed as (
 ),
 
 -- a platform re-sends a day when its numbers are restated: the newest file wins
-ranked as (
-
-    select
-        renamed.*,
-        {{ growthops.version_rank('renamed', ['report_date', 'platform', 'campaign_id']) }} as version_rank
-
-    from renamed
-
-),
-
 newest_file as (
 
-    select
-        ranked.report_date,
-        ranked.platform,
-        ranked.campaign_id,
-        ranked.campaign_name,
-        ranked.campaign_key,
-        ranked.impressions,
-        ranked.clicks,
-        ranked.spend_local,
-        ranked.currency,
-        ranked.source_batch_id,
-        ranked.source_batch_day,
-        ranked.source_file,
-        ranked.source_line,
-        ranked.source_loaded_at
-
-    from ranked
-    where ranked.version_rank = 1
+    {{ growthops.newest_version('renamed', ['report_date', 'platform', 'campaign_id']) }}
 
 )
 

@@ -23,35 +23,9 @@ renamed as (
 ),
 
 -- a restated day is re-sent: per key the newest file wins, nothing is summed across files
-ranked as (
-
-    select
-        renamed.*,
-        {{ growthops.version_rank('renamed', ['cost_date', 'channel', 'campaign_key', 'cost_type', 'purpose']) }}
-            as version_rank
-
-    from renamed
-
-),
-
 newest_file as (
 
-    select
-        ranked.cost_date,
-        ranked.channel,
-        ranked.campaign_key,
-        ranked.cost_type,
-        ranked.purpose,
-        ranked.amount_local,
-        ranked.currency,
-        ranked.source_batch_id,
-        ranked.source_batch_day,
-        ranked.source_file,
-        ranked.source_line,
-        ranked.source_loaded_at
-
-    from ranked
-    where ranked.version_rank = 1
+    {{ growthops.newest_version('renamed', ['cost_date', 'channel', 'campaign_key', 'cost_type', 'purpose']) }}
 
 )
 

@@ -31,37 +31,9 @@ renamed as (
 ),
 
 -- a contact appears again whenever it changes: the newest updated_at wins, ties go to the later batch
-ranked as (
-
-    select
-        renamed.*,
-        {{ growthops.version_rank('renamed', ['contact_id'], newest_first=['updated_at']) }} as version_rank
-
-    from renamed
-
-),
-
 latest_version as (
 
-    select
-        ranked.contact_id,
-        ranked.email_sha256,
-        ranked.created_at,
-        ranked.updated_at,
-        ranked.lifecycle_stage,
-        ranked.utm_source,
-        ranked.utm_medium,
-        ranked.campaign_key,
-        ranked.country_code,
-        ranked.is_deleted,
-        ranked.source_batch_id,
-        ranked.source_batch_day,
-        ranked.source_file,
-        ranked.source_line,
-        ranked.source_loaded_at
-
-    from ranked
-    where ranked.version_rank = 1
+    {{ growthops.newest_version('renamed', ['contact_id'], newest_first=['updated_at']) }}
 
 )
 

@@ -27,37 +27,9 @@ renamed as (
 ),
 
 -- a re-delivered file repeats its messages: the newest batch wins
-ranked as (
-
-    select
-        renamed.*,
-        {{ growthops.version_rank('renamed', ['message_id']) }} as version_rank
-
-    from renamed
-
-),
-
 latest_version as (
 
-    select
-        ranked.message_id,
-        ranked.contact_id,
-        ranked.campaign_id,
-        ranked.campaign_name,
-        ranked.channel,
-        ranked.purpose,
-        ranked.sent_at,
-        ranked.is_holdout,
-        ranked.cost_local,
-        ranked.currency,
-        ranked.source_batch_id,
-        ranked.source_batch_day,
-        ranked.source_file,
-        ranked.source_line,
-        ranked.source_loaded_at
-
-    from ranked
-    where ranked.version_rank = 1
+    {{ growthops.newest_version('renamed', ['message_id']) }}
 
 )
 

@@ -27,36 +27,9 @@ renamed as (
 
 -- an order appears again whenever its status or refund changes:
 -- the newest updated_at wins, ties go to the later batch
-ranked as (
-
-    select
-        renamed.*,
-        {{ growthops.version_rank('renamed', ['order_id'], newest_first=['updated_at']) }} as version_rank
-
-    from renamed
-
-),
-
 latest_version as (
 
-    select
-        ranked.order_id,
-        ranked.contact_id,
-        ranked.created_at,
-        ranked.updated_at,
-        ranked.status,
-        ranked.currency,
-        ranked.gross_amount_local,
-        ranked.discount_amount_local,
-        ranked.refund_amount_local,
-        ranked.source_batch_id,
-        ranked.source_batch_day,
-        ranked.source_file,
-        ranked.source_line,
-        ranked.source_loaded_at
-
-    from ranked
-    where ranked.version_rank = 1
+    {{ growthops.newest_version('renamed', ['order_id'], newest_first=['updated_at']) }}
 
 )
 
