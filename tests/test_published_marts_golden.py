@@ -1,8 +1,9 @@
 """The published marts of one fixed generated range, pinned row for row.
 
-A refactor must not change what BI reads: this test backfills a fixed generated range (the
-project's generator, fixed seed) and compares every mart's row count and a hash of all its rows
-(every column but load times) with ``tests/golden/published_marts.json``.
+A refactor must not change what BI reads: this test reads the shared world of the root conftest
+(a fixed generated range, the project's generator with a fixed seed, backfilled and published)
+and compares every mart's row count and a hash of all its rows (every column but load times)
+with ``tests/golden/published_marts.json``.
 
 When a change *means* to change the marts (a new column, a new mart, a generator change),
 regenerate the file and say why in the commit:
@@ -13,14 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
 GOLDEN = Path(__file__).parent / "golden" / "published_marts.json"
-START, END, SCALE, SEED = date(2025, 1, 1), date(2025, 3, 31), 0.005, 7
 
 
 def _volatile(column: str) -> bool:
@@ -59,19 +58,8 @@ def mart_fingerprints(serving_path: Path) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Path:
-    from growthops.commands.backfill import run_backfill
-    from growthops.config import load_settings
-    from growthops.generate import generate
-
-    root = tmp_path_factory.mktemp("golden") / "data"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GROWTHOPS_DATA_DIR", str(root))
-        mp.setenv("GROWTHOPS_INGEST_SETTLE_SECONDS", "0")
-        settings = load_settings()
-        generate(settings.landing_dir, START, END, SCALE, SEED)
-        run_backfill(settings, START, END, run_id="golden", progress=lambda _m: None)
-    return settings.serving_path
+def published(published_world) -> Path:
+    return published_world.serving_path
 
 
 def test_published_marts_equal_the_golden_fingerprints(published):

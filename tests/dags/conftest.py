@@ -20,22 +20,19 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+def _run(argv: list[str], env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 @dataclass
 class AirflowEnv:
     home: Path
     env: dict[str, str]
 
     def run(self, *args: str, extra_env: dict[str, str] | None = None, timeout: int = 600):
-        env = {**self.env, **(extra_env or {})}
-        return subprocess.run(
-            [str(BIN / "airflow"), *args],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return _run([str(BIN / "airflow"), *args], {**self.env, **(extra_env or {})}, timeout)
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         con = sqlite3.connect(self.home / "airflow.db")
@@ -70,12 +67,6 @@ def airflow_env(tmp_path_factory) -> AirflowEnv:
     af = AirflowEnv(home=home, env=env)
     migrate = af.run("db", "migrate")
     assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
-    pool = subprocess.run(
-        [sys.executable, "-m", "growthops.orchestration.airflow_setup"],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
+    pool = _run([sys.executable, "-m", "growthops.orchestration.airflow_setup"], env)
     assert pool.returncode == 0, pool.stdout + pool.stderr
     return af

@@ -69,27 +69,24 @@ def open_views(landing: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-@pytest.fixture(scope="session")
-def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    landing = tmp_path_factory.mktemp("generate_small") / "landing"
-    return landing, generate(landing, **SMALL)
-
-
-@pytest.fixture(scope="session")
-def small_db(small_run: tuple[Path, dict]) -> duckdb.DuckDBPyConnection:
-    return open_views(small_run[0])
-
-
 # 18 months: long enough for customers to lapse, come back and be recalled by 16 campaigns
 RECALL = {"start": date(2024, 1, 1), "end": date(2025, 6, 30), "scale": 0.03, "seed": 3}
 
 
-@pytest.fixture(scope="session")
-def recall_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    landing = tmp_path_factory.mktemp("generate_recall") / "landing"
-    return landing, generate(landing, **RECALL)
+def _generated(name: str, args: dict):
+    """Session fixtures ``<name>_run`` (landing folder, generator summary) and ``<name>_db`` (views)."""
+
+    @pytest.fixture(scope="session", name=f"{name}_run")
+    def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+        landing = tmp_path_factory.mktemp(f"generate_{name}") / "landing"
+        return landing, generate(landing, **args)
+
+    @pytest.fixture(scope="session", name=f"{name}_db")
+    def db(request: pytest.FixtureRequest) -> duckdb.DuckDBPyConnection:
+        return open_views(request.getfixturevalue(f"{name}_run")[0])
+
+    return run, db
 
 
-@pytest.fixture(scope="session")
-def recall_db(recall_run: tuple[Path, dict]) -> duckdb.DuckDBPyConnection:
-    return open_views(recall_run[0])
+small_run, small_db = _generated("small", SMALL)
+recall_run, recall_db = _generated("recall", RECALL)

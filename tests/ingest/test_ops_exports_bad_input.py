@@ -8,7 +8,6 @@ unknown to the CRM is not a bad row: it is loaded.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
@@ -57,16 +56,50 @@ def rejects(wh) -> list[tuple]:
     return wh.rows("select line, rule, column_name, value from raw.rejects order by line")
 
 
-def assert_quarantined(settings, wh, source: str, name: str, landed, original: bytes, raw_table: str):
-    """Nothing lost: the file sits byte-identical in quarantine, the ledger says so, raw is untouched."""
+FILES = {"messages": ("sends.csv", "raw.messages_sends"), "costs": ("costs.csv", "raw.costs_daily")}
+
+
+def quarantined(settings, landing, wh, source: str, content: bytes) -> DataQualityError:
+    """Deliver ``content``; the load refuses it and nothing is lost: the file sits byte-identical in
+    quarantine, the ledger says so, raw is untouched. Returns the refusal."""
+    name, raw_table = FILES[source]
+    landed = landing.put(source, name, content)
+    with pytest.raises(DataQualityError) as exc:
+        ingest_day(settings, source, DAY)
     q = settings.quarantine_dir / source / DAY.isoformat() / name
     assert not landed.exists()
-    assert q.read_bytes() == original
+    assert q.read_bytes() == content
     assert q.with_name(name + ".report.json").exists()
     assert wh.rows("select status, quarantine_path from raw.load_ledger") == [("quarantined", str(q))]
     assert wh.count(raw_table) == 0
     assert wh.count("raw.rejects") == 0
-    return json.loads(q.with_name(name + ".report.json").read_text())
+    return exc.value
+
+
+def _without_column(header: str, rows: list[str], column: str) -> bytes:
+    """The file with ``column`` dropped from the header and every row."""
+    k = header.split(",").index(column)
+    lines = [",".join(p for i, p in enumerate(line.split(",")) if i != k) for line in [header, *rows]]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("source", "content", "missing"),
+    [
+        (
+            "messages",
+            _without_column(MESSAGES_HEADER, [message_row(i) for i in range(1, 4)], "is_holdout"),
+            "is_holdout",
+        ),
+        ("costs", _without_column(COSTS_HEADER, [cost_row("recall january")], "amount"), "amount"),
+    ],
+)
+def test_missing_required_column_quarantines_the_file(settings, landing, wh, source, content, missing):
+    error = quarantined(settings, landing, wh, source, content)
+    assert error.report.kind == "contract mismatch"
+    assert [c.rule for c in error.report.checks] == ["missing_required_columns"]
+    assert error.report.checks[0].observed == [missing]
+    assert f"{source} 2025-01-03" in str(error) and "missing_required_columns" in str(error)
 
 
 # --- messages -----------------------------------------------------------------------------------
@@ -85,21 +118,6 @@ def test_messages_negative_cost_is_a_reject(settings, landing, wh):
     [o] = ingest_day(settings, "messages", DAY).outcomes
     assert (o.status, o.rows_in_file, o.rows_loaded, o.rows_rejected) == ("loaded_with_rejects", 201, 200, 1)
     assert rejects(wh) == [(202, "negative_amount", "cost", "-0.5000")]
-
-
-def test_messages_missing_required_column_quarantines_the_file(settings, landing, wh):
-    header = MESSAGES_HEADER.replace(",is_holdout", "")
-    rows = [",".join(p for k, p in enumerate(message_row(i).split(",")) if k != 7) for i in range(1, 4)]
-    content = ("\n".join([header, *rows]) + "\n").encode()
-    path = landing.put("messages", "sends.csv", content)
-    with pytest.raises(DataQualityError) as exc:
-        ingest_day(settings, "messages", DAY)
-    assert_quarantined(settings, wh, "messages", "sends.csv", path, content, "raw.messages_sends")
-    report = exc.value.report
-    assert report.kind == "contract mismatch"
-    assert [c.rule for c in report.checks] == ["missing_required_columns"]
-    assert report.checks[0].observed == ["is_holdout"]
-    assert "messages 2025-01-03" in str(exc.value) and "missing_required_columns" in str(exc.value)
 
 
 def test_messages_duplicate_message_id_within_a_file_rejects_every_occurrence(settings, landing, wh):
@@ -138,17 +156,14 @@ def test_messages_over_the_reject_threshold_quarantine_the_file(settings, landin
     content = messages_csv(
         20, extra_rows=(message_row(21, purpose="winback"), message_row(22, cost="-1"))
     ).encode()
-    path = landing.put("messages", "sends.csv", content)
-    with pytest.raises(DataQualityError) as exc:
-        ingest_day(settings, "messages", DAY)
-    assert_quarantined(settings, wh, "messages", "sends.csv", path, content, "raw.messages_sends")
-    report = exc.value.report
+    error = quarantined(settings, landing, wh, "messages", content)
+    report = error.report
     assert (report.kind, report.rows_in_file, report.rows_rejected) == ("reject threshold exceeded", 22, 2)
     assert [(r["line"], r["rule"]) for r in report.sample_rows] == [
         (22, "not_in_enumeration"),
         (23, "negative_amount"),
     ]
-    assert "9.09% of rows rejected" in str(exc.value)
+    assert "9.09% of rows rejected" in str(error)
     assert wh.rows("select rows_in_file, rows_loaded from raw.load_ledger") == [(22, 0)]
 
 
@@ -170,43 +185,22 @@ def test_messages_rows_in_file_equal_loaded_plus_rejected_over_a_range(settings,
 # --- costs (reject threshold 0: any bad row quarantines the file) --------------------------------
 
 
-def test_costs_purpose_winback_quarantines_the_file(settings, landing, wh):
-    content = costs_csv(cost_row("recall january"), cost_row("(none)", purpose="winback")).encode()
-    path = landing.put("costs", "costs.csv", content)
-    with pytest.raises(DataQualityError) as exc:
-        ingest_day(settings, "costs", DAY)
-    assert_quarantined(settings, wh, "costs", "costs.csv", path, content, "raw.costs_daily")
-    report = exc.value.report
-    assert (report.kind, report.rows_in_file, report.rows_rejected) == ("reject threshold exceeded", 2, 1)
-    assert [(r["line"], r["rule"]) for r in report.sample_rows] == [(3, "not_in_enumeration")]
-    assert "not_in_enumeration" in str(exc.value) and "costs/2025-01-03/costs.csv" in str(exc.value)
-
-
-def test_costs_negative_amount_quarantines_the_file(settings, landing, wh):
-    content = costs_csv(
-        cost_row("recall january"), cost_row("spring", amount="-3.00", purpose="acquisition")
-    ).encode()
-    path = landing.put("costs", "costs.csv", content)
-    with pytest.raises(DataQualityError) as exc:
-        ingest_day(settings, "costs", DAY)
-    assert_quarantined(settings, wh, "costs", "costs.csv", path, content, "raw.costs_daily")
-    report = exc.value.report
-    assert (report.rows_in_file, report.rows_rejected) == (2, 1)
-    assert [(r["line"], r["rule"]) for r in report.sample_rows] == [(3, "negative_amount")]
-
-
-def test_costs_missing_required_column_quarantines_the_file(settings, landing, wh):
-    content = (
-        costs_csv(cost_row("recall january")).replace(",amount", "", 1).replace(",10.00", "", 1).encode()
+@pytest.mark.parametrize(
+    ("bad_row", "rule"),
+    [
+        (cost_row("(none)", purpose="winback"), "not_in_enumeration"),
+        (cost_row("spring", amount="-3.00", purpose="acquisition"), "negative_amount"),
+    ],
+    ids=["purpose_winback", "negative_amount"],
+)
+def test_costs_one_bad_row_quarantines_the_file(settings, landing, wh, bad_row, rule):
+    error = quarantined(
+        settings, landing, wh, "costs", costs_csv(cost_row("recall january"), bad_row).encode()
     )
-    path = landing.put("costs", "costs.csv", content)
-    with pytest.raises(DataQualityError) as exc:
-        ingest_day(settings, "costs", DAY)
-    assert_quarantined(settings, wh, "costs", "costs.csv", path, content, "raw.costs_daily")
-    report = exc.value.report
-    assert report.kind == "contract mismatch"
-    assert [c.rule for c in report.checks] == ["missing_required_columns"]
-    assert report.checks[0].observed == ["amount"]
+    report = error.report
+    assert (report.kind, report.rows_in_file, report.rows_rejected) == ("reject threshold exceeded", 2, 1)
+    assert [(r["line"], r["rule"]) for r in report.sample_rows] == [(3, rule)]
+    assert rule in str(error) and "costs/2025-01-03/costs.csv" in str(error)
 
 
 def test_costs_good_file_loads_every_row(settings, landing, wh):

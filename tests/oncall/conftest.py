@@ -11,9 +11,7 @@ was built in (dbt's partial parse is only valid for that warehouse path).
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -21,6 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from world import deliver, point_at, publish_world
 
 from growthops.config import Settings, load_settings
 
@@ -41,14 +40,6 @@ def order_line(i: int, *, gross: str = "100.00", status: str = "paid", day: date
     return f"OC{i:04d},C{i:04d},{ts},{ts},{status},USD,{gross},0.00,0.00"
 
 
-def _env(mp: pytest.MonkeyPatch, root: Path) -> None:
-    mp.setenv("GROWTHOPS_DATA_DIR", str(root))
-    mp.setenv("GROWTHOPS_INGEST_SETTLE_SECONDS", "0")
-    mp.delenv("GROWTHOPS_LANDING_DIR", raising=False)
-    mp.delenv("GROWTHOPS_CONFIG", raising=False)
-    mp.delenv("GROWTHOPS_NOTIFY_CONN_ID", raising=False)
-
-
 @pytest.fixture(scope="session")
 def pipeline(tmp_path_factory) -> dict[str, Path]:
     """``live``: the data root the base was built in; ``snapshot``: a pristine copy of it.
@@ -56,17 +47,8 @@ def pipeline(tmp_path_factory) -> dict[str, Path]:
     dbt's partial parse is keyed on the warehouse path, so tests that run dbt work in ``live``
     (no second full project parse); every other test gets its own copy of ``snapshot``.
     """
-    from growthops.commands.backfill import run_backfill
-    from growthops.generate import generate
-
     live = tmp_path_factory.mktemp("oncall_live") / "data"
-    with pytest.MonkeyPatch.context() as mp:
-        _env(mp, live)
-        settings = load_settings()
-        generate(settings.landing_dir, START, END, SCALE, SEED)
-        result = run_backfill(settings, START, END, run_id=BASE_RUN, progress=lambda _m: None)
-    assert result.published_run_id == BASE_RUN
-    assert result.row_counts["fct_orders"] > 0
+    publish_world(live, BASE_RUN, start=START, end=END, scale=SCALE, seed=SEED)
     snapshot = tmp_path_factory.mktemp("oncall_snapshot") / "data"
     shutil.copytree(live, snapshot)
     return {"live": live, "snapshot": snapshot}
@@ -77,25 +59,20 @@ def data(pipeline, tmp_path, monkeypatch) -> Settings:
     """A private copy of the published base; the environment points at it."""
     root = tmp_path / "data"
     shutil.copytree(pipeline["snapshot"], root)
-    _env(monkeypatch, root)
+    point_at(monkeypatch, root)
     return load_settings()
 
 
 @pytest.fixture
 def live(pipeline, monkeypatch) -> Settings:
     """The shared data root where dbt runs (tests using it restore what they break)."""
-    _env(monkeypatch, pipeline["live"])
+    point_at(monkeypatch, pipeline["live"])
     return load_settings()
 
 
 def put(settings: Settings, source: str, name: str, text: str, day: date = NEXT_DAY) -> Path:
     """Deliver an export file into landing (aged, so it counts as finished)."""
-    path = settings.landing_dir / source / day.isoformat() / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    old = time.time() - 3600
-    os.utime(path, (old, old))
-    return path
+    return deliver(settings, source, day, name, text)
 
 
 @contextmanager

@@ -7,22 +7,13 @@ what it breaks, and the replay - which publishes - runs last in this module.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from contextlib import contextmanager
 
 import duckdb
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
-from conftest import (
-    NEXT_DAY,
-    ORDERS_HEADER,
-    airflow_task,
-    assert_bi_still_reads,
-    order_line,
-    put,
-    report_of,
-)
+from conftest import NEXT_DAY, ORDERS_HEADER, airflow_task, assert_bi_still_reads, order_line, put, report_of
+from duckdb_holder import held_read_write
 
 from growthops.orchestration.dbt_tasks import run_dbt_step
 from growthops.serve.publish import current_version, read_history
@@ -124,22 +115,14 @@ def test_dbt_model_error_names_the_model_file_and_the_error(live):
 
 def test_a_locked_warehouse_is_retried_then_reported_on_the_last_try(live):
     served = current_version(live).run_id
-    code = (
-        "import duckdb, time\n"
-        f"con = duckdb.connect({str(live.warehouse_path)!r})\n"
-        "print('locked', flush=True)\n"
-        "time.sleep(120)\n"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     task = "dbt.stg_orders__orders.run"
     run = "scheduled__2025-01-04T00:00:00+00:00"
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        with airflow_task(DAG, task, run, try_number=3, retries=2), pytest.raises(RuntimeError) as failure:
-            run_dbt_step(["run", "--select", "stg_orders__orders"])
-    finally:
-        holder.kill()
-        holder.wait()
+    with (
+        held_read_write(live.warehouse_path) as holder,
+        airflow_task(DAG, task, run, try_number=3, retries=2),
+        pytest.raises(RuntimeError) as failure,
+    ):
+        run_dbt_step(["run", "--select", "stg_orders__orders"])
 
     assert not isinstance(failure.value, AirflowFailException)  # retryable, not a data failure
     md, js = report_of(live, DAG, run, task)

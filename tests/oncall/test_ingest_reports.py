@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
-from conftest import (
-    NEXT_DAY,
-    ORDERS_HEADER,
-    airflow_task,
-    assert_bi_still_reads,
-    order_line,
-    put,
-    report_of,
-)
+from conftest import NEXT_DAY, ORDERS_HEADER, airflow_task, assert_bi_still_reads, order_line, put, report_of
 
 from growthops.orchestration.ingest_tasks import load
 
@@ -107,24 +98,14 @@ def test_raw_gate_failed_on_a_truncated_file(data):
     assert_bi_still_reads(md, js)
 
 
-def test_validator_error_loads_and_quarantines_nothing(data, tmp_path, monkeypatch):
-    from growthops.ingest import gate
-
-    suites = tmp_path / "expectations"
-    shutil.copytree(gate.EXPECTATIONS_DIR, suites)
-    broken = json.loads((suites / "orders.json").read_text())
-    broken["expectations"].append(
-        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "ghost_column", "min_value": 0}}
-    )
-    (suites / "orders.json").write_text(json.dumps(broken))
-    monkeypatch.setattr(gate, "EXPECTATIONS_DIR", suites)
+def test_validator_error_loads_and_quarantines_nothing(data, broken_orders_suite):
     path = put(data, "orders", "orders.csv", "\n".join([ORDERS_HEADER, order_line(1)]) + "\n")
 
     md, js = _load_fails(data)
 
     assert js["kind"] == "validator error"
     assert "the raw gate crashed; the data was not judged" in js["summary"]
-    assert "ghost_column" in md
+    assert broken_orders_suite in md
     assert path.exists() and not (data.quarantine_dir / "orders").exists()
     assert js["quarantined_to"] is None
     assert "growthops replay orders 2025-01-04   # after fixing expectations/orders.json" in md

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from types import SimpleNamespace
 
 import duckdb
 import pytest
 from conftest import BASE_RUN, airflow_task, assert_bi_still_reads, report_of
+from duckdb_holder import held_read_write
 
 from growthops.failures import StageFailure
 from growthops.gate.stage import mart_gate
@@ -87,19 +86,8 @@ def test_publication_failure_keeps_serving_the_last_version(data):
 @pytest.fixture
 def locked_warehouse(data):
     """Another process holds the build DB read-write (a manual backfill, a stuck task)."""
-    code = (
-        "import duckdb, sys, time\n"
-        f"con = duckdb.connect({str(data.warehouse_path)!r})\n"
-        "print('locked', flush=True)\n"
-        "time.sleep(120)\n"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "locked"
+    with held_read_write(data.warehouse_path):
         yield data
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_transient_failure_reports_only_on_the_last_try(locked_warehouse, monkeypatch):

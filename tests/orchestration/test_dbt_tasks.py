@@ -18,39 +18,31 @@ def _node(uid, rtype, deps=(), package="growthops"):
     }
 
 
+G = "growthops"  # the project's resource ids: <type>.growthops.<name>
+FCT, STG, ATTR, DIM = (
+    f"model.{G}.fct_orders",
+    f"model.{G}.stg_orders",
+    f"model.{G}.int_attr",
+    f"model.{G}.dim_customers",
+)
+
 MANIFEST = {
     "metadata": {"project_name": "growthops"},
     "nodes": {
         n["unique_id"]: n
         for n in [
-            _node("seed.growthops.channel_mapping", "seed"),
-            _node("model.growthops.stg_orders", "model", ["source.growthops.raw.orders"]),
-            _node("model.growthops.stg_contacts", "model", ["source.growthops.raw.contacts"]),
-            _node(
-                "model.growthops.int_attr",
-                "model",
-                ["model.growthops.stg_contacts", "seed.growthops.channel_mapping"],
-            ),
-            _node(
-                "model.growthops.fct_orders",
-                "model",
-                ["model.growthops.stg_orders", "model.growthops.int_attr"],
-            ),
-            _node("model.growthops.dim_customers", "model", ["model.growthops.int_attr"]),
-            _node("test.growthops.unique_fct_orders_order_id", "test", ["model.growthops.fct_orders"]),
+            _node(f"seed.{G}.channel_mapping", "seed"),
+            _node(STG, "model", [f"source.{G}.raw.orders"]),
+            _node(f"model.{G}.stg_contacts", "model", [f"source.{G}.raw.contacts"]),
+            _node(ATTR, "model", [f"model.{G}.stg_contacts", f"seed.{G}.channel_mapping"]),
+            _node(FCT, "model", [STG, ATTR]),
+            _node(DIM, "model", [ATTR]),
+            _node(f"test.{G}.unique_fct_orders_order_id", "test", [FCT]),
             # parents stg_orders and fct_orders: stg_orders is an ancestor -> attaches to fct_orders
-            _node(
-                "test.growthops.rel_fct_stg",
-                "test",
-                ["model.growthops.fct_orders", "model.growthops.stg_orders"],
-            ),
+            _node(f"test.{G}.rel_fct_stg", "test", [FCT, STG]),
             # fct_orders and dim_customers are siblings -> runs after both
-            _node(
-                "test.growthops.rel_fct_dim",
-                "test",
-                ["model.growthops.fct_orders", "model.growthops.dim_customers"],
-            ),
-            _node("test.growthops.source_not_null", "test", ["source.growthops.raw.orders"]),
+            _node(f"test.{G}.rel_fct_dim", "test", [FCT, DIM]),
+            _node(f"test.{G}.source_not_null", "test", [f"source.{G}.raw.orders"]),
             _node("model.other_pkg.foreign", "model", [], package="other_pkg"),
         ]
     },

@@ -40,6 +40,23 @@ def _num(value: str | None) -> float | None:
     return None if value is None else float(value)
 
 
+def _writable_serving_copy(served, root: Path) -> Path:
+    """A data root holding a writable copy of the served serving file only."""
+    serving = root / "warehouse" / "serving.duckdb"
+    serving.parent.mkdir(parents=True)
+    shutil.copyfile(served.serving_path, serving)
+    serving.chmod(0o644)
+    return serving
+
+
+def _report_of(root: Path, monkeypatch):
+    """The report built (default options) of the data root ``root``."""
+    from growthops.config import load_settings
+
+    monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(root))
+    return build_report(load_settings(), progress=lambda _m: None)
+
+
 def test_heatmap_has_one_cell_per_cohort_and_period(served):
     rows = _sql(
         served,
@@ -152,12 +169,7 @@ def test_quality_page_shows_runs_rejects_and_quarantine(served):
 
 def test_sections_of_unpublished_marts_say_so(served, tmp_path, monkeypatch):
     """A serving version without the SPEC §11 marts (e.g. one published before they existed)."""
-    root = tmp_path / "data"
-    (root / "warehouse").mkdir(parents=True)
-    serving = root / "warehouse" / "serving.duckdb"
-    shutil.copyfile(served.serving_path, serving)
-    serving.chmod(0o644)
-    con = duckdb.connect(str(serving))
+    con = duckdb.connect(str(_writable_serving_copy(served, tmp_path / "data")))
     for mart in (
         "mart_customer_activity_monthly",
         "mart_acquisition_unit_economics",
@@ -165,10 +177,7 @@ def test_sections_of_unpublished_marts_say_so(served, tmp_path, monkeypatch):
     ):
         con.execute(f"drop table marts.{mart}")
     con.close()
-    monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(root))
-    from growthops.config import load_settings
-
-    result = build_report(load_settings(), progress=lambda _m: None)
+    result = _report_of(tmp_path / "data", monkeypatch)
     page = parse_page(result.out_dir / "operations.html")
     assert set(page.notes) == {"growth-accounting", "unit-economics", "recall-lift"}
     assert "not published in this version" in (result.out_dir / "operations.html").read_text()
@@ -242,12 +251,7 @@ def test_nothing_published_exits_1(monkeypatch, tmp_path, capsys):
 
 def test_operations_sections_render_when_their_marts_are_published(served, tmp_path, monkeypatch):
     """Stand-ins for the SPEC §11 marts (their contract columns) in a copy of the serving file."""
-    root = tmp_path / "data"
-    (root / "warehouse").mkdir(parents=True)
-    serving = root / "warehouse" / "serving.duckdb"
-    shutil.copyfile(served.serving_path, serving)
-    serving.chmod(0o644)
-    con = duckdb.connect(str(serving))
+    con = duckdb.connect(str(_writable_serving_copy(served, tmp_path / "data")))
     con.execute(
         """
         create or replace table marts.mart_customer_activity_monthly as
@@ -269,10 +273,7 @@ def test_operations_sections_render_when_their_marts_are_published(served, tmp_p
         """
     )
     con.close()
-    monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(root))
-    from growthops.config import load_settings
-
-    result = build_report(load_settings(), progress=lambda _m: None)
+    result = _report_of(tmp_path / "data", monkeypatch)
     page = parse_page(result.out_dir / "operations.html")
     assert page.notes == []
     growth = page.tables["growth-accounting"]

@@ -8,14 +8,12 @@ import errno
 import hashlib
 import io
 import os
-import subprocess
 import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pytest
+from duckdb_holder import held_read_write
 
 from growthops.commands.cli import main
 from growthops.commands.status import collect_status, render
@@ -29,32 +27,6 @@ from growthops.warehouse import WarehouseLocked, wait_for_writer
 
 def sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@contextmanager
-def held(path, tmp_path, seconds: float = 60):
-    """Another process holds ``path`` read-write (DuckDB's file lock)."""
-    ready = tmp_path / f"{path.name}.held"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time, pathlib\n"
-            "con = duckdb.connect(sys.argv[1])\n"
-            "pathlib.Path(sys.argv[2]).touch()\n"
-            f"time.sleep({seconds})\n",
-            str(path),
-            str(ready),
-        ]
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not ready.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        yield proc
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.mark.parametrize(
@@ -91,7 +63,7 @@ def test_status_rollback_and_publish_explain_a_serving_file_held_read_write(
     pub.publish(settings, "one")
     build("two")
     pub.publish(settings, "two")
-    with held(settings.serving_path, tmp_path) as holder:
+    with held_read_write(settings.serving_path) as holder:
         assert main(["status"]) == 1
         out = capsys.readouterr().out
         assert "held read-write by another process" in out and f"PID {holder.pid}" in out
@@ -140,7 +112,7 @@ def test_status_into_a_closed_pipe_is_quiet(settings, monkeypatch):
 def test_a_writer_waits_its_turn_and_says_who_holds_the_build_db(settings, build, tmp_path):
     build("one")
     said: list[str] = []
-    with held(settings.warehouse_path, tmp_path, seconds=4) as holder:
+    with held_read_write(settings.warehouse_path, seconds=4) as holder:
         with pytest.raises(WarehouseLocked, match=f"PID {holder.pid}"):
             wait_for_writer(settings.warehouse_path, 0.5, said.append)
         wait_for_writer(settings.warehouse_path, 60, said.append, every=1)

@@ -12,6 +12,7 @@ import time
 
 import duckdb
 import pytest
+from duckdb_holder import held_read_write
 
 from growthops.serve import publish as pub
 
@@ -86,25 +87,9 @@ def test_reader_process_sees_only_complete_single_run_versions_during_publishes(
 def test_serving_opens_read_only_while_a_load_holds_the_build_db(settings, build, tmp_path):
     build("served")
     pub.publish(settings, "served")
-    ready = tmp_path / "writer-ready"
-    writer = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time, pathlib\n"
-            "con = duckdb.connect(sys.argv[1])\n"
-            "con.execute('create table if not exists loading as select 1 as x')\n"
-            "pathlib.Path(sys.argv[2]).touch()\n"
-            "time.sleep(60)\n",
-            str(settings.warehouse_path),
-            str(ready),
-        ]
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not ready.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert ready.exists()
+    with held_read_write(
+        settings.warehouse_path, statement="create table if not exists loading as select 1 as x"
+    ):
         with pytest.raises(duckdb.IOException, match="lock"):  # the build DB is held by the load ...
             duckdb.connect(str(settings.warehouse_path), read_only=True)
         con = duckdb.connect(str(settings.serving_path), read_only=True)  # ... BI is not blocked
@@ -115,9 +100,6 @@ def test_serving_opens_read_only_while_a_load_holds_the_build_db(settings, build
             )
         finally:
             con.close()
-    finally:
-        writer.kill()
-        writer.wait()
 
 
 # --------------------------------------------------------------------------------- crash safety
@@ -271,28 +253,9 @@ def test_serving_file_held_read_write_is_a_transient_lock_error(settings, build,
 
     build("one")
     pub.publish(settings, "one")
-    ready = tmp_path / "holder-ready"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time, pathlib\n"
-            "con = duckdb.connect(sys.argv[1])\n"
-            "pathlib.Path(sys.argv[2]).touch()\n"
-            "time.sleep(60)\n",
-            str(settings.serving_path),
-            str(ready),
-        ]
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not ready.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with held_read_write(settings.serving_path):
         build("two")
         with pytest.raises(WarehouseLocked):
             pub.publish(settings, "two")
-    finally:
-        holder.kill()
-        holder.wait()
     pub.publish(settings, "two")
     assert [r["run_id"] for r in pub.read_publish_log(settings.serving_path)] == ["one", "two"]

@@ -90,32 +90,52 @@ def _rates_per_day(con: duckdb.DuckDBPyConnection, order_date: str, reporting_cu
     )
 
 
+# Newest file first: the tie-breakers after the version column of each raw table.
+NEWEST_FILE = "_batch_day desc, _loaded_at desc, _batch_id desc, _source_file desc, _source_line desc"
+
+
+def _converted_latest(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: str,
+    raw: str,
+    partition: str,
+    *,
+    day: str,
+    converted: str,
+    where: str = "true",
+    order: str = NEWEST_FILE,
+) -> None:
+    """Temp ``table``: the newest row per ``partition`` of ``raw`` (``columns`` plus its source
+    file and line), joined to that day's rates of its currency, with the ``converted`` columns."""
+    con.execute(
+        f"""
+        create or replace temp table {table} as
+        with latest as (
+            select {columns}, _source_file as source_file, _source_line as source_line
+            from {raw}
+            where {where}
+            qualify row_number() over (partition by {partition} order by {order}) = 1
+        )
+        select latest.*, r.usd_rate, r.reporting_usd_rate, {converted}
+        from latest
+        left join gate_rates as r on latest.{day} = r.day and latest.currency = r.currency
+        """
+    )
+
+
 def _latest_channel(con: duckdb.DuckDBPyConnection) -> None:
     """``gate_channel``: the newest file per (date, platform, campaign_id), spend in the reporting currency."""
-    con.execute(
-        """
-        create or replace temp table gate_channel as
-        with latest as (
-            select
-                cast(date as date) as report_date,
-                lower(trim(platform)) as platform,
-                trim(campaign_id) as campaign_id,
-                upper(trim(currency)) as currency,
-                cast(spend as double) as spend_local,
-                _source_file as source_file,
-                _source_line as source_line
-            from raw.channel_performance
-            qualify row_number() over (
-                partition by cast(date as date), lower(trim(platform)), trim(campaign_id)
-                order by _batch_day desc, _loaded_at desc, _batch_id desc, _source_file desc, _source_line desc
-            ) = 1
-        )
-        select
-            latest.*, r.usd_rate, r.reporting_usd_rate,
-            latest.spend_local * r.usd_rate / r.reporting_usd_rate as spend
-        from latest
-        left join gate_rates as r on latest.report_date = r.day and latest.currency = r.currency
-        """
+    _converted_latest(
+        con,
+        "gate_channel",
+        """cast(date as date) as report_date, lower(trim(platform)) as platform,
+            trim(campaign_id) as campaign_id, upper(trim(currency)) as currency,
+            cast(spend as double) as spend_local""",
+        "raw.channel_performance",
+        "cast(date as date), lower(trim(platform)), trim(campaign_id)",
+        day="report_date",
+        converted="latest.spend_local * r.usd_rate / r.reporting_usd_rate as spend",
     )
 
 
@@ -125,65 +145,36 @@ def _latest_costs(con: duckdb.DuckDBPyConnection) -> None:
     Newest file per (date, channel, campaign, cost_type, purpose); empty purpose = acquisition,
     empty campaign = (none). Acquisition costs add to the funnel's spend; retention costs never do.
     """
-    con.execute(
-        """
-        create or replace temp table gate_costs as
-        with latest as (
-            select
-                cast(date as date) as report_date,
-                upper(trim(currency)) as currency,
-                cast(amount as double) as amount_local,
-                _source_file as source_file,
-                _source_line as source_line
-            from raw.costs_daily
-            where coalesce(nullif(lower(trim(purpose)), ''), 'acquisition') = 'acquisition'
-            qualify row_number() over (
-                partition by cast(date as date), lower(trim(channel)),
-                    coalesce(nullif(lower(trim(campaign)), ''), '(none)'), lower(trim(cost_type))
-                order by _batch_day desc, _loaded_at desc, _batch_id desc, _source_file desc, _source_line desc
-            ) = 1
-        )
-        select
-            latest.*, r.usd_rate, r.reporting_usd_rate,
-            latest.amount_local * r.usd_rate / r.reporting_usd_rate as spend
-        from latest
-        left join gate_rates as r on latest.report_date = r.day and latest.currency = r.currency
-        """
+    _converted_latest(
+        con,
+        "gate_costs",
+        """cast(date as date) as report_date, upper(trim(currency)) as currency,
+            cast(amount as double) as amount_local""",
+        "raw.costs_daily",
+        """cast(date as date), lower(trim(channel)), coalesce(nullif(lower(trim(campaign)), ''), '(none)'),
+            lower(trim(cost_type))""",
+        day="report_date",
+        converted="latest.amount_local * r.usd_rate / r.reporting_usd_rate as spend",
+        where="coalesce(nullif(lower(trim(purpose)), ''), 'acquisition') = 'acquisition'",
     )
 
 
 def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
     """``gate_orders``: the newest version per order, net revenue in the reporting currency."""
-    con.execute(
-        f"""
-        create or replace temp table gate_orders as
-        with latest as (
-            select
-                trim(order_id) as order_id,
-                lower(trim(status)) as status,
-                upper(trim(currency)) as currency,
-                {order_date} as order_date,
-                cast(gross_amount as double) - cast(discount_amount as double)
-                    - cast(refund_amount as double) as net_local,
-                _source_file as source_file,
-                _source_line as source_line
-            from raw.shop_orders
-            where order_id is not null and trim(order_id) <> ''
-            qualify row_number() over (
-                partition by trim(order_id)
-                order by updated_at desc, _batch_day desc, _loaded_at desc, _batch_id desc, _source_line desc
-            ) = 1
-        )
-        select
-            latest.*,
-            latest.status in ({REVENUE_STATUSES_SQL}) as is_counted,
-            r.usd_rate,
-            r.reporting_usd_rate,
-            case
-                when latest.status in ({REVENUE_STATUSES_SQL}) then latest.net_local * r.usd_rate / r.reporting_usd_rate
-                else 0.0
-            end as net_revenue
-        from latest
-        left join gate_rates as r on latest.order_date = r.day and latest.currency = r.currency
-        """
+    counted = f"latest.status in ({REVENUE_STATUSES_SQL})"
+    _converted_latest(
+        con,
+        "gate_orders",
+        f"""trim(order_id) as order_id, lower(trim(status)) as status, upper(trim(currency)) as currency,
+            {order_date} as order_date,
+            cast(gross_amount as double) - cast(discount_amount as double)
+                - cast(refund_amount as double) as net_local""",
+        "raw.shop_orders",
+        "trim(order_id)",
+        day="order_date",
+        converted=f"""{counted} as is_counted,
+            case when {counted} then latest.net_local * r.usd_rate / r.reporting_usd_rate else 0.0 end
+                as net_revenue""",
+        where="order_id is not null and trim(order_id) <> ''",
+        order="updated_at desc, _batch_day desc, _loaded_at desc, _batch_id desc, _source_line desc",
     )

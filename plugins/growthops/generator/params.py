@@ -67,49 +67,22 @@ class PlatformParams:
     thousands_separator: bool = False  # spend written like "1,234.50"
 
 
+# Positional: name, signup_share, campaign_share, ctr, cpc, signup_cvr, weekly (Monday first), utm,
+# evergreen campaign, campaign types[, thousands_separator].
 PLATFORMS: tuple[PlatformParams, ...] = (
-    PlatformParams(
-        name="google_ads",
-        signup_share=0.22,
-        campaign_share=0.40,
-        ctr=0.050,
-        cpc=1.35,
-        signup_cvr=0.095,
-        weekly=(1.08, 1.06, 1.04, 1.02, 0.96, 0.86, 0.94),
-        utm=(("google", "cpc", 0.90), ("google", "ppc", 0.07), ("Google", "cpc", 0.03)),
-        evergreen="Brand Search",
-        types=("Search", "Shopping", "Performance Max", "Display"),
-        thousands_separator=True,
-    ),
-    PlatformParams(
-        name="meta_ads",
-        signup_share=0.19,
-        campaign_share=0.35,
-        ctr=0.012,
-        cpc=0.80,
-        signup_cvr=0.035,
-        weekly=(0.96, 0.97, 0.98, 1.00, 1.03, 1.06, 1.00),
-        utm=(
-            ("facebook", "paid_social", 0.62),
-            ("instagram", "paid_social", 0.35),
-            ("Facebook", "cpc", 0.03),
-        ),
-        evergreen="Always On Prospecting",
-        types=("Prospecting", "Retargeting", "Lookalike", "Advantage+"),
-    ),
-    PlatformParams(
-        name="tiktok_ads",
-        signup_share=0.12,
-        campaign_share=0.25,
-        ctr=0.009,
-        cpc=0.50,
-        signup_cvr=0.018,
-        weekly=(0.92, 0.94, 0.96, 1.00, 1.06, 1.10, 1.02),
-        utm=(("tiktok", "paid_social", 0.97), ("TikTok", "paid_social", 0.03)),
-        evergreen="Always On Spark Ads",
-        types=("Spark Ads", "In-Feed", "TopView", "Creators"),
-    ),
-)
+    PlatformParams("google_ads", 0.22, 0.40, 0.050, 1.35, 0.095,
+        (1.08, 1.06, 1.04, 1.02, 0.96, 0.86, 0.94),
+        (("google", "cpc", 0.90), ("google", "ppc", 0.07), ("Google", "cpc", 0.03)),
+        "Brand Search", ("Search", "Shopping", "Performance Max", "Display"), thousands_separator=True),
+    PlatformParams("meta_ads", 0.19, 0.35, 0.012, 0.80, 0.035,
+        (0.96, 0.97, 0.98, 1.00, 1.03, 1.06, 1.00),
+        (("facebook", "paid_social", 0.62), ("instagram", "paid_social", 0.35), ("Facebook", "cpc", 0.03)),
+        "Always On Prospecting", ("Prospecting", "Retargeting", "Lookalike", "Advantage+")),
+    PlatformParams("tiktok_ads", 0.12, 0.25, 0.009, 0.50, 0.018,
+        (0.92, 0.94, 0.96, 1.00, 1.06, 1.10, 1.02),
+        (("tiktok", "paid_social", 0.97), ("TikTok", "paid_social", 0.03)),
+        "Always On Spark Ads", ("Spark Ads", "In-Feed", "TopView", "Creators")),
+)  # fmt: skip
 PAID_CAMPAIGN_MISSING_UTM_CAMPAIGN = 0.02  # paid signups whose link lost utm_campaign
 
 

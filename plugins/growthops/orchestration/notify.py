@@ -119,6 +119,7 @@ def build_notification(context: dict[str, Any]) -> Notification:
         report = read_report(load_settings(), dag_id, run_id, task_id)
     except Exception as exc:
         log.warning("could not read the failure report of %s.%s: %s", dag_id, task_id, exc)
+    task = dict(dag_id=dag_id, task_id=task_id, run_id=run_id, try_number=try_number, log_url=log_url)
     if report:
         markdown = None
         try:
@@ -128,25 +129,14 @@ def build_notification(context: dict[str, Any]) -> Notification:
         return Notification(
             summary=str(report.get("summary")),
             kind=report.get("kind"),
-            dag_id=dag_id,
-            task_id=task_id,
-            run_id=run_id,
-            try_number=try_number,
             report_path=report.get("report_path"),
-            log_url=log_url,
             report_markdown=markdown,
+            **task,
         )
     exc = context.get("exception")
     what = f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else str(exc or "task failed")
     return Notification(
-        summary=(what.splitlines() or ["task failed"])[0][:300],
-        kind=None,
-        dag_id=dag_id,
-        task_id=task_id,
-        run_id=run_id,
-        try_number=try_number,
-        report_path=None,
-        log_url=log_url,
+        summary=(what.splitlines() or ["task failed"])[0][:300], kind=None, report_path=None, **task
     )
 
 

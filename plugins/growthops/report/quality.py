@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from growthops.report.queries import META, RECENT_RUNS, Table, columns_of, query
+from growthops.report.queries import META, RECENT_RUNS, Table, columns_of, query, query_of
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,10 @@ def _runs(con: duckdb.DuckDBPyConnection, has_ledger: bool) -> Table:
 
 
 def _rejects(con: duckdb.DuckDBPyConnection) -> Table | None:
-    if not columns_of(con, META, "rejects_summary"):
-        return None
-    return query(
+    return query_of(
         con,
+        META,
+        "rejects_summary",
         f"""
         select source, rule, coalesce(column_name, '') as column_name,
                count(distinct batch_id) as files,

@@ -54,6 +54,13 @@ def query(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
     return Table(columns=[d[0] for d in cur.description], rows=cur.fetchall())
 
 
+def query_of(con: duckdb.DuckDBPyConnection, schema: str, table: str, sql: str) -> Table | None:
+    """``query(con, sql)`` where ``schema.table`` exists, else None (not in this published version)."""
+    if not columns_of(con, schema, table):
+        return None
+    return query(con, sql)
+
+
 def column_types(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
     """Column name -> DuckDB type of ``schema.table`` in the serving file ({} when absent)."""
     return dict(
@@ -88,10 +95,10 @@ def _money(expr: str) -> str:
 
 def channel_funnel(con: duckdb.DuckDBPyConnection) -> Table | None:
     """One row per channel over the whole period: spend, signups, new customers, revenue."""
-    if not columns_of(con, MARTS, "mart_channel_funnel_daily"):
-        return None
-    return query(
+    return query_of(
         con,
+        MARTS,
+        "mart_channel_funnel_daily",
         f"""
         select channel,
                {_money("sum(spend)")} as spend,  -- null: unknown spend (SPEC §11), not 0
@@ -109,10 +116,10 @@ def channel_funnel(con: duckdb.DuckDBPyConnection) -> Table | None:
 
 def cac_roas_monthly(con: duckdb.DuckDBPyConnection) -> Table | None:
     """Month x channel of channels with spend that month: CAC and ROAS (null when undefined)."""
-    if not columns_of(con, MARTS, "mart_channel_funnel_daily"):
-        return None
-    return query(
+    return query_of(
         con,
+        MARTS,
+        "mart_channel_funnel_daily",
         f"""
         select date_trunc('month', report_date)::date as month,
                channel,
@@ -131,10 +138,10 @@ def cac_roas_monthly(con: duckdb.DuckDBPyConnection) -> Table | None:
 
 def cohort_retention(con: duckdb.DuckDBPyConnection) -> Table | None:
     """Every cohort_month x months_since_first_order row of channel ``all``."""
-    if not columns_of(con, MARTS, "mart_cohort_retention"):
-        return None
-    return query(
+    return query_of(
         con,
+        MARTS,
+        "mart_cohort_retention",
         f"""
         select cohort_month, months_since_first_order, cohort_size, active_customers,
                retention_rate::double as retention_rate,
@@ -148,10 +155,10 @@ def cohort_retention(con: duckdb.DuckDBPyConnection) -> Table | None:
 
 def funnel_stages(con: duckdb.DuckDBPyConnection) -> Table | None:
     """signup → engaged → customer → repeat per channel over all signup months, plus ``all``."""
-    if not columns_of(con, MARTS, "mart_funnel_stages"):
-        return None
-    return query(
+    return query_of(
         con,
+        MARTS,
+        "mart_funnel_stages",
         f"""
         select coalesce(channel, 'all') as channel,
                sum(signups)::bigint as signups,

@@ -3,21 +3,110 @@
 Three pages: ``index.html`` (acquisition and conversion, SPEC §3), ``operations.html`` (growth
 accounting, unit economics and recall lift, SPEC §11: each section only when its mart is in the
 served version) and ``quality.html`` (publications, raw gate outcomes, rejects, quarantines).
+
+A mart section is declared once (:class:`MartSection`: its query, chart and texts); a page is a
+list of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import duckdb
 
 from growthops.report import charts, queries
+from growthops.report.charts import Spec
 from growthops.report.page import Page, Section
 from growthops.report.quality import data_quality
+from growthops.report.queries import Table
 
 NOT_PUBLISHED = "{mart} is not published in this version: this section appears once a publication carries it."
 
 
-def _missing(key: str, title: str, mart: str) -> Section:
-    return Section(key=key, title=title, note=NOT_PUBLISHED.format(mart=f"marts.{mart}"))
+# What each mart section says above its chart, by section key.
+INTROS = {
+    "channel-funnel": "Spend, signups, new customers and attributed revenue per first-touch channel over "
+    "the whole loaded period (organic channels have 0 spend; guest orders count as unattributed).",
+    "cac-roas": "Per month and paid channel: CAC = spend / new customers, ROAS = attributed revenue "
+    "/ spend (empty where the denominator is 0).",
+    "cohort-retention": "Share of each month's new customers with a valid order N months later, all channels. "
+    "One cell per cohort and elapsed month; months that have not happened yet are blank.",
+    "funnel-stages": "Contacts by furthest stage reached, over all signup months; per channel in the table.",
+    "growth-accounting": "Active customers per month split into new, retained and resurrected; churned "
+    "customers below zero; quick ratio = (new + resurrected) / churned.",
+    "unit-economics": "Blended CAC of each acquisition month against the revenue-based LTV of its customers "
+    "after k months (empty while immature).",
+    "recall-lift": "Per recall campaign: reactivations of treated contacts against the holdout, with "
+    "the incremental effect and its 95 % interval.",
+}
+
+Chart = Callable[[Table, str], Spec | None]
+
+
+@dataclass(frozen=True)
+class MartSection:
+    """One report section read from one mart, introduced by ``INTROS[key]``.
+
+    ``chart`` gets the table and the reporting currency. Without the mart the section says so
+    (titled ``missing_title``, default ``title``), unless ``when_missing`` is False (then it is left
+    out). An empty table gets no chart unless ``chart_when_empty``, and shows ``empty_note``.
+    """
+
+    key: str
+    title: str
+    mart: str
+    query: Callable[[duckdb.DuckDBPyConnection], Table | None]
+    chart: Chart
+    missing_title: str | None = None
+    when_missing: bool = True
+    chart_when_empty: bool = False
+    empty_note: str | None = None
+
+    def build(self, con: duckdb.DuckDBPyConnection, cur: str) -> Section | None:
+        table = self.query(con)
+        if table is None:
+            if not self.when_missing:
+                return None
+            note = NOT_PUBLISHED.format(mart=f"marts.{self.mart}")
+            return Section(key=self.key, title=self.missing_title or self.title, note=note)
+        empty = not len(table)
+        return Section(
+            key=self.key,
+            title=self.title,
+            intro=INTROS[self.key],
+            chart=None if empty and not self.chart_when_empty else self.chart(table, cur),
+            table=table,
+            note=self.empty_note if empty else None,
+        )
+
+
+def _no_currency(chart: Callable[[Table], Spec | None]) -> Chart:
+    """A chart whose values carry no currency (counts, rates)."""
+    return lambda table, _cur: chart(table)
+
+
+# (key, title, mart, query, chart, ...): the cac-roas section is left out without its mart (the
+# channel funnel section already says the mart is missing).
+GROWTH_SECTIONS = (
+    MartSection("channel-funnel", "Channel funnel", "mart_channel_funnel_daily", queries.channel_funnel,
+                charts.channel_funnel, chart_when_empty=True),
+    MartSection("cac-roas", "CAC and ROAS trends", "mart_channel_funnel_daily", queries.cac_roas_monthly,
+                charts.cac_roas, when_missing=False, empty_note="No channel has spend in this version."),
+    MartSection("cohort-retention", "Cohort retention", "mart_cohort_retention", queries.cohort_retention,
+                _no_currency(charts.cohort_heatmap)),
+    MartSection("funnel-stages", "Signup → engaged → customer → repeat", "mart_funnel_stages",
+                queries.funnel_stages, _no_currency(charts.funnel_stages), missing_title="Signup funnel"),
+)  # fmt: skip
+
+OPERATIONS_SECTIONS = (
+    MartSection("growth-accounting", "Growth accounting", "mart_customer_activity_monthly",
+                queries.growth_accounting, _no_currency(charts.growth_accounting)),
+    MartSection("unit-economics", "Acquisition unit economics", "mart_acquisition_unit_economics",
+                queries.unit_economics, charts.unit_economics),
+    MartSection("recall-lift", "Recall lift", "mart_recall_campaign_summary", queries.recall_summary,
+                _no_currency(charts.recall_lift)),
+)  # fmt: skip
 
 
 def currency(con: duckdb.DuckDBPyConnection) -> str:
@@ -30,112 +119,26 @@ def currency(con: duckdb.DuckDBPyConnection) -> str:
     return row[0] or "reporting currency"
 
 
+def _mart_page(
+    con: duckdb.DuckDBPyConnection, cur: str, file_name: str, title: str, specs: tuple[MartSection, ...]
+) -> Page:
+    sections = [spec.build(con, cur) for spec in specs]
+    return Page(file_name, title, [s for s in sections if s is not None])
+
+
 def growth_page(con: duckdb.DuckDBPyConnection, cur: str) -> Page:
-    sections = []
-    funnel = queries.channel_funnel(con)
-    if funnel is None:
-        sections.append(_missing("channel-funnel", "Channel funnel", "mart_channel_funnel_daily"))
-    else:
-        sections.append(
-            Section(
-                key="channel-funnel",
-                title="Channel funnel",
-                intro="Spend, signups, new customers and attributed revenue per first-touch channel over "
-                "the whole loaded period (organic channels have 0 spend; guest orders count as unattributed).",
-                chart=charts.channel_funnel(funnel, cur),
-                table=funnel,
-            )
-        )
-    trend = queries.cac_roas_monthly(con)
-    if trend is not None:
-        sections.append(
-            Section(
-                key="cac-roas",
-                title="CAC and ROAS trends",
-                intro="Per month and paid channel: CAC = spend / new customers, ROAS = attributed revenue "
-                "/ spend (empty where the denominator is 0).",
-                chart=charts.cac_roas(trend, cur) if len(trend) else None,
-                table=trend,
-                note=None if len(trend) else "No channel has spend in this version.",
-            )
-        )
-    cohorts = queries.cohort_retention(con)
-    if cohorts is None:
-        sections.append(_missing("cohort-retention", "Cohort retention", "mart_cohort_retention"))
-    else:
-        sections.append(
-            Section(
-                key="cohort-retention",
-                title="Cohort retention",
-                intro="Share of each month's new customers with a valid order N months later, all channels. "
-                "One cell per cohort and elapsed month; months that have not happened yet are blank.",
-                chart=charts.cohort_heatmap(cohorts) if len(cohorts) else None,
-                table=cohorts,
-            )
-        )
-    stages = queries.funnel_stages(con)
-    if stages is None:
-        sections.append(_missing("funnel-stages", "Signup funnel", "mart_funnel_stages"))
-    else:
-        sections.append(
-            Section(
-                key="funnel-stages",
-                title="Signup → engaged → customer → repeat",
-                intro="Contacts by furthest stage reached, over all signup months; per channel in the table.",
-                chart=charts.funnel_stages(stages) if len(stages) else None,
-                table=stages,
-            )
-        )
-    return Page("index.html", "Growth", sections)
+    return _mart_page(con, cur, "index.html", "Growth", GROWTH_SECTIONS)
 
 
 def operations_page(con: duckdb.DuckDBPyConnection, cur: str) -> Page:
-    sections = []
-    growth = queries.growth_accounting(con)
-    if growth is None:
-        sections.append(_missing("growth-accounting", "Growth accounting", "mart_customer_activity_monthly"))
-    else:
-        sections.append(
-            Section(
-                key="growth-accounting",
-                title="Growth accounting",
-                intro="Active customers per month split into new, retained and resurrected; churned "
-                "customers below zero; quick ratio = (new + resurrected) / churned.",
-                chart=charts.growth_accounting(growth) if len(growth) else None,
-                table=growth,
-            )
-        )
-    economics = queries.unit_economics(con)
-    if economics is None:
-        sections.append(
-            _missing("unit-economics", "Acquisition unit economics", "mart_acquisition_unit_economics")
-        )
-    else:
-        sections.append(
-            Section(
-                key="unit-economics",
-                title="Acquisition unit economics",
-                intro="Blended CAC of each acquisition month against the revenue-based LTV of its customers "
-                "after k months (empty while immature).",
-                chart=charts.unit_economics(economics, cur) if len(economics) else None,
-                table=economics,
-            )
-        )
-    recall = queries.recall_summary(con)
-    if recall is None:
-        sections.append(_missing("recall-lift", "Recall lift", "mart_recall_campaign_summary"))
-    else:
-        sections.append(
-            Section(
-                key="recall-lift",
-                title="Recall lift",
-                intro="Per recall campaign: reactivations of treated contacts against the holdout, with "
-                "the incremental effect and its 95 % interval.",
-                chart=charts.recall_lift(recall) if len(recall) else None,
-                table=recall,
-            )
-        )
-    return Page("operations.html", "Retention & recall", sections)
+    return _mart_page(con, cur, "operations.html", "Retention & recall", OPERATIONS_SECTIONS)
+
+
+def _listing(key: str, title: str, intro: str, table: Table | None, empty_note: str) -> list[Section]:
+    """A table-only section of the quality page (none where the publication lacks the table)."""
+    if table is None:
+        return []
+    return [Section(key=key, title=title, intro=intro, table=table, note=None if len(table) else empty_note)]
 
 
 def quality_page(con: duckdb.DuckDBPyConnection) -> Page:
@@ -154,28 +157,21 @@ def quality_page(con: duckdb.DuckDBPyConnection) -> Page:
         if quality.has_ledger
         else "This version carries no load ledger (published before meta.load_ledger existed).",
     )
-    sections = [runs]
-    if quality.rejects is not None:
-        sections.append(
-            Section(
-                key="rejects",
-                title="Rejected rows by rule",
-                intro="Rows the raw gate rejected (good rows of those files were loaded).",
-                table=quality.rejects,
-                note=None if len(quality.rejects) else "No rejected rows in this version.",
-            )
-        )
-    if quality.refused is not None:
-        sections.append(
-            Section(
-                key="quarantine",
-                title="Quarantined and failed files",
-                intro="Files refused whole; is replaced = a corrected file for the same day was loaded later.",
-                table=quality.refused,
-                note=None if len(quality.refused) else "Nothing was quarantined.",
-            )
-        )
-    return Page("quality.html", "Data quality", sections)
+    rejects = _listing(
+        "rejects",
+        "Rejected rows by rule",
+        "Rows the raw gate rejected (good rows of those files were loaded).",
+        quality.rejects,
+        "No rejected rows in this version.",
+    )
+    refused = _listing(
+        "quarantine",
+        "Quarantined and failed files",
+        "Files refused whole; is replaced = a corrected file for the same day was loaded later.",
+        quality.refused,
+        "Nothing was quarantined.",
+    )
+    return Page("quality.html", "Data quality", [runs, *rejects, *refused])
 
 
 def all_pages(con: duckdb.DuckDBPyConnection) -> list[Page]:

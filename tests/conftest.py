@@ -1,0 +1,57 @@
+"""Fixtures every test folder shares: one generated, published data world per test run.
+
+``published_world`` (session) generates three months of sample exports at a tiny scale (the
+project's generator, fixed seed) and publishes them through the backfill path (ingestion, dbt
+build, mart gate, publish; run ``world.WORLD_RUN``) once per test run. It is read-only: a suite
+that changes it works on its own copy (``copy_world``; copying the data root is far cheaper than a
+second generate + dbt build). Suites whose world must differ (other dbt vars, a few days only,
+hand-made rows) keep their own fixtures in their folder's conftest.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from world import WORLD, WORLD_RUN, publish_world
+
+from growthops.config import Settings
+
+
+@pytest.fixture(scope="session")
+def published_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The data root serving run ``WORLD_RUN`` of the ``WORLD`` range. Do not write to it."""
+    return publish_world(tmp_path_factory.mktemp("world") / "data", WORLD_RUN, **WORLD)
+
+
+@pytest.fixture(scope="session")
+def copy_world(published_world: Settings) -> Callable[[Path], Path]:
+    """``copy_world(dest)`` copies the published world's data root to ``dest`` (a new folder)."""
+
+    def _copy(dest: Path) -> Path:
+        shutil.copytree(published_world.data_dir, dest)
+        return dest
+
+    return _copy
+
+
+@pytest.fixture
+def broken_orders_suite(tmp_path, monkeypatch) -> str:
+    """The raw gate's orders suite, copied, with an expectation on a column no orders file has
+    (GX fails inside the validation: a validator error, not a data failure). Returns the column."""
+    import json
+
+    from growthops.ingest import gate
+
+    column = "ghost_column"
+    suites = tmp_path / "expectations"
+    shutil.copytree(gate.EXPECTATIONS_DIR, suites)
+    broken = json.loads((suites / "orders.json").read_text())
+    broken["expectations"].append(
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": column, "min_value": 0}}
+    )
+    (suites / "orders.json").write_text(json.dumps(broken))
+    monkeypatch.setattr(gate, "EXPECTATIONS_DIR", suites)
+    return column
