@@ -20,6 +20,18 @@ from world import WORLD, WORLD_RUN, publish_world
 from growthops.config import Settings
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Import Airflow once, before any test runs.
+
+    Airflow's import configures the root logger with a handler bound to ``sys.stderr`` as it is at
+    that moment. Imported first inside a test that captures stderr (``capsys``), that handler would
+    keep the test's stream, closed when the test ends, and every later log record in the run would
+    print "--- Logging error --- Traceback" into whatever test is running. Here stderr is pytest's
+    session-wide capture, open until the end of the run.
+    """
+    import airflow  # noqa: F401
+
+
 @pytest.fixture(scope="session")
 def published_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The data root serving run ``WORLD_RUN`` of the ``WORLD`` range. Do not write to it."""

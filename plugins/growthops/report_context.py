@@ -14,7 +14,14 @@ _CLI_STAMP = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
 
 
 def _current_context() -> dict[str, Any] | None:
-    """The Airflow context of the running task, or None outside a task."""
+    """The Airflow context of the running task, or None outside a task.
+
+    A task runs inside Airflow's task runner, which has imported ``airflow.sdk`` already; a CLI
+    process has not, and must not import Airflow just to learn that (seconds of start-up, and
+    Airflow's import reconfigures the process's logging).
+    """
+    if "airflow.sdk" not in sys.modules:
+        return None
     try:
         from airflow.sdk import get_current_context
 

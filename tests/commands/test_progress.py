@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import sys
 
 from growthops.commands.progress import Progress, configure_logging
 
@@ -84,6 +85,23 @@ def test_verbose_shows_stage_and_dbt_info_lines(monkeypatch):
     assert "loaded 10 rows" not in quiet.getvalue() and "1 row rejected" in quiet.getvalue()
     assert "fct_orders" not in quiet.getvalue()
     assert "dbt model fct_orders: success" in verbose.getvalue()
+
+
+def test_the_default_handler_writes_to_stderr_as_it_is_now(monkeypatch):
+    """A command run under a swapped stderr (a test's capture) must not leave the process logging into
+    the closed old stream: later log lines go to the stderr of their moment, never "Logging error"."""
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", root.level)
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging(False)
+    logging.getLogger("growthops.loader").warning("while the first stderr was open")
+    first.close()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("growthops.loader").error("after it was closed")
+    assert second.getvalue().endswith("ERROR growthops.loader: after it was closed\n")
+    assert "Logging error" not in second.getvalue()
 
 
 def test_live_line_shows_the_step_text_verbatim():

@@ -34,9 +34,26 @@ def add_verbose_argument(parser: Any) -> None:
     )
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """A handler that writes to ``sys.stderr`` as it is when a record is logged, not as it was when
+    the handler was made: a caller that swaps stderr (a test's capture, a redirect) and closes the old
+    one must not leave the process logging into a closed file."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: IO[str]) -> None:  # StreamHandler.__init__ assigns it; always sys.stderr
+        pass
+
+
 def configure_logging(verbose: bool, stream: IO[str] | None = None) -> None:
     """Warnings and errors on stderr; with ``verbose``, INFO of growthops and dbt too."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _CurrentStderr()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
