@@ -19,40 +19,44 @@ def quarantined(source: str, day: str) -> list[str]:
     ]
 
 
+def _replay(source: str, day: str, when: str) -> list[str]:
+    """The one command: replay ``source``/``day`` (re-ingest, rebuild, publish) ``when`` (its comment)."""
+    return [f"growthops replay {source} {day}   # {when}"]
+
+
 def refused_in_landing(source: str, day: str) -> list[str]:
     """A file was refused but left in landing (two files of one export, a file still being written)."""
-    return [
-        f"growthops replay {source} {day}   # after correcting the export: re-ingest it, rebuild and publish"
-    ]
+    return _replay(source, day, "after correcting the export: re-ingest it, rebuild and publish")
 
 
 def validator_error(source: str, day: str) -> list[str]:
-    return [
-        f"growthops replay {source} {day}   # after fixing expectations/{source}.json or the validator "
-        "(the file is still in landing)"
-    ]
+    return _replay(
+        source,
+        day,
+        f"after fixing expectations/{source}.json or the validator (the file is still in landing)",
+    )
 
 
 def unexpected_file(source: str, day: str, rel_path: str, accepted: str) -> list[str]:
     """A file in a day folder no pattern accepts: it was not loaded."""
-    return [
-        f"growthops replay {source} {day}   # after renaming {rel_path} to an accepted name ({accepted}), "
-        "or moving it out if it is not an export"
-    ]
+    return _replay(
+        source,
+        day,
+        f"after renaming {rel_path} to an accepted name ({accepted}), or moving it out if it is not an export",
+    )
 
 
 def missing_day(source: str, day: str) -> list[str]:
     """A day inside the loaded range has no loaded export."""
-    return [
-        f"growthops replay {source} {day}   # after dropping the export of that day into the landing folder"
-    ]
+    return _replay(source, day, "after dropping the export of that day into the landing folder")
 
 
 def future_day(source: str, day: str) -> list[str]:
-    return [
-        f"growthops replay {source} <real day>   # after fixing the exporter's clock and renaming the folder "
-        f"{source}/{day} to the export's real day"
-    ]
+    return _replay(
+        source,
+        "<real day>",
+        f"after fixing the exporter's clock and renaming the folder {source}/{day} to the export's real day",
+    )
 
 
 def rolled_back(newest_run: str | None) -> list[str]:

@@ -75,16 +75,7 @@ def _served_by_journal(settings: Settings, versions: list[Path]) -> ServedVersio
     path = by_name.get(events[-1].get("version_file", "")) if events else None
     if path is None or not intact(path):
         return None
-    rows = read_publish_log(path)
-    own = rows[-1]
-    return ServedVersion(
-        run_id=own["run_id"],
-        published_at=own["published_at"],
-        source_batches=own["source_batches"],
-        row_counts=own["row_counts"],
-        version_file=own["version_file"],
-        lineage=rows,
-    )
+    return ServedVersion.of_file(path)
 
 
 def choose_target(settings: Settings, to_run_id: str | None) -> tuple[Path, ServedVersion | None, str | None]:

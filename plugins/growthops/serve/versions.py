@@ -67,6 +67,22 @@ class ServedVersion:
             row["published_at"] = row["published_at"].isoformat()
         return out
 
+    @classmethod
+    def of_file(cls, path: Path) -> ServedVersion | None:
+        """The version a serving/version file holds: its publish log's newest row (None when empty)."""
+        rows = read_publish_log(path)
+        if not rows:
+            return None
+        own = rows[-1]
+        return cls(
+            run_id=own["run_id"],
+            published_at=own["published_at"],
+            source_batches=own["source_batches"],
+            row_counts=own["row_counts"],
+            version_file=own["version_file"],
+            lineage=rows,
+        )
+
 
 @dataclass(frozen=True)
 class RollbackResult:
@@ -191,18 +207,7 @@ def current_version(settings: Settings) -> ServedVersion | None:
     """
     if not settings.serving_path.exists():
         return None
-    rows = read_publish_log(settings.serving_path)
-    if not rows:
-        return None
-    own = rows[-1]
-    return ServedVersion(
-        run_id=own["run_id"],
-        published_at=own["published_at"],
-        source_batches=own["source_batches"],
-        row_counts=own["row_counts"],
-        version_file=own["version_file"],
-        lineage=rows,
-    )
+    return ServedVersion.of_file(settings.serving_path)
 
 
 def served_state(settings: Settings) -> tuple[ServedVersion | None, str | None]:
