@@ -20,11 +20,8 @@ pytestmark = pytest.mark.faults
 
 
 def _rows(settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_a_disk_filling_up_during_ingest_loads_nothing_says_so_and_a_rerun_loads_it(

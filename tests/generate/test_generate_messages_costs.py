@@ -9,6 +9,8 @@ import shutil
 import tomllib
 from datetime import date
 
+from world import point_at
+
 from growthops.config import DEFAULT_CONFIG_FILE, SourceSettings, load_settings
 from growthops.contracts import CHANNELS, COST_PURPOSES, COST_TYPES, MESSAGE_CHANNELS, MESSAGE_PURPOSES
 
@@ -95,12 +97,9 @@ def test_costs_follow_the_contract(small_db, small_run):
 
 
 def _settings(tmp_path, monkeypatch, landing):
-    target = tmp_path / "landing"
-    shutil.copytree(landing, target)
-    monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("GROWTHOPS_LANDING_DIR", str(target))
-    monkeypatch.setenv("GROWTHOPS_INGEST_SETTLE_SECONDS", "0")
+    point_at(monkeypatch, tmp_path / "data")
     settings = load_settings()
+    shutil.copytree(landing, settings.landing_dir)
     declared = tomllib.loads(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))["sources"]
     extra = {
         s: SourceSettings(name=s, **declared[s]) for s in ("messages", "costs") if s not in settings.sources

@@ -8,6 +8,7 @@ from datetime import date
 
 import duckdb
 import pytest
+from world import point_at
 
 from growthops.commands.cli import main as growthops_main
 from growthops.config import load_settings
@@ -47,20 +48,16 @@ def generated(tmp_path_factory):
 
 
 def use_landing(tmp_path, monkeypatch, src):
-    landing = tmp_path / "landing"
-    shutil.copytree(src, landing)
-    monkeypatch.setenv("GROWTHOPS_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("GROWTHOPS_LANDING_DIR", str(landing))
-    monkeypatch.setenv("GROWTHOPS_INGEST_SETTLE_SECONDS", "0")
-    return load_settings()
+    """Settings of a data root in ``tmp_path`` whose landing is a copy of ``src``."""
+    point_at(monkeypatch, tmp_path / "data")
+    settings = load_settings()
+    shutil.copytree(src, settings.landing_dir)
+    return settings
 
 
 def query(settings, sql, params=None):
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_bulk_load_matches_the_generator_file_by_file(generated, tmp_path, monkeypatch):

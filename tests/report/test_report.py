@@ -21,11 +21,8 @@ PAGES = ("index.html", "operations.html", "quality.html")
 
 
 def _sql(settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.serving_path), read_only=True)
-    try:
+    with duckdb.connect(str(settings.serving_path), read_only=True) as con:
         return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _report_dir(settings) -> Path:
