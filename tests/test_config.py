@@ -11,6 +11,15 @@ def test_defaults_resolve_under_the_data_root(tmp_path):
     assert s.warehouse_path == tmp_path / "warehouse" / "growthops.duckdb"
     assert s.serving_path == tmp_path / "warehouse" / "serving.duckdb"
     assert s.runs_dir == tmp_path / "runs"
+    assert s.versions_dir == tmp_path / "warehouse" / "versions"
+    assert (s.duckdb_temp_dir, s.landing_staging_dir) == (
+        tmp_path / "tmp" / "duckdb",
+        tmp_path / "tmp" / "landing",
+    )
+    assert s.duckdb_config == {
+        "memory_limit": s.memory_limit,
+        "temp_directory": str(tmp_path / "tmp" / "duckdb"),
+    }
     assert s.reporting_currency == "USD"
     assert s.sources["orders"].reject_threshold == 0.01
     assert s.platforms_dir == REPO_ROOT / "config" / "platforms"

@@ -70,6 +70,11 @@ class PgSettings:
     dbname: str = "growthops"
 
 
+def _under(base: str, *parts: str) -> property:
+    """A read-only path of the layout: ``parts`` below the path attribute ``base`` of the settings."""
+    return property(lambda settings: getattr(settings, base).joinpath(*parts))
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -95,7 +100,17 @@ class Settings:
         "refuse"  # [ingest]: a missing/emptied build DB: refuse or rebuild from landing
     )
 
-    # Layout under the data root (SPEC §9).
+    # Layout under the data root (SPEC §9), and the platform mappings beside the config file.
+    landing_staging_dir = _under("data_dir", "tmp", "landing")  # local copies of an object-storage batch
+    quarantine_dir = _under("data_dir", "quarantine")
+    warehouse_dir = _under("data_dir", "warehouse")
+    runs_dir = _under("data_dir", "runs")
+    duckdb_temp_dir = _under("data_dir", "tmp", "duckdb")  # DuckDB spills what exceeds memory_limit here
+    warehouse_path = _under("warehouse_dir", "growthops.duckdb")  # the build database (one writer)
+    serving_path = _under("warehouse_dir", "serving.duckdb")  # the published, read-only file BI opens
+    versions_dir = _under("warehouse_dir", "versions")
+    platforms_dir = _under("config_dir", "platforms")
+
     @property
     def landing_dir(self) -> Path | UPath:
         """The landing root: a local ``Path``, or a ``UPath`` on object storage for a URL (SPEC §2)."""
@@ -106,49 +121,9 @@ class Settings:
         return landing_root(self.landing, self.landing_storage_options)
 
     @property
-    def landing_staging_dir(self) -> Path:
-        """Local copies of the files of the batch being read, when the landing is object storage."""
-        return self.data_dir / "tmp" / "landing"
-
-    @property
-    def quarantine_dir(self) -> Path:
-        return self.data_dir / "quarantine"
-
-    @property
-    def warehouse_dir(self) -> Path:
-        return self.data_dir / "warehouse"
-
-    @property
-    def runs_dir(self) -> Path:
-        return self.data_dir / "runs"
-
-    @property
-    def duckdb_temp_dir(self) -> Path:
-        """Where DuckDB spills what does not fit in ``memory_limit`` (under the data root)."""
-        return self.data_dir / "tmp" / "duckdb"
-
-    @property
     def duckdb_config(self) -> dict[str, str]:
         """Settings of every DuckDB connection the pipeline opens."""
         return {"memory_limit": self.memory_limit, "temp_directory": str(self.duckdb_temp_dir)}
-
-    @property
-    def warehouse_path(self) -> Path:
-        """The build database: raw tables, staging, intermediate and marts (one writer)."""
-        return self.warehouse_dir / "growthops.duckdb"
-
-    @property
-    def serving_path(self) -> Path:
-        """The published, read-only database BI tools open."""
-        return self.warehouse_dir / "serving.duckdb"
-
-    @property
-    def versions_dir(self) -> Path:
-        return self.warehouse_dir / "versions"
-
-    @property
-    def platforms_dir(self) -> Path:
-        return self.config_dir / "platforms"
 
     def source(self, name: str) -> SourceSettings:
         return self.sources[name]
