@@ -30,19 +30,14 @@ from growthops.build.postgres import (
 )
 from growthops.config import Settings
 from growthops.logs import get_logger
+from growthops.serve.versions import Publication
 
 log = get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class PgPublishResult:
-    run_id: str
-    published_at: datetime
+@dataclass(frozen=True, kw_only=True)
+class PgPublishResult(Publication):
     serving_path: str  # where BI reads: <database> schema marts
-    row_counts: dict[str, int]
-    source_batches: list[str]
-    previous_run_id: str | None
-    seconds: float = 0.0
 
 
 def _source_batches_since(cur, since: datetime | None) -> tuple[list[str], dict[str, Any]]:

@@ -77,6 +77,7 @@ from growthops.serve.versions import (  # noqa: F401  (re-exported: the serve st
     LOG_TABLE,
     MARTS_SCHEMA,
     VERSION_RE,
+    Publication,
     PublishError,
     RollbackError,
     RollbackResult,
@@ -105,17 +106,11 @@ from growthops.warehouse import WarehouseLocked, connect, is_lock_error
 log = get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class PublishResult:
-    run_id: str
-    published_at: datetime
+@dataclass(frozen=True, kw_only=True)
+class PublishResult(Publication):
     version_file: Path
     serving_path: Path
-    row_counts: dict[str, int]
-    source_batches: list[str]
-    previous_run_id: str | None
     pruned: list[Path] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 def _point_serving_at(settings: Settings, version: Path) -> None:

@@ -84,6 +84,18 @@ class ServedVersion:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Publication:
+    """What a publication reports, on either warehouse target (the file or the PostgreSQL schema)."""
+
+    run_id: str
+    published_at: datetime
+    row_counts: dict[str, int]
+    source_batches: list[str]
+    previous_run_id: str | None
+    seconds: float = 0.0
+
+
 @dataclass(frozen=True)
 class RollbackResult:
     run_id: str  # the run now served
