@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from growthops.contracts import CRM, FX, ORDERS, PlatformMapping
+from growthops.contracts import CRM, FX, ORDERS, PlatformMapping, SourceContract
 from growthops.generator import params as P
 from growthops.generator.simulate import World
 from growthops.generator.writer_ops import write_costs, write_messages
@@ -91,14 +91,17 @@ class Writer:
     def _emit(
         self,
         table: Any,
-        exprs: list[str],
-        header: list[str],
+        fields: dict[str, str],
         export_day: np.ndarray,
         days: range,
         relpath: Callable[[str], str],
     ) -> None:
-        """Format ``table`` (rows sorted by export day) and write one file per day in ``days``."""
+        """Format ``table`` (rows sorted by export day) and write one file per day in ``days``.
+
+        ``fields``: the file's columns in order, header -> VARCHAR SQL expression over ``table``.
+        """
         pa = self.pa
+        exprs, header = list(fields.values()), list(fields)
         table = table.append_column("_row", pa.array(np.arange(len(table), dtype=np.int64)))
         self.con.register("batch", table)
         try:
@@ -140,6 +143,29 @@ class Writer:
             yield range(day, stop), int(bounds[day]), int(bounds[stop])
             day = stop
 
+    def write_source(
+        self,
+        contract: SourceContract,
+        expr: dict[str, str],
+        export_day: np.ndarray,
+        rows: Callable[[int, int], Any],
+        relpath: Callable[[str], str],
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        """Write the files of ``contract``'s source, about BATCH_ROWS rows per DuckDB query.
+
+        ``export_day`` is sorted, ``rows(a, b)`` is the Arrow table of rows ``a:b`` and ``expr`` the
+        SQL of each contract column. ``progress`` hears of every batch when there is more than one.
+        """
+        fields = {name: expr[name] for name in contract.names}
+        total = len(export_day)
+        for days, a, b in self._day_batches(export_day):
+            self._emit(rows(a, b), fields, export_day[a:b], days, relpath)
+            if progress and total > BATCH_ROWS:
+                progress(
+                    f"writing {contract.source}: {b:,}/{total:,} rows, through {self.day_text[days.stop - 1]}"
+                )
+
     # -- sources ------------------------------------------------------------------------------
     def write_channel(self) -> None:
         pa = self.pa
@@ -178,8 +204,7 @@ class Writer:
             }
             self._emit(
                 table,
-                [expr[canonical] for canonical in mapping.columns.values()],
-                list(mapping.columns),
+                {native: expr[canonical] for native, canonical in mapping.columns.items()},
                 ch["export_day"][rows],
                 range(w.cal.n_days),
                 lambda day, name=platform.name: f"channel/{day}/{name}.csv",
@@ -221,13 +246,14 @@ class Writer:
             "country": "country::VARCHAR",
             "is_deleted": "is_deleted::VARCHAR",
         }
-        for days, a, b in self._day_batches(r["export_day"]):
+
+        def rows(a: int, b: int) -> Any:
             contact = r["contact"][a:b]
             deleted = r["is_deleted"][a:b]
             email = pc.if_else(
                 pa.array(deleted), pa.scalar(None, pa.string()), emails.take(pa.array(contact))
             )
-            table = pa.table(
+            return pa.table(
                 {
                     "num": pa.array(c["num"][contact]),
                     "email": email,
@@ -241,14 +267,8 @@ class Writer:
                     "is_deleted": pa.array(deleted),
                 }
             )
-            self._emit(
-                table,
-                [expr[name] for name in CRM.names],
-                list(CRM.names),
-                r["export_day"][a:b],
-                days,
-                lambda day: f"crm/{day}/contacts.csv",
-            )
+
+        self.write_source(CRM, expr, r["export_day"], rows, lambda day: f"crm/{day}/contacts.csv")
 
     def write_orders(self, progress: Callable[[str], None]) -> None:
         pa = self.pa
@@ -268,12 +288,12 @@ class Writer:
             "discount_amount": "money(discount)",
             "refund_amount": "money(refund)",
         }
-        total = len(r["order"])
-        for days, a, b in self._day_batches(r["export_day"]):
+
+        def rows(a: int, b: int) -> Any:
             order = r["order"][a:b]
             currency = o["currency"][order]
             contact = o["contact"][order]
-            table = pa.table(
+            return pa.table(
                 {
                     "num": pa.array(o["num"][order]),
                     "contact": pa.array(contact + 1, mask=contact < 0),
@@ -288,16 +308,10 @@ class Writer:
                     "refund": pa.array(r["refund"][a:b]),
                 }
             )
-            self._emit(
-                table,
-                [expr[name] for name in ORDERS.names],
-                list(ORDERS.names),
-                r["export_day"][a:b],
-                days,
-                lambda day: f"orders/{day}/orders.csv",
-            )
-            if total > BATCH_ROWS:
-                progress(f"writing orders: {b:,}/{total:,} rows, through {self.day_text[days.stop - 1]}")
+
+        self.write_source(
+            ORDERS, expr, r["export_day"], rows, lambda day: f"orders/{day}/orders.csv", progress
+        )
 
     def write_fx(self) -> None:
         pa = self.pa
@@ -317,10 +331,9 @@ class Writer:
             "currency": "currency::VARCHAR",
             "usd_rate": "printf('%.8f', usd_rate)",
         }
-        self._emit(
-            table, [expr[name] for name in FX.names], list(FX.names), export_day, range(n),
-            lambda day: f"fx/{day}/rates.csv",
-        )  # fmt: skip
+        self.write_source(
+            FX, expr, export_day, lambda a, b: table.slice(a, b - a), lambda day: f"fx/{day}/rates.csv"
+        )
 
     def write_all(self, progress: Callable[[str], None]) -> dict[str, int]:
         self.write_channel()

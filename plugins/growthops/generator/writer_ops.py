@@ -48,10 +48,11 @@ def write_messages(writer: Writer) -> None:
         "cost": "CASE WHEN cost >= 0 THEN printf('%d.%04d', cost // 10000, cost % 10000) END",
         "currency": "currency::VARCHAR",
     }
-    for days, a, b in writer._day_batches(m["export_day"]):
+
+    def rows(a: int, b: int) -> pa.Table:
         camp = m["campaign"][a:b]
         cost = m["cost"][a:b]
-        table = pa.table(
+        return pa.table(
             {
                 "num": pa.array(np.arange(a + 1, b + 1, dtype=np.int64)),
                 "contact": pa.array(m["contact"][a:b] + 1),
@@ -67,8 +68,8 @@ def write_messages(writer: Writer) -> None:
                 ),
             }
         )
-        writer._emit(table, [expr[n] for n in MESSAGES.names], list(MESSAGES.names), m["export_day"][a:b],
-                   days, lambda day: f"messages/{day}/sends.csv")  # fmt: skip
+
+    writer.write_source(MESSAGES, expr, m["export_day"], rows, lambda day: f"messages/{day}/sends.csv")
 
 
 def write_costs(writer: Writer) -> None:
@@ -97,5 +98,6 @@ def write_costs(writer: Writer) -> None:
         "amount": "money(amount)",
         "currency": "currency::VARCHAR",
     }
-    writer._emit(table, [expr[n] for n in COSTS.names], list(COSTS.names), k["day"], range(w.cal.n_days),
-               lambda day: f"costs/{day}/costs.csv")  # fmt: skip
+    writer.write_source(
+        COSTS, expr, k["day"], lambda a, b: table.slice(a, b - a), lambda day: f"costs/{day}/costs.csv"
+    )
