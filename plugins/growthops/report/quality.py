@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from growthops.report.queries import META, RECENT_RUNS, Table, columns_of, query, query_of
+from growthops.report.queries import META, RECENT_RUNS, RelationQuery, Table, columns_of, query
 
 
 @dataclass(frozen=True)
@@ -74,22 +74,21 @@ def _runs(con: duckdb.DuckDBPyConnection, has_ledger: bool) -> Table:
     )
 
 
-def _rejects(con: duckdb.DuckDBPyConnection) -> Table | None:
-    return query_of(
-        con,
-        META,
-        "rejects_summary",
-        f"""
-        select source, rule, coalesce(column_name, '') as column_name,
-               count(distinct batch_id) as files,
-               sum(rejected_rows)::bigint as rejected_rows,
-               min(day)::varchar as first_day,
-               max(day)::varchar as last_day
-        from {META}.rejects_summary
-        group by all
-        order by rejected_rows desc, source, rule, column_name
-        """,
-    )
+# Rejected rows by source x rule x column (None for a version published before the table existed).
+_rejects = RelationQuery(
+    "rejects_summary",
+    f"""
+    select source, rule, coalesce(column_name, '') as column_name,
+           count(distinct batch_id) as files,
+           sum(rejected_rows)::bigint as rejected_rows,
+           min(day)::varchar as first_day,
+           max(day)::varchar as last_day
+    from {META}.rejects_summary
+    group by all
+    order by rejected_rows desc, source, rule, column_name
+    """,
+    schema=META,
+)
 
 
 def _refused(con: duckdb.DuckDBPyConnection) -> Table:

@@ -54,11 +54,19 @@ def query(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
     return Table(columns=[d[0] for d in cur.description], rows=cur.fetchall())
 
 
-def query_of(con: duckdb.DuckDBPyConnection, schema: str, table: str, sql: str) -> Table | None:
-    """``query(con, sql)`` where ``schema.table`` exists, else None (not in this published version)."""
-    if not columns_of(con, schema, table):
-        return None
-    return query(con, sql)
+@dataclass(frozen=True)
+class RelationQuery:
+    """SQL over one table of the serving file. Called with a connection it runs the SQL, or yields
+    None where this published version does not hold ``schema.table`` (the page then says so)."""
+
+    table: str
+    sql: str
+    schema: str = MARTS
+
+    def __call__(self, con: duckdb.DuckDBPyConnection) -> Table | None:
+        if not columns_of(con, self.schema, self.table):
+            return None
+        return query(con, self.sql)
 
 
 def column_types(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
@@ -92,87 +100,79 @@ def _money(expr: str) -> str:
 
 # --------------------------------------------------------------------------------------- §3 marts
 
-
-def channel_funnel(con: duckdb.DuckDBPyConnection) -> Table | None:
-    """One row per channel over the whole period: spend, signups, new customers, revenue."""
-    return query_of(
-        con,
-        MARTS,
-        "mart_channel_funnel_daily",
-        f"""
-        select channel,
-               {_money("sum(spend)")} as spend,  -- null: unknown spend (SPEC §11), not 0
-               sum(signups)::bigint as signups,
-               sum(new_customers)::bigint as new_customers,
-               {_money("coalesce(sum(attributed_revenue), 0)")} as revenue,
-               {_money("sum(spend) / nullif(sum(new_customers), 0)")} as cac,
-               {_money("sum(attributed_revenue) / nullif(sum(spend), 0)")} as roas
-        from {MARTS}.mart_channel_funnel_daily
-        group by channel
-        order by revenue desc, channel
-        """,
-    )
+# CAC = spend / new customers, ROAS = attributed revenue / spend (null where the denominator is 0).
+_CAC_ROAS = (
+    f"{_money('sum(spend) / nullif(sum(new_customers), 0)')} as cac, "
+    f"{_money('sum(attributed_revenue) / nullif(sum(spend), 0)')} as roas"
+)
 
 
-def cac_roas_monthly(con: duckdb.DuckDBPyConnection) -> Table | None:
-    """Month x channel of channels with spend that month: CAC and ROAS (null when undefined)."""
-    return query_of(
-        con,
-        MARTS,
-        "mart_channel_funnel_daily",
-        f"""
-        select date_trunc('month', report_date)::date as month,
-               channel,
-               {_money("sum(spend)")} as spend,
-               sum(new_customers)::bigint as new_customers,
-               {_money("sum(attributed_revenue)")} as revenue,
-               {_money("sum(spend) / nullif(sum(new_customers), 0)")} as cac,
-               {_money("sum(attributed_revenue) / nullif(sum(spend), 0)")} as roas
-        from {MARTS}.mart_channel_funnel_daily
-        group by all
-        having sum(spend) > 0
-        order by channel, month
-        """,
-    )
+# One row per channel over the whole period: spend, signups, new customers, revenue.
+channel_funnel = RelationQuery(
+    "mart_channel_funnel_daily",
+    f"""
+    select channel,
+           {_money("sum(spend)")} as spend,  -- null: unknown spend (SPEC §11), not 0
+           sum(signups)::bigint as signups,
+           sum(new_customers)::bigint as new_customers,
+           {_money("coalesce(sum(attributed_revenue), 0)")} as revenue,
+           {_CAC_ROAS}
+    from {MARTS}.mart_channel_funnel_daily
+    group by channel
+    order by revenue desc, channel
+    """,
+)
 
 
-def cohort_retention(con: duckdb.DuckDBPyConnection) -> Table | None:
-    """Every cohort_month x months_since_first_order row of channel ``all``."""
-    return query_of(
-        con,
-        MARTS,
-        "mart_cohort_retention",
-        f"""
-        select cohort_month, months_since_first_order, cohort_size, active_customers,
-               retention_rate::double as retention_rate,
-               {_money("ltv_per_customer")} as ltv_per_customer
-        from {MARTS}.mart_cohort_retention
-        where channel = 'all'
-        order by cohort_month, months_since_first_order
-        """,
-    )
+# Month x channel of channels with spend that month: CAC and ROAS (null when undefined).
+cac_roas_monthly = RelationQuery(
+    "mart_channel_funnel_daily",
+    f"""
+    select date_trunc('month', report_date)::date as month,
+           channel,
+           {_money("sum(spend)")} as spend,
+           sum(new_customers)::bigint as new_customers,
+           {_money("sum(attributed_revenue)")} as revenue,
+           {_CAC_ROAS}
+    from {MARTS}.mart_channel_funnel_daily
+    group by all
+    having sum(spend) > 0
+    order by channel, month
+    """,
+)
 
 
-def funnel_stages(con: duckdb.DuckDBPyConnection) -> Table | None:
-    """signup → engaged → customer → repeat per channel over all signup months, plus ``all``."""
-    return query_of(
-        con,
-        MARTS,
-        "mart_funnel_stages",
-        f"""
-        select coalesce(channel, 'all') as channel,
-               sum(signups)::bigint as signups,
-               sum(engaged)::bigint as engaged,
-               sum(customers)::bigint as customers,
-               sum(repeat_customers)::bigint as repeat_customers,
-               sum(engaged) / nullif(sum(signups), 0) as engaged_rate,
-               sum(customers) / nullif(sum(signups), 0) as customer_rate,
-               sum(repeat_customers) / nullif(sum(customers), 0) as repeat_rate
-        from {MARTS}.mart_funnel_stages
-        group by rollup (channel)
-        order by channel is null desc, signups desc, channel
-        """,
-    )
+# Every cohort_month x months_since_first_order row of channel ``all``.
+cohort_retention = RelationQuery(
+    "mart_cohort_retention",
+    f"""
+    select cohort_month, months_since_first_order, cohort_size, active_customers,
+           retention_rate::double as retention_rate,
+           {_money("ltv_per_customer")} as ltv_per_customer
+    from {MARTS}.mart_cohort_retention
+    where channel = 'all'
+    order by cohort_month, months_since_first_order
+    """,
+)
+
+
+# signup → engaged → customer → repeat per channel over all signup months, plus ``all``.
+funnel_stages = RelationQuery(
+    "mart_funnel_stages",
+    f"""
+    select coalesce(channel, 'all') as channel,
+           sum(signups)::bigint as signups,
+           sum(engaged)::bigint as engaged,
+           sum(customers)::bigint as customers,
+           sum(repeat_customers)::bigint as repeat_customers,
+           sum(engaged) / nullif(sum(signups), 0) as engaged_rate,
+           sum(customers) / nullif(sum(signups), 0) as customer_rate,
+           sum(repeat_customers) / nullif(sum(customers), 0) as repeat_rate
+    from {MARTS}.mart_funnel_stages
+    group by rollup (channel)
+    order by channel is null desc, signups desc, channel
+    """,
+)
 
 
 # --------------------------------------------------------------------------------------- §11 marts
