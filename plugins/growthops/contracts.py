@@ -94,6 +94,13 @@ LINEAGE_COLUMNS = (
     Column("_loaded_at", "TIMESTAMP", description="UTC time the batch was loaded"),
 )
 
+# When a record of a changing export (a CRM contact, an order) was created and last changed; the
+# raw gate rejects a row updated before it was created.
+RECORD_TIMES = (
+    Column("created_at", "TIMESTAMP", not_null=True, description="UTC"),
+    Column("updated_at", "TIMESTAMP", not_null=True, description="UTC"),
+)
+
 CHANNEL = SourceContract(
     source="channel",
     raw_table="raw.channel_performance",
@@ -119,8 +126,7 @@ CRM = SourceContract(
     columns=(
         Column("contact_id", "VARCHAR", not_null=True),
         Column("email", "VARCHAR", description="PII"),
-        Column("created_at", "TIMESTAMP", not_null=True, description="UTC"),
-        Column("updated_at", "TIMESTAMP", not_null=True, description="UTC"),
+        *RECORD_TIMES,
         Column("lifecycle_stage", "VARCHAR", not_null=True),
         Column("utm_source", "VARCHAR"),
         Column("utm_medium", "VARCHAR"),
@@ -131,7 +137,7 @@ CRM = SourceContract(
     primary_key=("contact_id",),
     file_glob="contacts.*",
     file_patterns=("contacts.*", "contacts_part[0-9]*.*"),  # a multi-part export of one day
-    timestamp_columns=("created_at", "updated_at"),
+    timestamp_columns=tuple(c.name for c in RECORD_TIMES),
     enums={"lifecycle_stage": LIFECYCLE_STAGES},
 )
 
@@ -141,8 +147,7 @@ ORDERS = SourceContract(
     columns=(
         Column("order_id", "VARCHAR", not_null=True),
         Column("contact_id", "VARCHAR"),
-        Column("created_at", "TIMESTAMP", not_null=True, description="UTC"),
-        Column("updated_at", "TIMESTAMP", not_null=True, description="UTC"),
+        *RECORD_TIMES,
         Column("status", "VARCHAR", not_null=True),
         Column("currency", "VARCHAR", not_null=True),
         Column("gross_amount", "DECIMAL(18,4)", not_null=True),
@@ -152,7 +157,7 @@ ORDERS = SourceContract(
     primary_key=("order_id",),
     file_glob="orders.*",
     file_patterns=("orders.*", "orders_part[0-9]*.*"),
-    timestamp_columns=("created_at", "updated_at"),
+    timestamp_columns=tuple(c.name for c in RECORD_TIMES),
     money_columns=("gross_amount", "discount_amount", "refund_amount"),
     enums={"status": ORDER_STATUSES, "currency": KNOWN_CURRENCIES},
 )
