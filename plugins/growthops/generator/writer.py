@@ -34,6 +34,39 @@ CREATE MACRO money(c) AS printf('%d.%02d', c // 100, c % 100);
 CREATE MACRO money_thousands(c) AS format('{:,}', c // 100) || '.' || lpad((c % 100)::VARCHAR, 2, '0');
 """
 
+# How each contract column is written: a VARCHAR SQL expression over the columns of the batch table
+# (csvq/money: the _MACROS; iso_ts: seconds since the calendar start as ISO-8601 with its offset).
+CRM_FIELDS = {
+    "contact_id": "printf('C%08d', num)",
+    "email": "csvq(email)",
+    "created_at": "iso_ts(created, 0, '+00:00')",
+    "updated_at": "iso_ts(updated, 0, '+00:00')",
+    "lifecycle_stage": "stage::VARCHAR",
+    "utm_source": "csvq(utm_source::VARCHAR)",
+    "utm_medium": "csvq(utm_medium::VARCHAR)",
+    "utm_campaign": "csvq(utm_campaign::VARCHAR)",
+    "country": "country::VARCHAR",
+    "is_deleted": "is_deleted::VARCHAR",
+}
+
+ORDERS_FIELDS = {
+    "order_id": "printf('O%09d', num)",
+    "contact_id": "printf('C%08d', contact)",
+    "created_at": "iso_ts(created, off, off_text::VARCHAR)",
+    "updated_at": "iso_ts(updated, off, off_text::VARCHAR)",
+    "status": "status::VARCHAR",
+    "currency": "currency::VARCHAR",
+    "gross_amount": "money(gross)",
+    "discount_amount": "money(discount)",
+    "refund_amount": "money(refund)",
+}
+
+FX_FIELDS = {
+    "date": "date::VARCHAR",
+    "currency": "currency::VARCHAR",
+    "usd_rate": "printf('%.8f', usd_rate)",
+}
+
 
 def _offset_text(minutes: int) -> str:
     sign = "+" if minutes >= 0 else "-"
@@ -69,6 +102,10 @@ class Writer:
         self.con = duckdb.connect()
         self.con.execute("SET preserve_insertion_order = true")
         self.con.execute(_MACROS)
+        self.con.execute(
+            f"CREATE MACRO iso_ts(seconds, offset_seconds, offset_text) AS strftime(make_timestamp("
+            f"(seconds + offset_seconds + {self.epoch0})::BIGINT * 1000000), '{TS_FORMAT}') || offset_text"
+        )
         self.files: dict[str, int] = {}
         self.bytes_written = 0
         self.day_text = [world.cal.day(i).isoformat() for i in range(world.cal.n_days)]
@@ -80,12 +117,6 @@ class Writer:
         codes = np.asarray(codes)
         return pa.DictionaryArray.from_arrays(
             pa.array(codes.astype(np.int32), mask=codes < 0), pa.array(values, pa.string())
-        )
-
-    def _timestamp(self, col: str, offset_seconds: str = "0", offset_text: str = "'+00:00'") -> str:
-        return (
-            f"strftime(make_timestamp(({col} + {offset_seconds} + {self.epoch0})::BIGINT * 1000000), "
-            f"'{TS_FORMAT}') || {offset_text}"
         )
 
     def _emit(
@@ -234,18 +265,6 @@ class Writer:
         local = pc.binary_join_element_wise(first, last, ".")
         local = pc.binary_join_element_wise(local, pc.cast(pa.array(c["email_suffix"]), pa.string()), "")
         emails = pc.binary_join_element_wise(local, domain, "@")
-        expr = {
-            "contact_id": "printf('C%08d', num)",
-            "email": "csvq(email)",
-            "created_at": self._timestamp("created"),
-            "updated_at": self._timestamp("updated"),
-            "lifecycle_stage": "stage::VARCHAR",
-            "utm_source": "csvq(utm_source::VARCHAR)",
-            "utm_medium": "csvq(utm_medium::VARCHAR)",
-            "utm_campaign": "csvq(utm_campaign::VARCHAR)",
-            "country": "country::VARCHAR",
-            "is_deleted": "is_deleted::VARCHAR",
-        }
 
         def rows(a: int, b: int) -> Any:
             contact = r["contact"][a:b]
@@ -268,7 +287,7 @@ class Writer:
                 }
             )
 
-        self.write_source(CRM, expr, r["export_day"], rows, lambda day: f"crm/{day}/contacts.csv")
+        self.write_source(CRM, CRM_FIELDS, r["export_day"], rows, lambda day: f"crm/{day}/contacts.csv")
 
     def write_orders(self, progress: Callable[[str], None]) -> None:
         pa = self.pa
@@ -277,17 +296,6 @@ class Writer:
         o = w.orders
         offset_seconds = np.array([P.ORDER_OFFSET_MINUTES[cur] * 60 for cur in P.CURRENCIES], dtype=np.int64)
         offset_text = [_offset_text(P.ORDER_OFFSET_MINUTES[cur]) for cur in P.CURRENCIES]
-        expr = {
-            "order_id": "printf('O%09d', num)",
-            "contact_id": "printf('C%08d', contact)",
-            "created_at": self._timestamp("created", "off", "off_text::VARCHAR"),
-            "updated_at": self._timestamp("updated", "off", "off_text::VARCHAR"),
-            "status": "status::VARCHAR",
-            "currency": "currency::VARCHAR",
-            "gross_amount": "money(gross)",
-            "discount_amount": "money(discount)",
-            "refund_amount": "money(refund)",
-        }
 
         def rows(a: int, b: int) -> Any:
             order = r["order"][a:b]
@@ -310,7 +318,7 @@ class Writer:
             )
 
         self.write_source(
-            ORDERS, expr, r["export_day"], rows, lambda day: f"orders/{day}/orders.csv", progress
+            ORDERS, ORDERS_FIELDS, r["export_day"], rows, lambda day: f"orders/{day}/orders.csv", progress
         )
 
     def write_fx(self) -> None:
@@ -326,13 +334,8 @@ class Writer:
                 "usd_rate": pa.array(w.fx[np.tile(order, n), export_day]),
             }
         )
-        expr = {
-            "date": "date::VARCHAR",
-            "currency": "currency::VARCHAR",
-            "usd_rate": "printf('%.8f', usd_rate)",
-        }
         self.write_source(
-            FX, expr, export_day, lambda a, b: table.slice(a, b - a), lambda day: f"fx/{day}/rates.csv"
+            FX, FX_FIELDS, export_day, lambda a, b: table.slice(a, b - a), lambda day: f"fx/{day}/rates.csv"
         )
 
     def write_all(self, progress: Callable[[str], None]) -> dict[str, int]:

@@ -21,6 +21,30 @@ from growthops.generator import params as P
 if TYPE_CHECKING:
     from growthops.generator.writer import Writer
 
+# How each column is written (as for the sources of :mod:`growthops.generator.writer`).
+MESSAGES_FIELDS = {
+    "message_id": "printf('MSG%09d', num)",
+    "contact_id": "printf('C%08d', contact)",
+    "campaign_id": "csvq(campaign_id::VARCHAR)",
+    "campaign_name": "csvq(campaign_name::VARCHAR)",
+    "channel": "channel::VARCHAR",
+    "purpose": "purpose::VARCHAR",
+    "sent_at": "iso_ts(sent, 0, '+00:00')",
+    "is_holdout": "is_holdout::VARCHAR",
+    "cost": "CASE WHEN cost >= 0 THEN printf('%d.%04d', cost // 10000, cost % 10000) END",
+    "currency": "currency::VARCHAR",
+}
+
+COSTS_FIELDS = {
+    "date": "date::VARCHAR",
+    "channel": "channel::VARCHAR",
+    "campaign": "csvq(campaign::VARCHAR)",
+    "cost_type": "cost_type::VARCHAR",
+    "purpose": "purpose::VARCHAR",
+    "amount": "money(amount)",
+    "currency": "currency::VARCHAR",
+}
+
 
 def write_messages(writer: Writer) -> None:
     """``messages/<day>/sends.csv``: message_id numbered in sent order, holdout rows without cost."""
@@ -36,18 +60,6 @@ def write_messages(writer: Writer) -> None:
     camp_currency = np.array(
         [codes["currency"].get(c["cost_currency"] or "", -1) for c in camps], dtype=np.int64
     )
-    expr = {
-        "message_id": "printf('MSG%09d', num)",
-        "contact_id": "printf('C%08d', contact)",
-        "campaign_id": "csvq(campaign_id::VARCHAR)",
-        "campaign_name": "csvq(campaign_name::VARCHAR)",
-        "channel": "channel::VARCHAR",
-        "purpose": "purpose::VARCHAR",
-        "sent_at": writer._timestamp("sent"),
-        "is_holdout": "is_holdout::VARCHAR",
-        "cost": "CASE WHEN cost >= 0 THEN printf('%d.%04d', cost // 10000, cost % 10000) END",
-        "currency": "currency::VARCHAR",
-    }
 
     def rows(a: int, b: int) -> pa.Table:
         camp = m["campaign"][a:b]
@@ -69,7 +81,9 @@ def write_messages(writer: Writer) -> None:
             }
         )
 
-    writer.write_source(MESSAGES, expr, m["export_day"], rows, lambda day: f"messages/{day}/sends.csv")
+    writer.write_source(
+        MESSAGES, MESSAGES_FIELDS, m["export_day"], rows, lambda day: f"messages/{day}/sends.csv"
+    )
 
 
 def write_costs(writer: Writer) -> None:
@@ -89,15 +103,10 @@ def write_costs(writer: Writer) -> None:
             "currency": writer.dictionary(list(P.CURRENCIES), k["currency"]),
         }
     )
-    expr = {
-        "date": "date::VARCHAR",
-        "channel": "channel::VARCHAR",
-        "campaign": "csvq(campaign::VARCHAR)",
-        "cost_type": "cost_type::VARCHAR",
-        "purpose": "purpose::VARCHAR",
-        "amount": "money(amount)",
-        "currency": "currency::VARCHAR",
-    }
     writer.write_source(
-        COSTS, expr, k["day"], lambda a, b: table.slice(a, b - a), lambda day: f"costs/{day}/costs.csv"
+        COSTS,
+        COSTS_FIELDS,
+        k["day"],
+        lambda a, b: table.slice(a, b - a),
+        lambda day: f"costs/{day}/costs.csv",
     )
