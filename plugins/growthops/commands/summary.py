@@ -34,21 +34,26 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def funnel_by_channel(con: duckdb.DuckDBPyConnection, currency: str) -> str:
-    rows = con.execute(
-        """
-        select
-            channel,
-            sum(spend) as spend,
-            sum(signups) as signups,
-            sum(new_customers) as new_customers,
-            sum(spend) / nullif(sum(new_customers), 0) as cac,
-            sum(attributed_revenue) / nullif(sum(spend), 0) as roas,
-        from marts.mart_channel_funnel_daily
-        group by channel
-        order by spend desc nulls last, channel
-        """
+def _channel_totals(
+    con: duckdb.DuckDBPyConnection, mart: str, sums: tuple[str, ...], *more: str, order: str
+) -> list[tuple]:
+    """One row per channel of ``marts.<mart>``: the channel, the sum of each column of ``sums``,
+    then the select items ``more``; ordered by ``order``."""
+    items = ", ".join([*(f"sum({c}) as {c}" for c in sums), *more])
+    return con.execute(
+        f"select channel, {items} from marts.{mart} group by channel order by {order}"
     ).fetchall()
+
+
+def funnel_by_channel(con: duckdb.DuckDBPyConnection, currency: str) -> str:
+    rows = _channel_totals(
+        con,
+        "mart_channel_funnel_daily",
+        ("spend", "signups", "new_customers"),
+        "sum(spend) / nullif(sum(new_customers), 0) as cac",
+        "sum(attributed_revenue) / nullif(sum(spend), 0) as roas",
+        order="spend desc nulls last, channel",
+    )
     body = [
         [ch, _fmt(sp, money=True), _fmt(int(su)), _fmt(int(nc)), _fmt(cac, money=True), _fmt(roas)]
         for ch, sp, su, nc, cac, roas in rows
@@ -85,19 +90,8 @@ def cohort_retention(con: duckdb.DuckDBPyConnection, cohorts: int = 6, periods: 
 
 def funnel_stages(con: duckdb.DuckDBPyConnection) -> str:
     """signup → engaged → customer → repeat per channel, over every signup month."""
-    rows = con.execute(
-        """
-        select
-            channel,
-            sum(signups) as signups,
-            sum(engaged) as engaged,
-            sum(customers) as customers,
-            sum(repeat_customers) as repeat_customers,
-        from marts.mart_funnel_stages
-        group by channel
-        order by signups desc, channel
-        """
-    ).fetchall()
+    stages = ("signups", "engaged", "customers", "repeat_customers")
+    rows = _channel_totals(con, "mart_funnel_stages", stages, order="signups desc, channel")
     body = [
         [
             ch,
@@ -143,19 +137,14 @@ def growth_accounting(con: duckdb.DuckDBPyConnection, months: int = 6) -> str:
 
 def unit_economics(con: duckdb.DuckDBPyConnection) -> str:
     """CAC, LTV and payback per channel over every acquisition month (channel = all is blended)."""
-    rows = con.execute(
-        """
-        select
-            channel,
-            sum(spend) as spend,
-            sum(new_customers) as new_customers,
-            sum(spend) / nullif(sum(new_customers) - sum(new_customers_unknown_spend), 0) as cac,
-            min(payback_month) as best_payback_month,
-        from marts.mart_acquisition_unit_economics
-        group by channel
-        order by channel = 'all', spend desc nulls last, channel
-        """
-    ).fetchall()
+    rows = _channel_totals(
+        con,
+        "mart_acquisition_unit_economics",
+        ("spend", "new_customers"),
+        "sum(spend) / nullif(sum(new_customers) - sum(new_customers_unknown_spend), 0) as cac",
+        "min(payback_month) as best_payback_month",
+        order="channel = 'all', spend desc nulls last, channel",
+    )
     body = [
         [ch, _fmt(sp, money=True), _fmt(int(nc)), _fmt(cac, money=True), _fmt(pb)]
         for ch, sp, nc, cac, pb in rows
