@@ -186,6 +186,49 @@ def _open_build(settings: Settings) -> duckdb.DuckDBPyConnection:
         return connect(settings.warehouse_path)
 
 
+def _row_counts(
+    con: duckdb.DuckDBPyConnection, catalog: str, relations: list[tuple[str, str | None]]
+) -> dict[str, int]:
+    """Rows of each mart relation of the build DB ``catalog``."""
+    return {
+        name: con.execute(f"select count(*) from {_quote(catalog)}.{MARTS_SCHEMA}.{_quote(name)}").fetchone()[
+            0
+        ]
+        for name, _ in relations
+    }
+
+
+def _write_and_serve(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    catalog: str,
+    relations: list[tuple[str, str | None]],
+    lineage: list[dict[str, Any]],
+    own_row: dict[str, Any],
+) -> Path:
+    """Write, scrub, fsync and verify the version file ``own_row["version_file"]``, point serving at
+    it, and return its kept path; a failure leaves no part of it behind (raises PublishError)."""
+    final = settings.versions_dir / own_row["version_file"]
+    building = final.with_name(final.name + BUILDING_SUFFIX)
+    try:
+        _write_version(con, catalog, building, relations, lineage, own_row)
+        scrub_file(building, list(erased_contacts(settings)))
+        _fsync_file(building)
+        _verify_version(building, own_row["row_counts"], own_row["run_id"])
+        building.chmod(0o444)  # versions are never written again
+        _point_serving_at(settings, building)  # the publication: one rename
+    except BaseException as exc:
+        building.unlink(missing_ok=True)
+        _wal(building).unlink(missing_ok=True)
+        converted = _as_publish_error(exc, settings)
+        if converted is exc:
+            raise
+        raise converted from exc
+    building.rename(final)
+    _fsync_dir(settings.versions_dir)
+    return final
+
+
 def publish(
     settings: Settings,
     run_id: str,
@@ -211,12 +254,7 @@ def publish(
             relations = _mart_relations(con, catalog)
             if not relations:
                 raise PublishError(f"schema {MARTS_SCHEMA} of {catalog} has no tables: nothing to publish")
-            counts = {
-                name: con.execute(
-                    f"select count(*) from {_quote(catalog)}.{MARTS_SCHEMA}.{_quote(name)}"
-                ).fetchone()[0]
-                for name, _ in relations
-            }
+            counts = _row_counts(con, catalog, relations)
 
             lineage = _served_lineage(settings)
             previous = lineage[-1] if lineage else None
@@ -229,8 +267,6 @@ def publish(
             if previous and published_at <= previous["published_at"]:  # clock stepped back: keep order
                 published_at = previous["published_at"] + timedelta(microseconds=1)
             name = version_name(published_at.replace(tzinfo=UTC), run_id)
-            final = settings.versions_dir / name
-            building = final.with_name(name + BUILDING_SUFFIX)
             own_row = {
                 "run_id": run_id,
                 "published_at": published_at,
@@ -239,23 +275,7 @@ def publish(
                 "source_watermarks": watermarks,
                 "version_file": name,
             }
-
-            try:
-                _write_version(con, catalog, building, relations, lineage, own_row)
-                scrub_file(building, list(erased_contacts(settings)))
-                _fsync_file(building)
-                _verify_version(building, counts, run_id)
-                building.chmod(0o444)  # versions are never written again
-                _point_serving_at(settings, building)  # the publication: one rename
-            except BaseException as exc:
-                building.unlink(missing_ok=True)
-                _wal(building).unlink(missing_ok=True)
-                converted = _as_publish_error(exc, settings)
-                if converted is exc:
-                    raise
-                raise converted from exc
-            building.rename(final)
-            _fsync_dir(settings.versions_dir)
+            final = _write_and_serve(settings, con, catalog, relations, lineage, own_row)
             _append_history(
                 settings,
                 {
