@@ -1,5 +1,17 @@
 {%- set reporting_currency = var('reporting_currency') | upper -%}
 
+{#-
+    Every relation money is converted from, with the column that dates its rows: the rate grid runs
+    from the first to the last day any of them (or a rate) falls on. A UTC timestamp's day is its
+    calendar day in the reporting timezone, as in the conversions downstream.
+-#}
+{%- set converted_relations = [
+    {'name': 'orders', 'model': 'stg_orders__orders', 'day': 'created_at', 'is_timestamp': true},
+    {'name': 'campaign_days', 'model': 'stg_channel__campaign_days', 'day': 'report_date', 'is_timestamp': false},
+    {'name': 'costs', 'model': 'stg_costs__costs', 'day': 'cost_date', 'is_timestamp': false},
+    {'name': 'messages', 'model': 'stg_messages__sends', 'day': 'sent_at', 'is_timestamp': true},
+] -%}
+
 with
 
 rates as (
@@ -7,66 +19,30 @@ rates as (
     select * from {{ ref('stg_fx__rates') }}
 
 ),
+{% for relation in converted_relations %}
+    {{ relation.name }} as (
 
-orders as (
+        select * from {{ ref(relation.model) }}
 
-    select * from {{ ref('stg_orders__orders') }}
-
-),
-
-campaign_days as (
-
-    select * from {{ ref('stg_channel__campaign_days') }}
-
-),
-
-costs as (
-
-    select * from {{ ref('stg_costs__costs') }}
-
-),
-
-messages as (
-
-    select * from {{ ref('stg_messages__sends') }}
-
-),
-
+    ),
+{% endfor %}
 -- from the first to the last day anything is converted on (orders, ad spend, costs, message costs, rates)
 bounds_by_source as (
+    {% for relation in converted_relations %}
+        {%- set first_day = 'min(' ~ relation.name ~ '.' ~ relation.day ~ ')' %}
+        {%- set last_day = 'max(' ~ relation.name ~ '.' ~ relation.day ~ ')' %}
+        {%- if relation.is_timestamp %}
+            {%- set first_day = growthops.to_reporting_date(first_day) %}
+            {%- set last_day = growthops.to_reporting_date(last_day) %}
+        {%- endif %}
+        select
+            {{ first_day }} as first_day,
+            {{ last_day }} as last_day
 
-    select
-        {{ growthops.to_reporting_date('min(orders.created_at)') }} as first_day,
-        {{ growthops.to_reporting_date('max(orders.created_at)') }} as last_day
+        from {{ relation.name }}
 
-    from orders
-
-    union all
-
-    select
-        min(campaign_days.report_date) as first_day,
-        max(campaign_days.report_date) as last_day
-
-    from campaign_days
-
-    union all
-
-    select
-        min(costs.cost_date) as first_day,
-        max(costs.cost_date) as last_day
-
-    from costs
-
-    union all
-
-    select
-        {{ growthops.to_reporting_date('min(messages.sent_at)') }} as first_day,
-        {{ growthops.to_reporting_date('max(messages.sent_at)') }} as last_day
-
-    from messages
-
-    union all
-
+        union all
+    {% endfor %}
     select
         min(rates.rate_date) as first_day,
         max(rates.rate_date) as last_day

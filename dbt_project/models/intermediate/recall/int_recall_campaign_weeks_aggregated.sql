@@ -97,12 +97,7 @@ final as (
         aggregated.send_week,
         campaigns.campaign_name,
         campaigns.channel,
-        cast(aggregated.contacts as bigint) as contacts,
-        cast(aggregated.unknown_contacts as bigint) as unknown_contacts,
-        cast(aggregated.targeted_contacts as bigint) as targeted_contacts,
-        cast(aggregated.holdout_contacts as bigint) as holdout_contacts,
-        cast(aggregated.crossovers as bigint) as crossovers,
-        cast(aggregated.excluded_not_lapsed as bigint) as excluded_not_lapsed,
+        {{ growthops.recall_contact_counts('aggregated') }}
         aggregated.all_mature = 1 as is_mature,
         aggregated.matures_on,
         aggregated.as_of_date,

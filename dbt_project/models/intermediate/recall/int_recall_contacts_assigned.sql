@@ -15,17 +15,24 @@ orders as (
 
 ),
 
+-- every recall row of the contact in the campaign, numbered by sent_at, with the contact's totals:
+-- a contact with rows in both arms has a later row in the other arm than its first (a crossover)
 recall_rows as (
 
     select
         messages.*,
         row_number() over (
-            partition by messages.campaign_id, messages.contact_id
+            campaign_contact
             order by messages.sent_at asc, messages.message_id asc
-        ) as row_sequence
+        ) as row_sequence,
+        count(*) over campaign_contact as recall_rows_count,
+        bool_or(messages.is_holdout) over campaign_contact
+        and not bool_and(messages.is_holdout) over campaign_contact as has_crossover,
+        sum(messages.message_cost) over campaign_contact as recall_cost
 
     from messages
     where messages.is_recall
+    window campaign_contact as (partition by messages.campaign_id, messages.contact_id)
 
 ),
 
@@ -41,33 +48,13 @@ first_rows as (
         recall_rows.sent_at,
         recall_rows.sent_date,
         {{ growthops.week_start('recall_rows.sent_date') }} as send_week,
-        {{ growthops.add_hours('recall_rows.sent_at', window_hours) }} as window_ends_at
+        {{ growthops.add_hours('recall_rows.sent_at', window_hours) }} as window_ends_at,
+        recall_rows.recall_rows_count,
+        recall_rows.has_crossover,
+        recall_rows.recall_cost
 
     from recall_rows
     where recall_rows.row_sequence = 1
-
-),
-
--- every recall row of the contact in the campaign: a later row in the other arm is a crossover
-contact_rows as (
-
-    select
-        recall_rows.campaign_id,
-        recall_rows.contact_id,
-        count(*) as recall_rows_count,
-        max(
-            case when recall_rows.is_holdout != first_rows.is_holdout then 1 else 0 end
-        ) as has_crossover,
-        sum(recall_rows.message_cost) as recall_cost
-
-    from recall_rows
-    inner join first_rows
-        on
-            recall_rows.campaign_id = first_rows.campaign_id
-            and recall_rows.contact_id = first_rows.contact_id
-    group by
-        recall_rows.campaign_id,
-        recall_rows.contact_id
 
 ),
 
@@ -105,9 +92,9 @@ assigned as (
         first_rows.send_week,
         first_rows.window_ends_at,
         {{ growthops.to_reporting_date('first_rows.window_ends_at') }} as matures_on,
-        cast(contact_rows.recall_rows_count as bigint) as recall_rows_count,
-        contact_rows.has_crossover = 1 as has_crossover,
-        cast(contact_rows.recall_cost as decimal(18, 4)) as recall_cost,
+        cast(first_rows.recall_rows_count as bigint) as recall_rows_count,
+        first_rows.has_crossover,
+        cast(first_rows.recall_cost as decimal(18, 4)) as recall_cost,
         prior_orders.last_valid_order_date,
         coalesce(
             {{ growthops.days_between('prior_orders.last_valid_order_date', 'first_rows.sent_date') }}
@@ -116,10 +103,6 @@ assigned as (
         ) as is_lapsed
 
     from first_rows
-    inner join contact_rows
-        on
-            first_rows.campaign_id = contact_rows.campaign_id
-            and first_rows.contact_id = contact_rows.contact_id
     left join prior_orders
         on
             first_rows.campaign_id = prior_orders.campaign_id
