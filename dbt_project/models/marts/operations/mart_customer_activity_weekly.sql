@@ -6,6 +6,12 @@ orders as (
 
 ),
 
+first_orders as (
+
+    select * from {{ ref('int_first_orders_identified') }}
+
+),
+
 report_periods as (
 
     select * from {{ ref('int_report_periods_spined') }}
@@ -24,21 +30,20 @@ weeks as (
 
 ),
 
--- customer-weeks with >= 1 valid order, in the customer's first-touch channel (every order of a
--- customer carries it); new = the week of the customer's first valid order
+-- customer-weeks with >= 1 valid order; new = the week of the customer's first valid order
 active_weeks as (
 
-    select
+    select distinct
         orders.customer_id,
-        orders.channel,
+        first_orders.channel,
         {{ growthops.week_start('orders.order_date') }} as week_start,
-        max(case when orders.is_first_order then 1 else 0 end) = 1 as is_new
+        {{ growthops.week_start('orders.order_date') }} = {{ growthops.week_start('first_orders.first_order_date') }}
+            as is_new
 
     from orders
-    where
-        orders.is_valid
-        and orders.customer_id is not null
-    group by orders.customer_id, orders.channel, {{ growthops.week_start('orders.order_date') }}
+    inner join first_orders
+        on orders.customer_id = first_orders.customer_id
+    where orders.is_valid
 
 ),
 
