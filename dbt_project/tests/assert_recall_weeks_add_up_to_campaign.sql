@@ -31,9 +31,10 @@ weeks_summed as (
 
     select
         campaign_weeks.campaign_id,
+        {{ growthops.sum_columns('campaign_weeks', contact_counts) }},
         sum(coalesce(campaign_weeks.cost, 0)) as total_cost,
         min(case when campaign_weeks.is_mature then 1 else 0 end) as all_mature,
-        {{ growthops.sum_columns('campaign_weeks', contact_counts + mature_outcomes) }}
+        {{ growthops.sum_columns('campaign_weeks', mature_outcomes) }}
 
     from campaign_weeks
     group by campaign_weeks.campaign_id

@@ -35,10 +35,11 @@ campaigns as (
         max(campaign_weeks.channel) as channel,
         min(campaign_weeks.send_week) as first_send_week,
         max(campaign_weeks.send_week) as last_send_week,
+        {{ growthops.sum_columns('campaign_weeks', contact_counts) }},
         min(case when campaign_weeks.is_mature then 1 else 0 end) = 1 as is_mature,
         max(campaign_weeks.matures_on) as matures_on,
         max(campaign_weeks.as_of_date) as as_of_date,
-        {{ growthops.sum_columns('campaign_weeks', contact_counts + week_outcomes) }}
+        {{ growthops.sum_columns('campaign_weeks', week_outcomes) }}
 
     from campaign_weeks
     group by campaign_weeks.campaign_id
