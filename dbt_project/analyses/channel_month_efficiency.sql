@@ -1,5 +1,7 @@
 -- How to roll the daily channel funnel up to months without averaging ratios: sum the numbers,
 -- then divide (a ratio of sums). Compile with `dbt compile -s channel_month_efficiency`.
+{%- set additive_measures = ['spend', 'impressions', 'clicks', 'signups', 'new_customers', 'attributed_revenue'] %}
+
 with
 
 funnel as (
@@ -13,12 +15,7 @@ monthly as (
     select
         {{ growthops.month_start('funnel.report_date') }} as report_month,
         funnel.channel,
-        sum(funnel.spend) as spend,
-        sum(funnel.impressions) as impressions,
-        sum(funnel.clicks) as clicks,
-        sum(funnel.signups) as signups,
-        sum(funnel.new_customers) as new_customers,
-        sum(funnel.attributed_revenue) as attributed_revenue
+        {{ growthops.sum_columns('funnel', additive_measures) }}
 
     from funnel
     group by 1, 2

@@ -4,6 +4,15 @@
 -- The campaign's cost adds its campaign-level retention_cost (costs export) to the weeks'
 -- message cost, so the campaign's cost is message_cost + retention_cost. Returns the campaigns
 -- that do not add up.
+{%- set contact_counts = [
+    'contacts', 'unknown_contacts', 'targeted_contacts', 'holdout_contacts', 'crossovers', 'excluded_not_lapsed',
+] -%}
+{#- known only once the campaign is mature -#}
+{%- set mature_outcomes = [
+    'reactivated_targeted', 'reactivated_holdout', 'window_revenue_targeted', 'window_revenue_holdout',
+    'attributed_reactivations',
+] %}
+
 with
 
 campaign_weeks as (
@@ -22,19 +31,10 @@ weeks_summed as (
 
     select
         campaign_weeks.campaign_id,
-        sum(campaign_weeks.contacts) as contacts,
-        sum(campaign_weeks.unknown_contacts) as unknown_contacts,
-        sum(campaign_weeks.targeted_contacts) as targeted_contacts,
-        sum(campaign_weeks.holdout_contacts) as holdout_contacts,
-        sum(campaign_weeks.crossovers) as crossovers,
-        sum(campaign_weeks.excluded_not_lapsed) as excluded_not_lapsed,
+        {{ growthops.sum_columns('campaign_weeks', contact_counts) }},
         sum(coalesce(campaign_weeks.cost, 0)) as total_cost,
         min(case when campaign_weeks.is_mature then 1 else 0 end) as all_mature,
-        sum(campaign_weeks.reactivated_targeted) as reactivated_targeted,
-        sum(campaign_weeks.reactivated_holdout) as reactivated_holdout,
-        sum(campaign_weeks.window_revenue_targeted) as window_revenue_targeted,
-        sum(campaign_weeks.window_revenue_holdout) as window_revenue_holdout,
-        sum(campaign_weeks.attributed_reactivations) as attributed_reactivations
+        {{ growthops.sum_columns('campaign_weeks', mature_outcomes) }}
 
     from campaign_weeks
     group by campaign_weeks.campaign_id
@@ -54,25 +54,14 @@ compared as (
     where
         summary.campaign_id is null
         or weeks_summed.campaign_id is null
-        or summary.contacts != weeks_summed.contacts
-        or summary.unknown_contacts != weeks_summed.unknown_contacts
-        or summary.targeted_contacts != weeks_summed.targeted_contacts
-        or summary.holdout_contacts != weeks_summed.holdout_contacts
-        or summary.crossovers != weeks_summed.crossovers
-        or summary.excluded_not_lapsed != weeks_summed.excluded_not_lapsed
+        or {{ growthops.any_column_differs('summary', 'weeks_summed', contact_counts) }}
         or coalesce(summary.message_cost, 0) != weeks_summed.total_cost
         or coalesce(summary.cost, 0)
         != coalesce(summary.message_cost, 0) + coalesce(summary.retention_cost, 0)
         or summary.is_mature != (weeks_summed.all_mature = 1)
         or (
             summary.is_mature
-            and (
-                summary.reactivated_targeted != weeks_summed.reactivated_targeted
-                or summary.reactivated_holdout != weeks_summed.reactivated_holdout
-                or summary.window_revenue_targeted != weeks_summed.window_revenue_targeted
-                or summary.window_revenue_holdout != weeks_summed.window_revenue_holdout
-                or summary.attributed_reactivations != weeks_summed.attributed_reactivations
-            )
+            and {{ growthops.any_column_differs('summary', 'weeks_summed', mature_outcomes) }}
         )
 
 )

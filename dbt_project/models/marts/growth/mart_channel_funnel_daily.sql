@@ -1,4 +1,16 @@
 {%- set zero_cost_channels = "'" ~ (var('zero_cost_channels') | join("', '")) ~ "'" -%}
+{#- the additive measures of a day x channel x campaign, in column order, with their contract types:
+    each side of the union below carries some of them (0 for the others), the totals sum them all -#}
+{%- set funnel_measures = {
+    'ad_spend': 'decimal(18, 4)',
+    'acquisition_cost': 'decimal(18, 4)',
+    'impressions': 'bigint',
+    'clicks': 'bigint',
+    'signups': 'bigint',
+    'new_customers': 'bigint',
+    'first_order_revenue': 'decimal(18, 4)',
+    'attributed_revenue': 'decimal(18, 4)',
+} -%}
 
 with
 
@@ -67,14 +79,11 @@ spend_side as (
         campaign_days.campaign_key as campaign,
         string_agg(distinct campaign_days.platform, ', ' order by campaign_days.platform) as platform,
         string_agg(distinct campaign_days.campaign_id, ', ' order by campaign_days.campaign_id) as campaign_id,
-        sum(campaign_days.spend) as ad_spend,
-        0 as acquisition_cost,
-        sum(campaign_days.impressions) as impressions,
-        sum(campaign_days.clicks) as clicks,
-        0 as signups,
-        0 as new_customers,
-        0 as first_order_revenue,
-        0 as attributed_revenue
+        {{ growthops.measures_or_zero(funnel_measures, {
+            'ad_spend': 'sum(campaign_days.spend)',
+            'impressions': 'sum(campaign_days.impressions)',
+            'clicks': 'sum(campaign_days.clicks)',
+        }) }}
 
     from campaign_days
     group by campaign_days.report_date, campaign_days.channel, campaign_days.campaign_key
@@ -89,14 +98,7 @@ signup_side as (
         contacts.campaign,
         null as platform,
         null as campaign_id,
-        0 as ad_spend,
-        0 as acquisition_cost,
-        0 as impressions,
-        0 as clicks,
-        count(*) as signups,
-        0 as new_customers,
-        0 as first_order_revenue,
-        0 as attributed_revenue
+        {{ growthops.measures_or_zero(funnel_measures, {'signups': 'count(*)'}) }}
 
     from contacts
     group by contacts.signup_date, contacts.channel, contacts.campaign
@@ -111,14 +113,10 @@ new_customer_side as (
         first_orders.campaign,
         null as platform,
         null as campaign_id,
-        0 as ad_spend,
-        0 as acquisition_cost,
-        0 as impressions,
-        0 as clicks,
-        0 as signups,
-        count(*) as new_customers,
-        sum(first_orders.first_order_net_revenue) as first_order_revenue,
-        0 as attributed_revenue
+        {{ growthops.measures_or_zero(funnel_measures, {
+            'new_customers': 'count(*)',
+            'first_order_revenue': 'sum(first_orders.first_order_net_revenue)',
+        }) }}
 
     from first_orders
     group by first_orders.first_order_date, first_orders.channel, first_orders.campaign
@@ -134,14 +132,7 @@ revenue_side as (
         orders.campaign,
         null as platform,
         null as campaign_id,
-        0 as ad_spend,
-        0 as acquisition_cost,
-        0 as impressions,
-        0 as clicks,
-        0 as signups,
-        0 as new_customers,
-        0 as first_order_revenue,
-        sum(orders.net_revenue) as attributed_revenue
+        {{ growthops.measures_or_zero(funnel_measures, {'attributed_revenue': 'sum(orders.net_revenue)'}) }}
 
     from orders
     where orders.is_revenue_counted
@@ -159,14 +150,7 @@ cost_side as (
         costs.campaign_key as campaign,
         null as platform,
         null as campaign_id,
-        0 as ad_spend,
-        sum(costs.amount) as acquisition_cost,
-        0 as impressions,
-        0 as clicks,
-        0 as signups,
-        0 as new_customers,
-        0 as first_order_revenue,
-        0 as attributed_revenue
+        {{ growthops.measures_or_zero(funnel_measures, {'acquisition_cost': 'sum(costs.amount)'}) }}
 
     from costs
     where costs.is_acquisition
@@ -198,14 +182,7 @@ totals as (
         unioned.campaign,
         cast(max(unioned.platform) as varchar) as platform,
         cast(max(unioned.campaign_id) as varchar) as campaign_id,
-        cast(sum(unioned.ad_spend) as decimal(18, 4)) as ad_spend,
-        cast(sum(unioned.acquisition_cost) as decimal(18, 4)) as acquisition_cost,
-        cast(sum(unioned.impressions) as bigint) as impressions,
-        cast(sum(unioned.clicks) as bigint) as clicks,
-        cast(sum(unioned.signups) as bigint) as signups,
-        cast(sum(unioned.new_customers) as bigint) as new_customers,
-        cast(sum(unioned.first_order_revenue) as decimal(18, 4)) as first_order_revenue,
-        cast(sum(unioned.attributed_revenue) as decimal(18, 4)) as attributed_revenue
+        {{ growthops.sum_columns('unioned', funnel_measures) }}
 
     from unioned
     group by unioned.report_date, unioned.channel, unioned.campaign

@@ -47,9 +47,7 @@ months as (
     select
         channel_months.acquisition_month,
         'all' as channel,
-        sum(channel_months.spend) as spend,
-        sum(channel_months.new_customers) as new_customers,
-        sum(channel_months.new_customers_unknown_spend) as new_customers_unknown_spend
+        {{ growthops.sum_columns('channel_months', ['spend', 'new_customers', 'new_customers_unknown_spend']) }}
 
     from channel_months
     group by channel_months.acquisition_month

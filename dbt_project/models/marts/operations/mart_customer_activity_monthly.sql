@@ -1,3 +1,11 @@
+{#- growth accounting measures of a channel-month, each a sum over its customers' events -#}
+{%- set customer_counts = [
+    'active_customers', 'new_customers', 'retained_customers', 'resurrected_customers', 'churned_customers',
+] -%}
+{%- set net_revenues = [
+    'net_revenue', 'new_net_revenue', 'retained_net_revenue', 'resurrected_net_revenue', 'churned_net_revenue',
+] -%}
+
 with
 
 first_orders as (
@@ -142,16 +150,7 @@ events_with_all as (
     select
         'all' as channel,
         events.activity_month,
-        events.active_customers,
-        events.new_customers,
-        events.retained_customers,
-        events.resurrected_customers,
-        events.churned_customers,
-        events.net_revenue,
-        events.new_net_revenue,
-        events.retained_net_revenue,
-        events.resurrected_net_revenue,
-        events.churned_net_revenue
+        {{ growthops.relation_columns('events', customer_counts + net_revenues) }}
 
     from events
 
@@ -162,16 +161,7 @@ totals as (
     select
         events_with_all.channel,
         events_with_all.activity_month,
-        sum(events_with_all.active_customers) as active_customers,
-        sum(events_with_all.new_customers) as new_customers,
-        sum(events_with_all.retained_customers) as retained_customers,
-        sum(events_with_all.resurrected_customers) as resurrected_customers,
-        sum(events_with_all.churned_customers) as churned_customers,
-        sum(events_with_all.net_revenue) as net_revenue,
-        sum(events_with_all.new_net_revenue) as new_net_revenue,
-        sum(events_with_all.retained_net_revenue) as retained_net_revenue,
-        sum(events_with_all.resurrected_net_revenue) as resurrected_net_revenue,
-        sum(events_with_all.churned_net_revenue) as churned_net_revenue
+        {{ growthops.sum_columns('events_with_all', customer_counts + net_revenues) }}
 
     from events_with_all
     group by events_with_all.channel, events_with_all.activity_month
@@ -193,16 +183,8 @@ filled as (
         channels.channel,
         months.is_first_month,
         months.is_complete,
-        cast(coalesce(totals.active_customers, 0) as bigint) as active_customers,
-        cast(coalesce(totals.new_customers, 0) as bigint) as new_customers,
-        cast(coalesce(totals.retained_customers, 0) as bigint) as retained_customers,
-        cast(coalesce(totals.resurrected_customers, 0) as bigint) as resurrected_customers,
-        cast(coalesce(totals.churned_customers, 0) as bigint) as churned_customers,
-        cast(coalesce(totals.net_revenue, 0) as decimal(18, 4)) as net_revenue,
-        cast(coalesce(totals.new_net_revenue, 0) as decimal(18, 4)) as new_net_revenue,
-        cast(coalesce(totals.retained_net_revenue, 0) as decimal(18, 4)) as retained_net_revenue,
-        cast(coalesce(totals.resurrected_net_revenue, 0) as decimal(18, 4)) as resurrected_net_revenue,
-        cast(coalesce(totals.churned_net_revenue, 0) as decimal(18, 4)) as churned_net_revenue,
+        {{ growthops.cast_columns('totals', customer_counts, 'bigint', coalesce_to=0) }},
+        {{ growthops.cast_columns('totals', net_revenues, 'decimal(18, 4)', coalesce_to=0) }},
         lag(cast(coalesce(totals.active_customers, 0) as bigint)) over (
             partition by channels.channel
             order by months.activity_month

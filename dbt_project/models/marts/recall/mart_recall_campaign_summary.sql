@@ -1,4 +1,15 @@
 {%- set min_arm_size = var('recall_min_arm_size') | int -%}
+{#- the counts of a send week, summed to the campaign and cast back to the contract's bigint -#}
+{%- set contact_counts = [
+    'contacts', 'unknown_contacts', 'targeted_contacts', 'holdout_contacts', 'crossovers', 'excluded_not_lapsed',
+] -%}
+{#- the arm outcomes and costs of a send week, summed to the campaign -#}
+{%- set week_outcomes = [
+    'reactivated_targeted', 'reactivated_holdout',
+    'window_revenue_targeted', 'window_revenue_holdout',
+    'window_revenue_squared_targeted', 'window_revenue_squared_holdout',
+    'message_cost', 'attributed_reactivations',
+] -%}
 
 with
 
@@ -24,23 +35,11 @@ campaigns as (
         max(campaign_weeks.channel) as channel,
         min(campaign_weeks.send_week) as first_send_week,
         max(campaign_weeks.send_week) as last_send_week,
-        sum(campaign_weeks.contacts) as contacts,
-        sum(campaign_weeks.unknown_contacts) as unknown_contacts,
-        sum(campaign_weeks.targeted_contacts) as targeted_contacts,
-        sum(campaign_weeks.holdout_contacts) as holdout_contacts,
-        sum(campaign_weeks.crossovers) as crossovers,
-        sum(campaign_weeks.excluded_not_lapsed) as excluded_not_lapsed,
+        {{ growthops.sum_columns('campaign_weeks', contact_counts) }},
         min(case when campaign_weeks.is_mature then 1 else 0 end) = 1 as is_mature,
         max(campaign_weeks.matures_on) as matures_on,
         max(campaign_weeks.as_of_date) as as_of_date,
-        sum(campaign_weeks.reactivated_targeted) as reactivated_targeted,
-        sum(campaign_weeks.reactivated_holdout) as reactivated_holdout,
-        sum(campaign_weeks.window_revenue_targeted) as window_revenue_targeted,
-        sum(campaign_weeks.window_revenue_holdout) as window_revenue_holdout,
-        sum(campaign_weeks.window_revenue_squared_targeted) as window_revenue_squared_targeted,
-        sum(campaign_weeks.window_revenue_squared_holdout) as window_revenue_squared_holdout,
-        sum(campaign_weeks.message_cost) as message_cost,
-        sum(campaign_weeks.attributed_reactivations) as attributed_reactivations
+        {{ growthops.sum_columns('campaign_weeks', week_outcomes) }}
 
     from campaign_weeks
     group by campaign_weeks.campaign_id
@@ -100,12 +99,7 @@ final as (
         statistics.channel,
         statistics.first_send_week,
         statistics.last_send_week,
-        cast(statistics.contacts as bigint) as contacts,
-        cast(statistics.unknown_contacts as bigint) as unknown_contacts,
-        cast(statistics.targeted_contacts as bigint) as targeted_contacts,
-        cast(statistics.holdout_contacts as bigint) as holdout_contacts,
-        cast(statistics.crossovers as bigint) as crossovers,
-        cast(statistics.excluded_not_lapsed as bigint) as excluded_not_lapsed,
+        {{ growthops.cast_columns('statistics', contact_counts, 'bigint') }},
         statistics.has_holdout,
         statistics.targeted_contacts >= {{ min_arm_size }}
         and statistics.holdout_contacts >= {{ min_arm_size }} as is_sample_sufficient,
