@@ -4,9 +4,7 @@
 -- The campaign's cost adds its campaign-level retention_cost (costs export) to the weeks'
 -- message cost, so the campaign's cost is message_cost + retention_cost. Returns the campaigns
 -- that do not add up.
-{%- set contact_counts = [
-    'contacts', 'unknown_contacts', 'targeted_contacts', 'holdout_contacts', 'crossovers', 'excluded_not_lapsed',
-] -%}
+{%- set contact_counts = growthops.recall_contact_counts() -%}
 {#- known only once the campaign is mature -#}
 {%- set mature_outcomes = [
     'reactivated_targeted', 'reactivated_holdout', 'window_revenue_targeted', 'window_revenue_holdout',

@@ -97,7 +97,7 @@ final as (
         aggregated.send_week,
         campaigns.campaign_name,
         campaigns.channel,
-        {{ growthops.recall_contact_counts('aggregated') }}
+        {{ growthops.cast_columns('aggregated', growthops.recall_contact_counts(), 'bigint') }},
         aggregated.all_mature = 1 as is_mature,
         aggregated.matures_on,
         aggregated.as_of_date,

@@ -1,8 +1,6 @@
 {%- set min_arm_size = var('recall_min_arm_size') | int -%}
 {#- the counts of a send week, summed to the campaign and cast back to the contract's bigint -#}
-{%- set contact_counts = [
-    'contacts', 'unknown_contacts', 'targeted_contacts', 'holdout_contacts', 'crossovers', 'excluded_not_lapsed',
-] -%}
+{%- set contact_counts = growthops.recall_contact_counts() -%}
 {#- the arm outcomes and costs of a send week, summed to the campaign -#}
 {%- set week_outcomes = [
     'reactivated_targeted', 'reactivated_holdout',
