@@ -24,6 +24,7 @@ import pytest
 from conftest import ORACLE_VARS, ingest
 from dbt_helpers import explain, run_dbt
 from dbt_late_updates import LateUpdates, write_late_updates
+from dbt_order_chain import CHAIN, chain_table, compiled_sql
 
 from growthops.contracts import CRM, VALID_ORDER_STATUSES
 
@@ -32,12 +33,6 @@ SPLIT = date(2025, 3, 8)
 END = date(2025, 3, 10)
 SCALE = 0.01
 SEED = 5
-# model -> (schema, folder of its compiled SQL)
-CHAIN = {
-    "int_orders_converted": ("intermediate", "intermediate/finance"),
-    "int_orders_attributed": ("intermediate", "intermediate/customers"),
-    "fct_orders": ("marts", "marts/core"),
-}
 
 
 @dataclass
@@ -153,14 +148,9 @@ def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]
 
 def _rebuild_set(warehouse: Path, work: Path, model: str) -> set[str]:
     """The order_ids the compiled (incremental) select of ``model`` returns on the warehouse now."""
-    compiled = work / "target" / "compiled" / "growthops" / "models" / CHAIN[model][1] / f"{model}.sql"
-    sql = compiled.read_text(encoding="utf-8")
+    sql = compiled_sql(work, model)
     assert "rebuild_loaded_after" in sql, f"{model} was not compiled incrementally"
     return {r[0] for r in _query(warehouse, f"select order_id from ({sql}) as rebuild")}
-
-
-def _table(warehouse: Path, model: str) -> list[tuple]:
-    return _query(warehouse, f"select * from {CHAIN[model][0]}.{model} order by order_id")
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +190,7 @@ def chain(tmp_path_factory) -> dict:
         "updates": ChainUpdates(late, moved, vanished, vanished_day, promoted),
         "first_watermark": first_watermark,
         "rebuilt": rebuilt,
-        "incremental": {model: _table(warehouse, model) for model in CHAIN},
+        "incremental": {model: chain_table(warehouse, model) for model in CHAIN},
     }
 
 
@@ -209,7 +199,7 @@ def test_every_incremental_model_equals_a_full_refresh(chain, tmp_path):
     shutil.copy(chain["warehouse"], copy)
     _dbt(copy, ["run", "--select", *CHAIN, "--full-refresh"], tmp_path)
     for model, incremental in chain["incremental"].items():
-        full = _table(copy, model)
+        full = chain_table(copy, model)
         assert len(full) == len(incremental) > 500, model
         assert full == incremental, model
 
