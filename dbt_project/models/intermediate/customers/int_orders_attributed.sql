@@ -52,24 +52,19 @@ contacts as (
         {{ growthops.vanished_order_customers(ref('int_orders_converted')) }}
 
     ),
-
-    changed_orders as (
-
-        select orders.*
-        from orders
-        cross join rebuild_window
-        where
-            orders.inputs_loaded_at > rebuild_window.rebuild_loaded_after
-            or orders.contact_id in (select changed_customers.customer_id from changed_customers)
-
-    ),
-{% else %}
-    changed_orders as (
-
-        select * from orders
-
-    ),
 {% endif %}
+
+changed_orders as (
+
+    select orders.*
+    from orders
+    {% if is_incremental() %}
+        where
+            orders.inputs_loaded_at > (select rebuild_window.rebuild_loaded_after from rebuild_window)
+            or orders.contact_id in (select changed_customers.customer_id from changed_customers)
+    {% endif %}
+
+),
 
 -- orders inherit their contact's first-touch attribution; guest orders and orders of
 -- contacts unknown to the CRM are `unattributed`

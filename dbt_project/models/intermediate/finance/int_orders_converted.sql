@@ -44,24 +44,19 @@ fx_rates as (
         where fx_rates.source_loaded_at > rebuild_window.rebuild_loaded_after
 
     ),
-
-    changed_orders as (
-
-        select orders.*
-        from orders
-        cross join rebuild_window
-        where
-            orders.source_loaded_at > rebuild_window.rebuild_loaded_after
-            or orders.order_id in (select rerated_orders.order_id from rerated_orders)
-
-    ),
-{% else %}
-    changed_orders as (
-
-        select * from orders
-
-    ),
 {% endif %}
+
+changed_orders as (
+
+    select orders.*
+    from orders
+    {% if is_incremental() %}
+        where
+            orders.source_loaded_at > (select rebuild_window.rebuild_loaded_after from rebuild_window)
+            or orders.order_id in (select rerated_orders.order_id from rerated_orders)
+    {% endif %}
+
+),
 
 dated as (
 
