@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ growthops.delete_vanished_orders(ref('int_orders_converted')) }}",
+    )
+}}
+
 with
 
 orders as (
@@ -12,22 +22,66 @@ contacts as (
 
 ),
 
+{% if is_incremental() %}
+    -- incremental: every order of a customer with an order, fx rate or contact loaded after the
+    -- newest load already in the table minus the lookback, or with an order that vanished (the
+    -- first-order flag and valid_order_number depend on all of the customer's orders); a guest
+    -- order when its own inputs were; everything when the reporting currency or timezone changed
+    rebuild_window as (
+
+        select {{ growthops.rebuild_loaded_after('inputs_loaded_at') }} as rebuild_loaded_after
+
+    ),
+
+    changed_customers as (
+
+        select orders.contact_id as customer_id
+        from orders
+        cross join rebuild_window
+        where orders.inputs_loaded_at > rebuild_window.rebuild_loaded_after
+
+        union
+
+        select contacts.contact_id as customer_id
+        from contacts
+        cross join rebuild_window
+        where contacts.source_loaded_at > rebuild_window.rebuild_loaded_after
+
+        union
+
+        {{ growthops.vanished_order_customers(ref('int_orders_converted')) }}
+
+    ),
+{% endif %}
+
+changed_orders as (
+
+    select orders.*
+    from orders
+    {% if is_incremental() %}
+        where
+            orders.inputs_loaded_at > (select rebuild_window.rebuild_loaded_after from rebuild_window)
+            or orders.contact_id in (select changed_customers.customer_id from changed_customers)
+    {% endif %}
+
+),
+
 -- orders inherit their contact's first-touch attribution; guest orders and orders of
 -- contacts unknown to the CRM are `unattributed`
 attributed as (
 
     select
-        orders.*,
-        orders.contact_id as customer_id,
-        orders.contact_id is null as is_guest,
+        changed_orders.*,
+        changed_orders.contact_id as customer_id,
+        changed_orders.contact_id is null as is_guest,
         contacts.contact_id is not null as is_known_contact,
         coalesce(contacts.channel, 'unattributed') as channel,
         case when contacts.contact_id is null then '(none)' else contacts.campaign end as campaign,
         contacts.source_loaded_at as contact_loaded_at
 
-    from orders
+    from changed_orders
     left join contacts
-        on orders.contact_id = contacts.contact_id
+        on changed_orders.contact_id = contacts.contact_id
 
 ),
 
@@ -88,7 +142,9 @@ final as (
             sequenced.contact_loaded_at,
             sequenced.fx_loaded_at,
             sequenced.customer_orders_loaded_at
-        ) as inputs_loaded_at
+        ) as inputs_loaded_at,
+        sequenced.reporting_currency,
+        sequenced.reporting_timezone
 
     from sequenced
 

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ growthops.delete_vanished_orders(ref('stg_orders__orders')) }}",
+    )
+}}
+
 with
 
 orders as (
@@ -12,21 +22,61 @@ fx_rates as (
 
 ),
 
+{% if is_incremental() %}
+    -- incremental: the orders whose latest version was loaded after the newest load already in
+    -- the table minus the lookback, and the orders of the days whose fx rate was (a late or
+    -- re-delivered rate); everything when the reporting currency or timezone changed
+    rebuild_window as (
+
+        select {{ growthops.rebuild_loaded_after('inputs_loaded_at') }} as rebuild_loaded_after
+
+    ),
+
+    rerated_orders as (
+
+        select previous_build.order_id
+        from {{ this }} as previous_build
+        inner join fx_rates
+            on
+                previous_build.currency = fx_rates.currency
+                and previous_build.order_date = fx_rates.rate_day
+        cross join rebuild_window
+        where fx_rates.source_loaded_at > rebuild_window.rebuild_loaded_after
+
+    ),
+{% endif %}
+
+changed_orders as (
+
+    select orders.*
+    from orders
+    {% if is_incremental() %}
+        where
+            orders.source_loaded_at > (select rebuild_window.rebuild_loaded_after from rebuild_window)
+            or orders.order_id in (select rerated_orders.order_id from rerated_orders)
+    {% endif %}
+
+),
+
 dated as (
 
     select
-        orders.*,
-        {{ growthops.to_reporting_date('orders.created_at') }} as order_date,
-        orders.status in ('paid', 'shipped', 'delivered', 'partially_refunded') as is_valid,
+        changed_orders.*,
+        {{ growthops.to_reporting_date('changed_orders.created_at') }} as order_date,
+        changed_orders.status in ('paid', 'shipped', 'delivered', 'partially_refunded') as is_valid,
         -- net revenue is counted for valid and refunded orders (SPEC §3)
-        orders.status in ('paid', 'shipped', 'delivered', 'partially_refunded', 'refunded') as is_revenue_counted,
+        changed_orders.status in (
+            'paid', 'shipped', 'delivered', 'partially_refunded', 'refunded'
+        ) as is_revenue_counted,
         -- decimal(18, 4) kept explicitly: PostgreSQL's arithmetic drops the declared scale
         cast(
-            orders.gross_amount_local - orders.discount_amount_local - orders.refund_amount_local
+            changed_orders.gross_amount_local
+            - changed_orders.discount_amount_local
+            - changed_orders.refund_amount_local
             as decimal(18, 4)
         ) as net_amount_local
 
-    from orders
+    from changed_orders
 
 ),
 
@@ -62,7 +112,11 @@ converted as (
         dated.source_file,
         dated.source_line,
         dated.source_loaded_at,
-        fx_rates.source_loaded_at as fx_loaded_at
+        fx_rates.source_loaded_at as fx_loaded_at,
+        -- newest load among the order version and its fx rates (incremental watermark)
+        greatest(dated.source_loaded_at, fx_rates.source_loaded_at) as inputs_loaded_at,
+        '{{ var("reporting_currency") | upper }}' as reporting_currency,
+        '{{ var("reporting_timezone") }}' as reporting_timezone
 
     from dated
     left join fx_rates

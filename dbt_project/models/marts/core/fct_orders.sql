@@ -4,7 +4,7 @@
         unique_key='order_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where order_id not in (select orders.order_id from {{ ref('int_orders_attributed') }} as orders)",
+        post_hook="{{ growthops.delete_vanished_orders(ref('int_orders_attributed')) }}",
     )
 }}
 
@@ -17,32 +17,18 @@ orders as (
 ),
 
 -- incremental: rebuild every order whose latest version, contact, fx rate or sibling order
--- (first-order flag) was loaded after the newest load already in the table, minus a lookback;
--- everything when the table was built with another reporting currency or timezone
+-- (first-order flag) was loaded after the newest load already in the table, minus a lookback,
+-- and the orders of customers with a vanished order; everything when the table was built with
+-- another reporting currency or timezone
 changed_orders as (
 
     select orders.*
     from orders
     {% if is_incremental() %}
         where
-            orders.inputs_loaded_at > (
-                select
-                    coalesce(
-                        {{ dbt.dateadd(
-                            'day',
-                            -1 * var('fct_orders_lookback_days'),
-                            'max(previous_build.inputs_loaded_at)',
-                        ) }},
-                        cast('1900-01-01' as timestamp)
-                    ) as rebuild_loaded_after
-                from {{ this }} as previous_build
-            )
-            or exists (
-                select 1
-                from {{ this }} as previous_build
-                where
-                    previous_build.reporting_currency != '{{ var("reporting_currency") | upper }}'
-                    or previous_build.reporting_timezone != '{{ var("reporting_timezone") }}'
+            orders.inputs_loaded_at > {{ growthops.rebuild_loaded_after('inputs_loaded_at') }}
+            or orders.customer_id in (
+                {{ growthops.vanished_order_customers(ref('int_orders_attributed')) }}
             )
     {% endif %}
 

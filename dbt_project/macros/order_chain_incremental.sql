@@ -1,0 +1,52 @@
+{#-
+    The incremental rule of the order chain (int_orders_converted, int_orders_attributed,
+    fct_orders; DECISIONLOG "Build mechanics").
+
+    rebuild_loaded_after(loaded_at_column): a scalar subquery on the model's own table: rows whose
+    inputs were loaded after it are rebuilt. It is the newest `loaded_at_column` already in the
+    table minus var fct_orders_lookback_days; 1900-01-01 (everything) when the table is empty or
+    was built with another reporting currency or timezone (every amount or day would change).
+
+    vanished_order_customers(upstream): the customers of orders still in the table but no longer
+    in `upstream` (their batch was replaced without them): their other orders are renumbered.
+
+    delete_vanished_orders(upstream): the post-hook that deletes those orders from the table.
+-#}
+{% macro rebuild_loaded_after(loaded_at_column) -%}
+    (
+        select
+            case
+                when max(
+                    case
+                        when previous_build.reporting_currency != '{{ var("reporting_currency") | upper }}'
+                            or previous_build.reporting_timezone != '{{ var("reporting_timezone") }}'
+                            then 1
+                        else 0
+                    end
+                ) = 1
+                    then cast('1900-01-01' as timestamp)
+                else coalesce(
+                    {{ dbt.dateadd(
+                        'day',
+                        -1 * var('fct_orders_lookback_days'),
+                        'max(previous_build.' ~ loaded_at_column ~ ')',
+                    ) }},
+                    cast('1900-01-01' as timestamp)
+                )
+            end as rebuild_loaded_after
+        from {{ this }} as previous_build
+    )
+{%- endmacro %}
+
+{% macro vanished_order_customers(upstream) -%}
+    select previous_build.customer_id
+    from {{ this }} as previous_build
+    where
+        previous_build.customer_id is not null
+        and previous_build.order_id not in (select upstream_orders.order_id from {{ upstream }} as upstream_orders)
+{%- endmacro %}
+
+{% macro delete_vanished_orders(upstream) -%}
+    delete from {{ this }}
+    where order_id not in (select upstream_orders.order_id from {{ upstream }} as upstream_orders)
+{%- endmacro %}
