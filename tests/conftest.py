@@ -33,6 +33,7 @@ def pytest_configure(config: pytest.Config) -> None:
     import airflow  # noqa: F401
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``make test`` (xdist, ``--dist loadgroup``): tests sharing a session world run on one
     worker, longest groups first (``distribute.py``)."""

@@ -14,8 +14,6 @@ only steers the balance: a stale entry makes the run slower, never wrong.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 # Cheap enough to start on every worker that needs it: does not tie its users to one worker.
@@ -87,10 +85,11 @@ def assign_groups(items: list[pytest.Item]) -> None:
     order = {root: (_rank(members), index) for index, (root, members) in enumerate(groups.items())}
     for item in items:
         root = find(next(iter(keys[item.nodeid])))
-        item.add_marker(pytest.mark.xdist_group(root))
+        item.add_marker(pytest.mark.xdist_group(root.replace("::", ":")))  # xdist appends "@group" to the id
     items.sort(key=lambda item: order[find(next(iter(keys[item.nodeid])))])
 
 
 def distributed(config: pytest.Config) -> bool:
-    """True in an xdist worker of a ``--dist loadgroup`` run."""
-    return "PYTEST_XDIST_WORKER" in os.environ and config.getoption("dist", "no") == "loadgroup"
+    """True in an xdist worker of a ``--dist loadgroup`` run (xdist sets the worker's ``dist`` to
+    "no" and its ``loadgroup`` option)."""
+    return hasattr(config, "workerinput") and bool(config.getoption("loadgroup", False))
