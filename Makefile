@@ -76,9 +76,13 @@ $(AIRFLOW_HOME)/.initialized: $(BIN)/.installed
 demo: install manifest airflow-init ## generate sample exports, run the pipeline through Airflow, print the marts
 	$(BIN)/python -m growthops.commands.demo --start $(DEMO_START) --end $(DEMO_END) --scale $(DEMO_SCALE)
 
+# `make test` runs the suite on TEST_WORKERS pytest-xdist processes (tests sharing a session world
+# stay on one worker: tests/distribute.py); TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
+
 .PHONY: test
 test: install manifest ## run the whole test suite (what CI runs; end-to-end tests make their own Airflow home)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 .PHONY: test-postgres
 test-postgres: install manifest airflow-init ## PostgreSQL tests only (a throw-away server on loopback; skipped, saying why, where none can start)

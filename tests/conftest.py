@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from distribute import assign_groups, distributed
 from world import WORLD, WORLD_RUN, publish_world
 
 from growthops.config import Settings
@@ -30,6 +31,14 @@ def pytest_configure(config: pytest.Config) -> None:
     session-wide capture, open until the end of the run.
     """
     import airflow  # noqa: F401
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``make test`` (xdist, ``--dist loadgroup``): tests sharing a session world run on one
+    worker, longest groups first (``distribute.py``)."""
+    if distributed(config):
+        assign_groups(items)
 
 
 @pytest.fixture(scope="session")

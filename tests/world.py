@@ -5,8 +5,13 @@ Importable from every test folder (``tests/`` is on ``sys.path`` through the roo
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+import subprocess
+import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +22,9 @@ from growthops.config import Settings, load_settings
 # The shared world (root conftest ``published_world``): three months at a tiny scale.
 WORLD = {"start": date(2025, 1, 1), "end": date(2025, 3, 31), "scale": 0.005, "seed": 7}
 WORLD_RUN = "world_base"
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
 
 
 def point_at(mp: pytest.MonkeyPatch, root: Path) -> None:
@@ -50,3 +58,71 @@ def deliver(settings: Settings, source: str, day: date, name: str, text: str) ->
     old = time.time() - 3600
     os.utime(path, (old, old))
     return path
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder ``name`` that ``build(folder)`` fills once per test run, shared by the xdist
+    workers (a file lock: the first worker builds, the others wait for it and reuse it)."""
+    root = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        root = root.parent  # the run's folder, common to its workers
+    folder, done = root / name, root / f"{name}.done"
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a build that failed in another worker
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
+def airflow_subprocess_env(home: Path, data_dir: Path, **settings: str) -> dict[str, str]:
+    """Environment of an ``airflow`` subprocess as the Makefile sets it (this repository's DAGs and
+    plugins, examples off, this virtualenv first on PATH) with its home at ``home`` and the
+    growthops data root at ``data_dir``; the caller's Airflow, growthops and pytest variables are
+    left out, ``settings`` (``AIRFLOW__...`` and others) added."""
+    prefixes = ("AIRFLOW", "GROWTHOPS_", "PYTEST_", "_AIRFLOW")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "PYTHONPATH": str(REPO / "plugins"),
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "GROWTHOPS_DATA_DIR": str(data_dir),
+            "GX_ANALYTICS_ENABLED": "False",
+            **settings,
+        }
+    )
+    return env
+
+
+def run_checked(argv: list[str], env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` from the repository root; fail the test with its output's tail if it fails."""
+    done = subprocess.run(
+        argv, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert done.returncode == 0, (
+        f"{argv[:3]} exit {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+    )
+    return done
+
+
+def _migrate_airflow(home: Path) -> None:
+    env = airflow_subprocess_env(home, home / "no-data-dir-given")
+    run_checked([str(BIN / "airflow"), "db", "migrate"], env)
+    run_checked([sys.executable, "-m", "growthops.orchestration.airflow_setup"], env)  # the DuckDB pool
+
+
+def migrated_airflow_home(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Path:
+    """``home`` (created) holding a SQLite metadata DB at Airflow's head with the growthops pool,
+    what ``make airflow-init`` makes; a copy of one migrated once per test run."""
+    template = built_once(tmp_path_factory, "airflow_migrated", _migrate_airflow)
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(template / "airflow.db", home / "airflow.db")
+    return home

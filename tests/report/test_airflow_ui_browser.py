@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -39,9 +37,8 @@ from urllib.parse import quote
 
 import pytest
 from report_helpers import CHROMIUM, chromium
+from world import BIN, REPO, airflow_subprocess_env, migrated_airflow_home
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 DAG_ID, TASK_ID = "growthops_ingest_orders", "load_orders"
 DAY = date(2025, 1, 3)
 
@@ -58,35 +55,14 @@ def _free_port() -> int:
 
 
 def _env(home: Path, data: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "GROWTHOPS_", "_AIRFLOW"))}
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-            "AIRFLOW__CORE__AUTH_MANAGER": (
-                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-            ),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            "AIRFLOW__API_AUTH__JWT_SECRET": "growthops-browser-test-" + "x" * 64,
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "PYTHONPATH": str(REPO / "plugins"),
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "GROWTHOPS_DATA_DIR": str(data),
-            "GROWTHOPS_INGEST_SETTLE_SECONDS": "0",
-            "GX_ANALYTICS_ENABLED": "False",
-        }
+    return airflow_subprocess_env(
+        home,
+        data,
+        AIRFLOW__CORE__AUTH_MANAGER="airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
+        AIRFLOW__API_AUTH__JWT_SECRET="growthops-browser-test-" + "x" * 64,
+        GROWTHOPS_INGEST_SETTLE_SECONDS="0",
     )
-    return env
-
-
-def _airflow(env: dict[str, str], *args: str) -> None:
-    done = subprocess.run(
-        [str(BIN / "airflow"), *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +73,7 @@ def failed_demo(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("ui_demo")
     home, data = root / "airflow", root / "data"
-    env = _env(home, data)
-    _airflow(env, "db", "migrate")
-    _airflow(env, "pools", "set", "growthops_duckdb", "1", "DuckDB writers")
+    env = _env(migrated_airflow_home(tmp_path_factory, home), data)
     generate(data / "landing", date(2025, 1, 1), DAY, scale=0.005, seed=7)
     export = data / "landing" / "orders" / DAY.isoformat() / "orders.csv"
     export.write_bytes(export.read_bytes().replace(b"order_id,", b"id,", 1))  # contract mismatch
