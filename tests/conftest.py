@@ -6,6 +6,10 @@ build, mart gate, publish; run ``world.WORLD_RUN``) once per test run. It is rea
 that changes it works on its own copy (``copy_world``; copying the data root is far cheaper than a
 second generate + dbt build). Suites whose world must differ (other dbt vars, a few days only,
 hand-made rows) keep their own fixtures in their folder's conftest.
+
+``airflow_env`` (session) is a throw-away Airflow (SQLite metadata DB migrated once per test run);
+``ingest_dag_runs`` runs ingest DAGs end to end on it in one Airflow process (``world.run_ingest_dags``),
+read by the DAG tests and by the Airflow UI test (its failed ``load_orders`` run).
 """
 
 from __future__ import annotations
@@ -16,7 +20,15 @@ from pathlib import Path
 
 import pytest
 from distribute import assign_groups, distributed
-from world import WORLD, WORLD_RUN, publish_world
+from world import (
+    WORLD,
+    WORLD_RUN,
+    AirflowEnv,
+    airflow_subprocess_env,
+    migrated_airflow_home,
+    publish_world,
+    run_ingest_dags,
+)
 
 from growthops.config import Settings
 
@@ -56,6 +68,30 @@ def copy_world(published_world: Settings) -> Callable[[Path], Path]:
         return dest
 
     return _copy
+
+
+@pytest.fixture(scope="session")
+def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> AirflowEnv:
+    home = migrated_airflow_home(tmp_path_factory, tmp_path_factory.mktemp("airflow_home"))
+    return AirflowEnv(home=home, env=airflow_subprocess_env(home, home / "no-data-dir-given"))
+
+
+@pytest.fixture(scope="session")
+def ingest_dag_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A data root with a week of generated exports (no warehouse yet) and the generator's summary."""
+    from datetime import date
+
+    from growthops.generate import generate
+
+    data = tmp_path_factory.mktemp("e2e_data")
+    summary = generate(data / "landing", date(2025, 1, 1), date(2025, 1, 8), scale=0.02, seed=11)
+    return data, summary
+
+
+@pytest.fixture(scope="session")
+def ingest_dag_runs(airflow_env: AirflowEnv, ingest_dag_data: tuple[Path, dict]) -> dict:
+    """``world.run_ingest_dags`` on ``airflow_env`` and ``ingest_dag_data``, once per test run."""
+    return run_ingest_dags(airflow_env, ingest_dag_data[0])
 
 
 @pytest.fixture

@@ -8,10 +8,12 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -126,3 +128,81 @@ def migrated_airflow_home(tmp_path_factory: pytest.TempPathFactory, home: Path) 
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy2(template / "airflow.db", home / "airflow.db")
     return home
+
+
+@dataclass
+class AirflowEnv:
+    """A throw-away Airflow: ``home`` holds a migrated SQLite metadata DB; ``env`` runs the
+    ``airflow`` CLI (or a ``dag.test()`` process) on it with this repository's DAGs and plugins."""
+
+    home: Path
+    env: dict[str, str]
+
+    def run(self, *args: str, extra_env: dict[str, str] | None = None, timeout: int = 600):
+        return subprocess.run(
+            [str(BIN / "airflow"), *args],
+            env={**self.env, **(extra_env or {})},
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        con = sqlite3.connect(self.home / "airflow.db")
+        try:
+            return con.execute(sql, params).fetchall()
+        finally:
+            con.close()
+
+    def asset_events(self, uri: str) -> list[dict]:
+        """The ``extra`` of every event of the asset ``uri``."""
+        import json
+
+        rows = self.query(
+            "select e.extra from asset_event e join asset a on a.id = e.asset_id where a.uri = ?", (uri,)
+        )
+        return [json.loads(r[0]) for r in rows]
+
+
+# The ingest DAG runs of ``ingest_dag_runs`` (root conftest): a day per source, then the orders DAG
+# on a day whose file lacks a required column (quarantined, the task fails and writes its report).
+INGEST_DAYS = {
+    "fx": date(2025, 1, 2),
+    "channel": date(2025, 1, 3),
+    "crm": date(2025, 1, 4),
+    "orders": date(2025, 1, 5),
+}
+ONE_PROCESS_SOURCES = ("fx", "channel", "crm")
+BAD_ORDERS_DAY = date(2025, 1, 7)
+
+
+def run_ingest_dags(airflow: AirflowEnv, data: Path) -> dict:
+    """Break the orders file of ``BAD_ORDERS_DAY``, then run the ingest DAGs of
+    ``ONE_PROCESS_SOURCES`` and the orders DAG on that day, each a full ``dag.test()`` (what
+    ``airflow dags test`` does), in ONE child process: Airflow, GX and the DAG bag start once
+    (~40 s per process on two busy cores). The failing run is last: the runner stops at the
+    first failed run."""
+    from growthops.orchestration.dags_test import dags_test_many
+
+    path = data / "landing" / "orders" / BAD_ORDERS_DAY.isoformat() / "orders.csv"
+    path.write_bytes(path.read_bytes().replace(b"order_id,", b"id,", 1))
+    runs = [
+        {"dag_id": f"growthops_ingest_{s}", "logical_date": INGEST_DAYS[s].isoformat()}
+        for s in ONE_PROCESS_SOURCES
+    ]
+    runs.append({"dag_id": "growthops_ingest_orders", "logical_date": BAD_ORDERS_DAY.isoformat()})
+    log_path = data / "logs" / "ingest-dags-one-process.log"
+    orders_events_before = len(airflow.asset_events("growthops://raw/orders"))
+    results = dags_test_many(
+        runs,
+        log_path=log_path,
+        env={**airflow.env, "GROWTHOPS_DATA_DIR": str(data), "GROWTHOPS_INGEST_SETTLE_SECONDS": "0"},
+    )
+    return {
+        "results": results,
+        "log": log_path.read_text(),
+        "bad_file": path,
+        "orders_events": (orders_events_before, len(airflow.asset_events("growthops://raw/orders"))),
+    }

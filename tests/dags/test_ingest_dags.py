@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from world import BAD_ORDERS_DAY, INGEST_DAYS, ONE_PROCESS_SOURCES
 
 from growthops.config import load_settings
 from growthops.errors import DataQualityError, QualityCheck, QualityReport, ValidatorError
@@ -181,23 +182,7 @@ def test_load_reraises_transient_errors_for_a_retry(tmp_path, monkeypatch, error
 
 
 # --------------------------------------------------------------------------------------------------
-# end to end: `airflow dags test` on generated exports
-
-DAYS = {
-    "fx": date(2025, 1, 2),
-    "channel": date(2025, 1, 3),
-    "crm": date(2025, 1, 4),
-    "orders": date(2025, 1, 5),
-}
-
-
-@pytest.fixture(scope="module")
-def generated_data(tmp_path_factory):
-    from growthops.generate import generate
-
-    data = tmp_path_factory.mktemp("e2e_data")
-    summary = generate(data / "landing", date(2025, 1, 1), date(2025, 1, 8), scale=0.02, seed=11)
-    return data, summary
+# end to end: `airflow dags test` on generated exports (``ingest_dag_data``, root conftest)
 
 
 def _raw_count(data: Path, source: str, day: date) -> int:
@@ -209,19 +194,15 @@ def _raw_count(data: Path, source: str, day: date) -> int:
 
 
 def _asset_events(airflow_env, source: str) -> list[dict]:
-    rows = airflow_env.query(
-        "select e.extra from asset_event e join asset a on a.id = e.asset_id where a.uri = ?",
-        (f"growthops://raw/{source}",),
-    )
-    return [json.loads(r[0]) for r in rows]
+    return airflow_env.asset_events(f"growthops://raw/{source}")
 
 
-def test_airflow_dags_test_loads_the_generated_day(airflow_env, generated_data):
+def test_airflow_dags_test_loads_the_generated_day(airflow_env, ingest_dag_data):
     """`airflow dags test` itself (a CLI process) on one ingest DAG; the others run through
-    dag.test() in one process below."""
+    dag.test() in one process (``ingest_dag_runs``)."""
     source = "orders"
-    data, summary = generated_data
-    day = DAYS[source]
+    data, summary = ingest_dag_data
+    day = INGEST_DAYS[source]
     per_day = summary["sources"][source]["per_day"][day.isoformat()]
     expected = sum(per_day.values()) if isinstance(per_day, dict) else per_day
     assert expected > 0
@@ -239,25 +220,17 @@ def test_airflow_dags_test_loads_the_generated_day(airflow_env, generated_data):
     assert len(events) == 1 and events[0]["rows_loaded"] == expected
 
 
-def test_fx_channel_and_crm_dags_end_to_end_in_one_airflow_process(airflow_env, generated_data):
-    """The other three ingest DAGs, each a full dag.test() run (what `airflow dags test` does),
-    in one child process so Airflow and GX start once; raw counts and asset events asserted."""
-    from growthops.orchestration.dags_test import dags_test_many
-
-    data, summary = generated_data
-    sources = ("fx", "channel", "crm")
-    runs = [{"dag_id": f"growthops_ingest_{s}", "logical_date": DAYS[s].isoformat()} for s in sources]
-    log_path = data / "logs" / "three-ingest-dags.log"
-    results = dags_test_many(
-        runs,
-        log_path=log_path,
-        env={**airflow_env.env, "GROWTHOPS_DATA_DIR": str(data), "GROWTHOPS_INGEST_SETTLE_SECONDS": "0"},
-    )
-    assert [(r["dag_id"], r["ok"]) for r in results] == [(f"growthops_ingest_{s}", True) for s in sources], (
-        log_path.read_text()[-4000:]
-    )
-    for source in sources:
-        day = DAYS[source]
+def test_fx_channel_and_crm_dags_end_to_end_in_one_airflow_process(
+    airflow_env, ingest_dag_data, ingest_dag_runs
+):
+    """Raw counts and asset events of the three successful DAG runs of ``ingest_dag_runs``."""
+    data, summary = ingest_dag_data
+    results, log = ingest_dag_runs["results"], ingest_dag_runs["log"]
+    assert [(r["dag_id"], r["ok"]) for r in results[:3]] == [
+        (f"growthops_ingest_{s}", True) for s in ONE_PROCESS_SOURCES
+    ], log[-4000:]
+    for source in ONE_PROCESS_SOURCES:
+        day = INGEST_DAYS[source]
         per_day = summary["sources"][source]["per_day"][day.isoformat()]
         expected = sum(per_day.values()) if isinstance(per_day, dict) else per_day
         assert expected > 0
@@ -266,26 +239,20 @@ def test_fx_channel_and_crm_dags_end_to_end_in_one_airflow_process(airflow_env, 
         assert len(events) == 1 and events[0]["rows_loaded"] == expected
 
 
-def test_airflow_dags_test_quarantines_a_bad_file_fails_fast_and_emits_no_asset(airflow_env, generated_data):
-    data, _ = generated_data
-    day = date(2025, 1, 7)
-    path = data / "landing" / "orders" / day.isoformat() / "orders.csv"
-    original = path.read_bytes()
-    path.write_bytes(original.replace(b"order_id,", b"id,", 1))
-    before = len(_asset_events(airflow_env, "orders"))
-    result = airflow_env.run(
-        "dags",
-        "test",
-        "growthops_ingest_orders",
-        day.isoformat(),
-        extra_env={"GROWTHOPS_DATA_DIR": str(data), "GROWTHOPS_INGEST_SETTLE_SECONDS": "0"},
-    )
-    log = result.stdout + result.stderr
+def test_airflow_dags_test_quarantines_a_bad_file_fails_fast_and_emits_no_asset(
+    airflow_env, ingest_dag_data, ingest_dag_runs
+):
+    data, _ = ingest_dag_data
+    day, log = BAD_ORDERS_DAY, ingest_dag_runs["log"]
+    assert [(r["dag_id"], r["logical_date"], r["ok"]) for r in ingest_dag_runs["results"][3:]] == [
+        ("growthops_ingest_orders", day.isoformat(), False)
+    ], log[-4000:]
     assert "state=failed" in log, log[-4000:]
     assert "missing_required_columns" in log and "orders/2025-01-07/orders.csv" in log
     assert (data / "quarantine" / "orders" / day.isoformat() / "orders.csv").exists()
-    assert not path.exists()
-    assert len(_asset_events(airflow_env, "orders")) == before  # failed task: no asset event
+    assert not ingest_dag_runs["bad_file"].exists()
+    before, after = ingest_dag_runs["orders_events"]
+    assert after == before  # failed task: no asset event
     assert _raw_count(data, "orders", day) == 0
     tries = airflow_env.query(
         "select t.state, t.try_number from task_instance t join dag_run r on r.run_id = t.run_id "

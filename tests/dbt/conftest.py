@@ -105,6 +105,16 @@ def built_warehouse(growthops_settings, generated_landing, dbt_work_dir) -> dict
     }
 
 
+@pytest.fixture(scope="session")
+def built_oracle(built_warehouse):
+    """The pandas oracle (``dbt_oracle.compute``) of ``built_warehouse``'s landing and vars, computed
+    once for the marts and recall oracle tests, which only read it."""
+    from dbt_oracle import compute
+
+    names = ("reporting_currency", "reporting_timezone", "reactivation_days")
+    return compute(built_warehouse["landing"], *(ORACLE_VARS[n] for n in names))
+
+
 def _connect_read_only(path: Path):
     import duckdb
 

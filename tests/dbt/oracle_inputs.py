@@ -6,6 +6,7 @@ rates are taken as of the latest rate on or before the day through merge_asof.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +19,11 @@ def files(landing: Path, source: str) -> list[tuple[str, Path]]:
 
 
 def read(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    """A landing CSV, every value the string as written ("" for an empty field). The csv module:
+    an oracle reads thousands of small files, and pd.read_csv costs ~10x more per file."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = [row for row in csv.reader(fh) if row]  # blank lines skipped, as read_csv does
+    return pd.DataFrame(rows, columns=header, dtype=object)
 
 
 def latest(df: pd.DataFrame, keys: list[str], order: list[str]) -> pd.DataFrame:

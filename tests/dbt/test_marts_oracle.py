@@ -5,19 +5,12 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 import pytest
-from conftest import ORACLE_VARS
-from dbt_oracle import compute
 from oracle_compare import assert_match
 
 
 @pytest.fixture(scope="module")
-def oracle(built_warehouse):
-    return compute(
-        built_warehouse["landing"],
-        ORACLE_VARS["reporting_currency"],
-        ORACLE_VARS["reporting_timezone"],
-        ORACLE_VARS["reactivation_days"],
-    )
+def oracle(built_oracle):
+    return built_oracle
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """The Airflow UI of a small demo leads on-call to the failure report.
 
-One ingest DAG run through ``dag.test()`` (what ``make demo`` runs) on a tiny generated world
-whose orders export has a broken header: ``load_orders`` quarantines it, writes its report and
-fails. Then the real ``airflow api-server`` (SQLite, AIRFLOW_HOME in tmp, loopback) serves it.
+One ingest DAG run through ``dag.test()`` (what ``make demo`` runs) on a small generated world
+whose orders export has a broken header (``ingest_dag_runs`` of the root conftest, shared with the
+DAG tests): ``load_orders`` quarantines it, writes its report and fails. Then the real ``airflow api-server`` (SQLite, AIRFLOW_HOME in tmp, loopback) serves it.
 
 What is asserted:
 
@@ -31,16 +31,15 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from report_helpers import CHROMIUM, chromium
-from world import BIN, REPO, airflow_subprocess_env, migrated_airflow_home
+from world import BAD_ORDERS_DAY, BIN, REPO, airflow_subprocess_env
 
 DAG_ID, TASK_ID = "growthops_ingest_orders", "load_orders"
-DAY = date(2025, 1, 3)
+DAY = BAD_ORDERS_DAY  # the orders day of ``ingest_dag_runs`` whose export lacks a column
 
 pytestmark = [
     pytest.mark.browser,
@@ -66,27 +65,17 @@ def _env(home: Path, data: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def failed_demo(tmp_path_factory):
-    """A failed ``load_orders`` run made by dag.test(), its report written; returns paths and env."""
-    from growthops.generate import generate
-    from growthops.orchestration.dags_test import dags_test_many
-
-    root = tmp_path_factory.mktemp("ui_demo")
-    home, data = root / "airflow", root / "data"
-    env = _env(migrated_airflow_home(tmp_path_factory, home), data)
-    generate(data / "landing", date(2025, 1, 1), DAY, scale=0.005, seed=7)
-    export = data / "landing" / "orders" / DAY.isoformat() / "orders.csv"
-    export.write_bytes(export.read_bytes().replace(b"order_id,", b"id,", 1))  # contract mismatch
-
-    log_path = data / "logs" / "demo.log"
-    results = dags_test_many(
-        [{"dag_id": DAG_ID, "logical_date": DAY.isoformat()}], log_path=log_path, env=env
-    )
-    assert [(r["dag_id"], r["ok"]) for r in results] == [(DAG_ID, False)], log_path.read_text()[-3000:]
+def failed_demo(airflow_env, ingest_dag_data, ingest_dag_runs):
+    """The failed ``load_orders`` run of ``ingest_dag_runs`` (dag.test(), as ``make demo`` runs
+    it): its orders export lacks a required column; its report and task log written."""
+    data = ingest_dag_data[0]
+    results = [(r["dag_id"], r["logical_date"], r["ok"]) for r in ingest_dag_runs["results"]]
+    assert results[-1] == (DAG_ID, DAY.isoformat(), False), ingest_dag_runs["log"][-3000:]
     reports = list((data / "runs" / DAG_ID).glob(f"*/{TASK_ID}.json"))
-    assert len(reports) == 1, log_path.read_text()[-3000:]
+    assert len(reports) == 1, ingest_dag_runs["log"][-3000:]
     report = json.loads(reports[0].read_text())
-    return {"env": env, "home": home, "data": data, "report": report, "run_id": report["run_id"]}
+    home = airflow_env.home
+    return {"env": _env(home, data), "home": home, "data": data, "report": report, "run_id": report["run_id"]}
 
 
 @pytest.fixture(scope="module")
