@@ -1,25 +1,21 @@
 """Order updates written into a generated landing for the incremental stg_orders__orders tests.
 
-On top of the generator's later days (new orders, late status and refund changes):
-- the orders file of an earlier day is re-delivered without two orders: one whose only version was
-  in it (the order disappears from raw) and one whose newest version was in it while an older
-  version remains in an earlier file (the order goes back to that older version);
-- a new file after the generated range brings a version of an order with the same updated_at as
-  its newest one, refunded instead of delivered (the tie goes to the later batch), and a version of another
-  order older than its newest one (it must not win).
+On top of the generator's later days (new orders, late status and refund changes), the orders
+file of an earlier day is re-delivered without two orders: one whose only version was in it (the
+order disappears from raw) and one whose newest version was in it while an older version remains
+in an earlier file (the order goes back to that older version). Versions of other days cannot tie
+or arrive outdated: the raw gate keeps an order row only in the export of its updated_at day.
 """
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
 from dbt_late_updates import _read
-
-from growthops.contracts import ORDERS
 
 
 @dataclass
@@ -28,15 +24,11 @@ class StagingUpdates:
     vanished_order_id: str  # its only version was in the re-delivered file
     reverted_order_id: str  # its newest version was; an older one remains
     reverted_updated_at: str  # updated_at of that older version (landing text)
-    late_day: date
-    tied_order_id: str  # delivered; re-sent refunded with the same updated_at
-    outdated_order_id: str  # a version older than its newest one arrives late
 
 
 def _pick(con: duckdb.DuckDBPyConnection, split: date) -> tuple:
     """Orders of the first load only: a day whose file holds an order's only version and another
-    order's newest version (an older one elsewhere); a paid order and an order updated after
-    its creation (for the late file)."""
+    order's newest version (an older one in an earlier file)."""
     return con.execute(
         """
         with versions as (
@@ -61,11 +53,7 @@ def _pick(con: duckdb.DuckDBPyConnection, split: date) -> tuple:
                 )
         ),
         vanished as (select * from first_load where n = 1)
-        select r.landing_day, min(v.order_id), min(r.order_id), arg_min(r.older_updated_at, r.order_id),
-            (select min(order_id) from first_load where status = 'delivered' and landing_day != r.landing_day),
-            (select min(order_id) from first_load
-             where cast(updated_at as timestamptz) > cast(created_at as timestamptz) and status != 'delivered'
-                and landing_day != r.landing_day)
+        select r.landing_day, min(v.order_id), min(r.order_id), arg_min(r.older_updated_at, r.order_id)
         from reverted as r
         join vanished as v on r.landing_day = v.landing_day
         group by r.landing_day
@@ -76,44 +64,21 @@ def _pick(con: duckdb.DuckDBPyConnection, split: date) -> tuple:
     ).fetchone()
 
 
-def _newest_row(con: duckdb.DuckDBPyConnection, order_id: str) -> dict[str, str]:
-    row = con.execute(
-        f"""
-        select {", ".join(ORDERS.names)} from orders where order_id = ?
-        order by cast(updated_at as timestamptz) desc, landing_day desc limit 1
-        """,
-        [order_id],
-    ).fetchone()
-    return dict(zip(ORDERS.names, row, strict=True))
-
-
 def _rewrite_without(path: Path, order_ids: set[str]) -> None:
     with path.open(newline="", encoding="utf-8") as fh:
         rows = [row for row in csv.reader(fh) if row[0] not in order_ids]
     with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
+        csv.writer(fh, lineterminator="\n").writerows(rows)  # as the generator writes them
 
 
-def write_staging_updates(landing: Path, split: date, end: date) -> StagingUpdates:
-    """Re-write an orders file of the first load and write the late file after ``end``."""
+def write_staging_updates(landing: Path, split: date) -> StagingUpdates:
+    """Re-write an orders file of the first load (days up to ``split``) without two orders."""
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
         _read(con, landing, "orders", "orders.csv")
-        day, vanished, reverted, reverted_updated_at, tied, outdated = _pick(con, split)
-        tie, old = _newest_row(con, tied), _newest_row(con, outdated)
+        day, vanished, reverted, reverted_updated_at = _pick(con, split)
     finally:
         con.close()
     _rewrite_without(landing / "orders" / day.isoformat() / "orders.csv", {vanished, reverted})
-    tie.update(
-        status="refunded", refund_amount=f"{float(tie['gross_amount']) - float(tie['discount_amount']):.2f}"
-    )
-    old.update(updated_at=old["created_at"], status="pending")
-    late_day = end + timedelta(days=1)
-    late_file = landing / "orders" / late_day.isoformat() / "orders.csv"
-    late_file.parent.mkdir(parents=True, exist_ok=True)
-    with late_file.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(ORDERS.names)
-        writer.writerows([row[name] for name in ORDERS.names] for row in (tie, old))
-    return StagingUpdates(day, vanished, reverted, reverted_updated_at, late_day, tied, outdated)
+    return StagingUpdates(day, vanished, reverted, reverted_updated_at)
