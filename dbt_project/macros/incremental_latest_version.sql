@@ -1,5 +1,5 @@
 {#-
-    The incremental rule of a latest-version staging model (stg_orders__orders; DECISIONLOG 46).
+    The incremental rule of a latest-version staging model (stg_orders__orders; DECISIONLOG 47).
 
     A raw version is only ever added with a new batch or removed with its whole batch (a
     re-delivered file replaces its batch: growthops.ingest.commit), so the keys whose newest

@@ -11,6 +11,11 @@
     in `upstream` (their batch was replaced without them): their other orders are renumbered.
 
     delete_vanished_orders(upstream): the post-hook that deletes those orders from the table.
+
+    select_changed_orders(loaded_at_column, key_column, rebuilt_keys): the orders a model builds from
+    its import CTE `orders`: all of them on a full build; incrementally those whose
+    `loaded_at_column` is after the model's `rebuild_window` CTE (a select of rebuild_loaded_after)
+    and those whose `key_column` is in `rebuilt_keys` (a single-column select).
 -#}
 {% macro rebuild_loaded_after(loaded_at_column) -%}
     (
@@ -49,4 +54,14 @@
 {% macro delete_vanished_orders(upstream) -%}
     delete from {{ this }}
     where order_id not in (select upstream_orders.order_id from {{ upstream }} as upstream_orders)
+{%- endmacro %}
+
+{% macro select_changed_orders(loaded_at_column, key_column, rebuilt_keys) -%}
+    select orders.*
+    from orders
+    {%- if is_incremental() %}
+        where
+            orders.{{ loaded_at_column }} > (select rebuild_window.rebuild_loaded_after from rebuild_window)
+            or orders.{{ key_column }} in ({{ rebuilt_keys }})
+    {%- endif %}
 {%- endmacro %}

@@ -120,9 +120,25 @@ CHANNEL = SourceContract(
     enums={"currency": KNOWN_CURRENCIES},
 )
 
-CRM = SourceContract(
-    source="crm",
-    raw_table="raw.crm_contacts",
+
+def _record_export(source: str, raw_table: str, file_stem: str, **rules) -> SourceContract:
+    """The contract of a changing-record export (CRM contacts, orders): created_at/updated_at
+    timestamps, one ``<file_stem>.*`` file a day or a multi-part export of the day
+    (``<file_stem>_part<N>.*``). ``rules``: columns, primary key, money columns, enums."""
+    return SourceContract(
+        source=source,
+        raw_table=raw_table,
+        file_glob=f"{file_stem}.*",
+        file_patterns=(f"{file_stem}.*", f"{file_stem}_part[0-9]*.*"),
+        timestamp_columns=tuple(c.name for c in RECORD_TIMES),
+        **rules,
+    )
+
+
+CRM = _record_export(
+    "crm",
+    "raw.crm_contacts",
+    "contacts",
     columns=(
         Column("contact_id", "VARCHAR", not_null=True),
         Column("email", "VARCHAR", description="PII"),
@@ -135,15 +151,13 @@ CRM = SourceContract(
         Column("is_deleted", "BOOLEAN", required=False),
     ),
     primary_key=("contact_id",),
-    file_glob="contacts.*",
-    file_patterns=("contacts.*", "contacts_part[0-9]*.*"),  # a multi-part export of one day
-    timestamp_columns=tuple(c.name for c in RECORD_TIMES),
     enums={"lifecycle_stage": LIFECYCLE_STAGES},
 )
 
-ORDERS = SourceContract(
-    source="orders",
-    raw_table="raw.shop_orders",
+ORDERS = _record_export(
+    "orders",
+    "raw.shop_orders",
+    "orders",
     columns=(
         Column("order_id", "VARCHAR", not_null=True),
         Column("contact_id", "VARCHAR"),
@@ -155,9 +169,6 @@ ORDERS = SourceContract(
         Column("refund_amount", "DECIMAL(18,4)", not_null=True),
     ),
     primary_key=("order_id",),
-    file_glob="orders.*",
-    file_patterns=("orders.*", "orders_part[0-9]*.*"),
-    timestamp_columns=tuple(c.name for c in RECORD_TIMES),
     money_columns=("gross_amount", "discount_amount", "refund_amount"),
     enums={"status": ORDER_STATUSES, "currency": KNOWN_CURRENCIES},
 )

@@ -1,13 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        post_hook="{{ growthops.delete_vanished_orders(ref('int_orders_converted')) }}",
-    )
-}}
-
 with
 
 orders as (
@@ -56,13 +46,9 @@ contacts as (
 
 changed_orders as (
 
-    select orders.*
-    from orders
-    {% if is_incremental() %}
-        where
-            orders.inputs_loaded_at > (select rebuild_window.rebuild_loaded_after from rebuild_window)
-            or orders.contact_id in (select changed_customers.customer_id from changed_customers)
-    {% endif %}
+    {{ growthops.select_changed_orders(
+        'inputs_loaded_at', 'contact_id', 'select changed_customers.customer_id from changed_customers'
+    ) }}
 
 ),
 

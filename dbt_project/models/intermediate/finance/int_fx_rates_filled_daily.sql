@@ -51,21 +51,9 @@ bounds_by_source as (
 
 ),
 
-bounds as (
-
-    select
-        min(bounds_by_source.first_day) as first_day,
-        max(bounds_by_source.last_day) as last_day
-
-    from bounds_by_source
-
-),
-
 calendar as (
 
-    select {{ growthops.date_series('bounds.first_day', 'bounds.last_day') }} as rate_day
-    from bounds
-    where bounds.first_day is not null
+    {{ growthops.days_spanned('bounds_by_source', 'first_day', 'last_day', 'rate_day') }}
 
 ),
 

@@ -1,13 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        post_hook="{{ growthops.delete_vanished_orders(ref('stg_orders__orders')) }}",
-    )
-}}
-
 with
 
 orders as (
@@ -48,13 +38,9 @@ fx_rates as (
 
 changed_orders as (
 
-    select orders.*
-    from orders
-    {% if is_incremental() %}
-        where
-            orders.source_loaded_at > (select rebuild_window.rebuild_loaded_after from rebuild_window)
-            or orders.order_id in (select rerated_orders.order_id from rerated_orders)
-    {% endif %}
+    {{ growthops.select_changed_orders(
+        'source_loaded_at', 'order_id', 'select rerated_orders.order_id from rerated_orders'
+    ) }}
 
 ),
 

@@ -6,25 +6,11 @@ orders as (
 
 ),
 
--- the data's first order date and as-of date (the latest order date loaded, any status)
-bounds as (
-
-    select
-        min(orders.order_date) as first_date,
-        max(orders.order_date) as as_of_date
-
-    from orders
-
-),
-
+-- every day from the data's first order date to its as-of date (the latest order date loaded,
+-- any status)
 days as (
 
-    select
-        {{ growthops.date_series('bounds.first_date', 'bounds.as_of_date') }} as report_date,
-        bounds.as_of_date
-
-    from bounds
-    where bounds.first_date is not null
+    {{ growthops.days_spanned('orders', 'order_date', 'order_date', 'report_date') }}
 
 ),
 
@@ -38,7 +24,7 @@ day_periods as (
             else {{ growthops.month_start('days.report_date') }}
         end as period_start,
         days.report_date,
-        days.as_of_date
+        max(days.report_date) over () as as_of_date
 
     from days
     cross join (values ('week'), ('month')) as grains (period_grain)

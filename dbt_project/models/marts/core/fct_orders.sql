@@ -1,13 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        post_hook="{{ growthops.delete_vanished_orders(ref('int_orders_attributed')) }}",
-    )
-}}
-
 with
 
 orders as (
@@ -16,21 +6,23 @@ orders as (
 
 ),
 
--- incremental: rebuild every order whose latest version, contact, fx rate or sibling order
--- (first-order flag) was loaded after the newest load already in the table, minus a lookback,
--- and the orders of customers with a vanished order; everything when the table was built with
--- another reporting currency or timezone
+{% if is_incremental() %}
+    -- incremental: rebuild every order whose latest version, contact, fx rate or sibling order
+    -- (first-order flag) was loaded after the newest load already in the table, minus a lookback,
+    -- and the orders of customers with a vanished order; everything when the table was built with
+    -- another reporting currency or timezone
+    rebuild_window as (
+
+        select {{ growthops.rebuild_loaded_after('inputs_loaded_at') }} as rebuild_loaded_after
+
+    ),
+{% endif %}
+
 changed_orders as (
 
-    select orders.*
-    from orders
-    {% if is_incremental() %}
-        where
-            orders.inputs_loaded_at > {{ growthops.rebuild_loaded_after('inputs_loaded_at') }}
-            or orders.customer_id in (
-                {{ growthops.vanished_order_customers(ref('int_orders_attributed')) }}
-            )
-    {% endif %}
+    {{ growthops.select_changed_orders(
+        'inputs_loaded_at', 'customer_id', growthops.vanished_order_customers(ref('int_orders_attributed'))
+    ) }}
 
 ),
 

@@ -11,6 +11,25 @@
     'first_order_revenue': 'decimal(18, 4)',
     'attributed_revenue': 'decimal(18, 4)',
 } -%}
+{#- the other sides of the union by CTE name, each one row per day x channel x campaign of a relation's
+    rows (platform and campaign_id come from the spend side only):
+    - cost_side: acquisition-purpose costs add to the spend of their channel and campaign that day;
+      retention-purpose costs never enter spend or CAC
+    - signup_side, new_customer_side: signups, and first orders with their revenue
+    - revenue_side: net revenue of the day's orders (valid and refunded), guests under `unattributed` -#}
+{%- set outcome_sides = {
+    'cost_side': {'relation': 'costs', 'date': 'cost_date', 'campaign': 'campaign_key',
+        'where': 'costs.is_acquisition', 'measures': {'acquisition_cost': 'sum(costs.amount)'}},
+    'signup_side': {'relation': 'contacts', 'date': 'signup_date', 'campaign': 'campaign',
+        'measures': {'signups': 'count(*)'}},
+    'new_customer_side': {'relation': 'first_orders', 'date': 'first_order_date', 'campaign': 'campaign',
+        'measures': {
+            'new_customers': 'count(*)',
+            'first_order_revenue': 'sum(first_orders.first_order_net_revenue)',
+        }},
+    'revenue_side': {'relation': 'orders', 'date': 'order_date', 'campaign': 'campaign',
+        'where': 'orders.is_revenue_counted', 'measures': {'attributed_revenue': 'sum(orders.net_revenue)'}},
+} -%}
 
 with
 
@@ -90,87 +109,35 @@ spend_side as (
 
 ),
 
-signup_side as (
+{% for side_name, side in outcome_sides.items() %}
+    {{ side_name }} as (
 
-    select
-        contacts.signup_date as report_date,
-        contacts.channel,
-        contacts.campaign,
-        null as platform,
-        null as campaign_id,
-        {{ growthops.measures_or_zero(funnel_measures, {'signups': 'count(*)'}) }}
+        select
+            {{ side.relation }}.{{ side.date }} as report_date,
+            {{ side.relation }}.channel,
+            {{ side.relation }}.{{ side.campaign }}{{ ' as campaign' if side.campaign != 'campaign' }},
+            null as platform,
+            null as campaign_id,
+            {{ growthops.measures_or_zero(funnel_measures, side.measures) }}
 
-    from contacts
-    group by contacts.signup_date, contacts.channel, contacts.campaign
+        from {{ side.relation }}
+        {%- if side.where %}
+            where {{ side.where }}
+        {%- endif %}
+        group by
+            {{ side.relation }}.{{ side.date }}, {{ side.relation }}.channel, {{ side.relation }}.{{ side.campaign }}
 
-),
-
-new_customer_side as (
-
-    select
-        first_orders.first_order_date as report_date,
-        first_orders.channel,
-        first_orders.campaign,
-        null as platform,
-        null as campaign_id,
-        {{ growthops.measures_or_zero(funnel_measures, {
-            'new_customers': 'count(*)',
-            'first_order_revenue': 'sum(first_orders.first_order_net_revenue)',
-        }) }}
-
-    from first_orders
-    group by first_orders.first_order_date, first_orders.channel, first_orders.campaign
-
-),
-
--- net revenue of the day's orders (valid and refunded), guests under `unattributed`
-revenue_side as (
-
-    select
-        orders.order_date as report_date,
-        orders.channel,
-        orders.campaign,
-        null as platform,
-        null as campaign_id,
-        {{ growthops.measures_or_zero(funnel_measures, {'attributed_revenue': 'sum(orders.net_revenue)'}) }}
-
-    from orders
-    where orders.is_revenue_counted
-    group by orders.order_date, orders.channel, orders.campaign
-
-),
-
--- acquisition-purpose costs add to the spend of their channel and campaign that day;
--- retention-purpose costs never enter spend or CAC
-cost_side as (
-
-    select
-        costs.cost_date as report_date,
-        costs.channel,
-        costs.campaign_key as campaign,
-        null as platform,
-        null as campaign_id,
-        {{ growthops.measures_or_zero(funnel_measures, {'acquisition_cost': 'sum(costs.amount)'}) }}
-
-    from costs
-    where costs.is_acquisition
-    group by costs.cost_date, costs.channel, costs.campaign_key
-
-),
-
+    ),
+{% endfor %}
 -- full outer join of spend and outcomes on (report_date, channel, campaign):
 -- organic rows get 0 spend, paid rows without outcomes get 0 signups
 unioned as (
 
     select * from spend_side
-    union all
-    select * from cost_side
-    union all
-    select * from signup_side
-    union all
-    select * from new_customer_side
-    union all
-    select * from revenue_side
+    {% for side_name in outcome_sides %}
+        union all
+        select * from {{ side_name }}
+    {% endfor %}
 
 ),
 

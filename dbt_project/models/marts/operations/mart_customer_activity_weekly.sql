@@ -6,12 +6,6 @@ orders as (
 
 ),
 
-first_orders as (
-
-    select * from {{ ref('int_first_orders_identified') }}
-
-),
-
 report_periods as (
 
     select * from {{ ref('int_report_periods_spined') }}
@@ -30,20 +24,21 @@ weeks as (
 
 ),
 
--- customer-weeks with >= 1 valid order; new = the week of the customer's first valid order
+-- customer-weeks with >= 1 valid order, in the customer's first-touch channel (every order of a
+-- customer carries it); new = the week holds the customer's first valid order
 active_weeks as (
 
-    select distinct
+    select
         orders.customer_id,
-        first_orders.channel,
+        orders.channel,
         {{ growthops.week_start('orders.order_date') }} as week_start,
-        {{ growthops.week_start('orders.order_date') }} = {{ growthops.week_start('first_orders.first_order_date') }}
-            as is_new
+        bool_or(orders.is_first_order) as is_new
 
     from orders
-    inner join first_orders
-        on orders.customer_id = first_orders.customer_id
-    where orders.is_valid
+    where
+        orders.is_valid
+        and orders.customer_id is not null
+    group by orders.customer_id, orders.channel, {{ growthops.week_start('orders.order_date') }}
 
 ),
 

@@ -1,13 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        post_hook="{{ growthops.delete_unsourced_rows(source('orders', 'shop_orders')) }}",
-    )
-}}
-
 with
 
 source as (
