@@ -49,6 +49,20 @@ def ingest(settings, first_day: date, last_day: date, sources=SOURCES) -> None:
         assert result.ok and result.rows_rejected == 0, result.summary()
 
 
+def generated_settings(tmp_path_factory, name: str, start: date, end: date, scale: float, seed: int):
+    """Settings of a fresh data root ``<name>_data`` (no settle time: the files written by the
+    tests are complete) whose landing holds the generated exports of ``start`` .. ``end``."""
+    from growthops.config import load_settings
+    from growthops.generate import generate
+
+    data_dir = tmp_path_factory.mktemp(f"{name}_data")
+    settings = load_settings(
+        env={"GROWTHOPS_DATA_DIR": str(data_dir), "GROWTHOPS_INGEST_SETTLE_SECONDS": "0"}
+    )
+    generate(Path(settings.landing_dir), start, end, scale, seed)
+    return settings
+
+
 @pytest.fixture(scope="session")
 def dbt_work_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("dbt_work")

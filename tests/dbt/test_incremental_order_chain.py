@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ORACLE_VARS, ingest
+from conftest import ORACLE_VARS, generated_settings, ingest
 from dbt_helpers import explain, run_dbt
 from dbt_late_updates import LateUpdates, write_late_updates
 from dbt_order_chain import CHAIN, chain_table, compiled_sql
@@ -155,16 +155,9 @@ def _rebuild_set(warehouse: Path, work: Path, model: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory) -> dict:
-    from growthops.config import load_settings
-    from growthops.generate import generate
-
-    data_dir = tmp_path_factory.mktemp("chain_data")
-    settings = load_settings(
-        env={"GROWTHOPS_DATA_DIR": str(data_dir), "GROWTHOPS_INGEST_SETTLE_SECONDS": "0"}
-    )
+    settings = generated_settings(tmp_path_factory, "chain", START, END, SCALE, SEED)
     landing, warehouse = Path(settings.landing_dir), settings.warehouse_path
     work = tmp_path_factory.mktemp("chain_dbt")
-    generate(landing, START, END, SCALE, SEED)
     ingest(settings, START, SPLIT)
     _dbt(warehouse, ["seed"], work)
     _dbt(warehouse, ["run", "--select", "+fct_orders"], work)

@@ -25,11 +25,24 @@ renamed as (
 
 ),
 
+-- incremental: every version of the orders with a version loaded after the newest load already
+-- in the table minus the lookback, or whose stored version's batch was replaced or removed
+-- (macros/incremental_latest_version.sql); everything on a full refresh or an empty table
+changed_versions as (
+
+    select renamed.*
+    from renamed
+    {% if is_incremental() %}
+        where renamed.order_id in ({{ growthops.versions_to_restage('renamed', 'order_id') }})
+    {% endif %}
+
+),
+
 -- an order appears again whenever its status or refund changes:
 -- the newest updated_at wins, ties go to the later batch
 latest_version as (
 
-    {{ growthops.newest_version('renamed', ['order_id'], newest_first=['updated_at']) }}
+    {{ growthops.newest_version('changed_versions', ['order_id'], newest_first=['updated_at']) }}
 
 )
 
