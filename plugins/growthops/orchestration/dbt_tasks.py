@@ -327,8 +327,10 @@ def render_dbt_tasks(manifest_path: Path, pool: str, group_id: str = "dbt"):
 
         def watcher(name: str, doc: str):
             # no pool: mirroring reads XCom only, so the node tasks finish side by side; the rare
-            # rebuild of a cleared task meets a busy warehouse as a lock error, retried with backoff
-            return task(task_id=name, doc_md=doc)(watch)(path, name, producer)
+            # rebuild of a cleared task meets a busy warehouse as a lock error, retried with backoff.
+            # No XCom push: nothing reads a node task's return value, and the push is one
+            # execution-API call and one metadata-DB row per node task in every run.
+            return task(task_id=name, doc_md=doc, do_xcom_push=False)(watch)(path, name, producer)
 
         src = None
         if graph.source_tests:

@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,10 +25,16 @@ from typing import Any
 from airflow.listeners import hookimpl
 
 
-def task_log_path(base: Path, template: str, ti: Any) -> Path:
-    """Where Airflow's log reader looks for ``ti``'s log (``[logging] log_filename_template``)."""
+@cache
+def _compiled(template: str) -> Any:
+    """The Jinja template, compiled once per process (not once per task: ~15 ms each under load)."""
     import jinja2
 
+    return jinja2.Environment(autoescape=False).from_string(template)
+
+
+def task_log_path(base: Path, template: str, ti: Any) -> Path:
+    """Where Airflow's log reader looks for ``ti``'s log (``[logging] log_filename_template``)."""
     fields = SimpleNamespace(
         dag_id=ti.dag_id,
         run_id=ti.run_id,
@@ -35,8 +42,7 @@ def task_log_path(base: Path, template: str, ti: Any) -> Path:
         map_index=getattr(ti, "map_index", -1) if getattr(ti, "map_index", None) is not None else -1,
         try_number=ti.try_number,
     )
-    rendered = jinja2.Environment(autoescape=False).from_string(template)
-    return base / rendered.render(ti=fields, try_number=ti.try_number)
+    return base / _compiled(template).render(ti=fields, try_number=ti.try_number)
 
 
 def _record(level: str, event: str, logger: str, when: float | None = None) -> str:
