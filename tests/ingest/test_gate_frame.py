@@ -55,8 +55,9 @@ def test_columns_read_lists_every_column_an_expectation_names_once():
     [
         {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}},
         {**PAIR, "kwargs": {**PAIR["kwargs"], "row_condition": 'status=="paid"'}},
+        {**IN_SET, "kwargs": {**IN_SET["kwargs"], "column": {"$PARAMETER": "status_column"}}},
     ],
-    ids=["table_level", "row_condition"],
+    ids=["table_level", "row_condition", "parameter_column"],
 )
 def test_an_expectation_that_may_read_any_column_keeps_the_whole_frame(expectation):
     assert gate.columns_read([IN_SET, expectation]) is None

@@ -151,8 +151,9 @@ def _raised(exception_info: Any) -> str | None:
     return None
 
 
-# kwargs naming the columns an expectation reads; any other kwarg that can reach more columns
-# (a row_condition) or an expectation without these (table level) needs the whole frame
+# kwargs naming the columns an expectation reads; an expectation without them (table level), with a
+# kwarg that can reach more columns (a row_condition) or a column given as a $PARAMETER needs the
+# whole frame
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 _WHOLE_FRAME_KWARGS = ("row_condition",)
 
@@ -163,9 +164,13 @@ def columns_read(expectations: list[dict[str, Any]]) -> list[str] | None:
     for e in expectations:
         kw = e["kwargs"]
         named = [kw[k] for k in _COLUMN_KWARGS if k in kw] + list(kw.get("column_list", []))
-        if not named or any(k in kw for k in _WHOLE_FRAME_KWARGS):
+        if (
+            not named
+            or any(k in kw for k in _WHOLE_FRAME_KWARGS)
+            or not all(isinstance(c, str) for c in named)
+        ):
             return None
-        columns.extend(c for c in named if isinstance(c, str) and c not in columns)
+        columns.extend(c for c in named if c not in columns)
     return columns
 
 
