@@ -206,6 +206,7 @@ def validate(
         import great_expectations as gx
         import pandas as pd
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+        from great_expectations.validator.v1_validator import Validator
 
         ctx = _context()
         name = f"growthops_{time.monotonic_ns()}"
@@ -225,13 +226,14 @@ def validate(
             batch_definition = asset.get_batch_definition("whole")
         except (KeyError, LookupError):
             batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+        # the validator loads (and fingerprints) the batch itself: no separate get_batch first
+        validator = Validator(
+            batch_definition=batch_definition,
+            batch_parameters={"dataframe": _gx_frame(df, expectations)},
+            result_format={"result_format": "COMPLETE", "include_unexpected_rows": False},
+        )
         with pd.option_context("mode.copy_on_write", True):
-            batch = batch_definition.get_batch(batch_parameters={"dataframe": _gx_frame(df, expectations)})
-            result = batch.validate(
-                suite,
-                result_format={"result_format": "COMPLETE", "include_unexpected_rows": False},
-                expectation_parameters=parameters or {},
-            )
+            result = validator.validate_expectation_suite(suite, parameters or {})
     except Exception as exc:  # GX crashed: the data was not judged
         log.warning("raw gate: validator error: %s: %s", type(exc).__name__, exc)
         return SuiteRun(
