@@ -19,9 +19,9 @@
     in `raw_relation` after that: keys left without any raw version.
 -#}
 {% macro versions_to_restage(versions, key_column) -%}
-    select {{ versions }}.{{ key_column }}
-    from {{ versions }}
-    where {{ versions }}.source_loaded_at > (
+    select new_versions.{{ key_column }}
+    from {{ versions }} as new_versions
+    where new_versions.source_loaded_at > (
         select
             coalesce(
                 {{ dbt.dateadd(
