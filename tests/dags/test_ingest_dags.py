@@ -197,15 +197,28 @@ def _asset_events(airflow_env, source: str) -> list[dict]:
     return airflow_env.asset_events(f"growthops://raw/{source}")
 
 
+def _generated_rows(summary: dict, source: str, day: date) -> int:
+    """Rows the generator wrote for ``source`` on ``day`` (all parts of a multi-part day)."""
+    per_day = summary["sources"][source]["per_day"][day.isoformat()]
+    expected = sum(per_day.values()) if isinstance(per_day, dict) else per_day
+    assert expected > 0
+    return expected
+
+
+def _assert_loaded_once(airflow_env, data: Path, source: str, day: date, expected: int) -> None:
+    """Raw holds the day's generated rows, and exactly one asset event announced that many."""
+    assert _raw_count(data, source, day) == expected
+    events = [e for e in _asset_events(airflow_env, source) if e["day"] == day.isoformat()]
+    assert len(events) == 1 and events[0]["rows_loaded"] == expected
+
+
 def test_airflow_dags_test_loads_the_generated_day(airflow_env, ingest_dag_data):
     """`airflow dags test` itself (a CLI process) on one ingest DAG; the others run through
     dag.test() in one process (``ingest_dag_runs``)."""
     source = "orders"
     data, summary = ingest_dag_data
     day = INGEST_DAYS[source]
-    per_day = summary["sources"][source]["per_day"][day.isoformat()]
-    expected = sum(per_day.values()) if isinstance(per_day, dict) else per_day
-    assert expected > 0
+    expected = _generated_rows(summary, source, day)
     result = airflow_env.run(
         "dags",
         "test",
@@ -215,9 +228,7 @@ def test_airflow_dags_test_loads_the_generated_day(airflow_env, ingest_dag_data)
     )
     log = result.stdout + result.stderr
     assert result.returncode == 0 and "state=success" in log, log[-4000:]
-    assert _raw_count(data, source, day) == expected
-    events = [e for e in _asset_events(airflow_env, source) if e["day"] == day.isoformat()]
-    assert len(events) == 1 and events[0]["rows_loaded"] == expected
+    _assert_loaded_once(airflow_env, data, source, day, expected)
 
 
 def test_fx_channel_and_crm_dags_end_to_end_in_one_airflow_process(
@@ -231,12 +242,7 @@ def test_fx_channel_and_crm_dags_end_to_end_in_one_airflow_process(
     ], log[-4000:]
     for source in ONE_PROCESS_SOURCES:
         day = INGEST_DAYS[source]
-        per_day = summary["sources"][source]["per_day"][day.isoformat()]
-        expected = sum(per_day.values()) if isinstance(per_day, dict) else per_day
-        assert expected > 0
-        assert _raw_count(data, source, day) == expected
-        events = [e for e in _asset_events(airflow_env, source) if e["day"] == day.isoformat()]
-        assert len(events) == 1 and events[0]["rows_loaded"] == expected
+        _assert_loaded_once(airflow_env, data, source, day, _generated_rows(summary, source, day))
 
 
 def test_airflow_dags_test_quarantines_a_bad_file_fails_fast_and_emits_no_asset(
