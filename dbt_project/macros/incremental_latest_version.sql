@@ -22,15 +22,7 @@
     select new_versions.{{ key_column }}
     from {{ versions }} as new_versions
     where new_versions.source_loaded_at > (
-        select
-            coalesce(
-                {{ dbt.dateadd(
-                    'day',
-                    -1 * var('fct_orders_lookback_days'),
-                    'max(previous_build.source_loaded_at)',
-                ) }},
-                cast('1900-01-01' as timestamp)
-            ) as restage_loaded_after
+        select {{ growthops.lookback_watermark('source_loaded_at') }} as restage_loaded_after
         from {{ this }} as previous_build
     )
 

@@ -30,14 +30,7 @@
                     end
                 ) = 1
                     then cast('1900-01-01' as timestamp)
-                else coalesce(
-                    {{ dbt.dateadd(
-                        'day',
-                        -1 * var('fct_orders_lookback_days'),
-                        'max(previous_build.' ~ loaded_at_column ~ ')',
-                    ) }},
-                    cast('1900-01-01' as timestamp)
-                )
+                else {{ growthops.lookback_watermark(loaded_at_column) }}
             end as rebuild_loaded_after
         from {{ this }} as previous_build
     )
@@ -64,4 +57,17 @@
             orders.{{ loaded_at_column }} > (select rebuild_window.rebuild_loaded_after from rebuild_window)
             or orders.{{ key_column }} in ({{ rebuilt_keys }})
     {%- endif %}
+{%- endmacro %}
+
+{#- The load watermark of an incremental model: the newest `loaded_at_column` in its own table
+    (aliased previous_build) minus var fct_orders_lookback_days; 1900-01-01 when it is empty. -#}
+{% macro lookback_watermark(loaded_at_column) -%}
+    coalesce(
+        {{ dbt.dateadd(
+            'day',
+            -1 * var('fct_orders_lookback_days'),
+            'max(previous_build.' ~ loaded_at_column ~ ')',
+        ) }},
+        cast('1900-01-01' as timestamp)
+    )
 {%- endmacro %}
