@@ -70,13 +70,10 @@ def run_backfill(
     Raises ``growthops.failures.StageFailure`` (report written) when a stage fails on data,
     including refused files (after loading the good ones: nothing is published).
     """
-    from growthops.build.stage import build_marts
     from growthops.errors import DataQualityError, NotReadyError
     from growthops.failures import StageFailure
-    from growthops.gate.stage import mart_gate
     from growthops.ingest.loader import load_range
     from growthops.ingest.stage import report_data_failure
-    from growthops.serve.stage import publish_marts
     from growthops.sources import source as source_decl
 
     result = BackfillResult(start=start, end=end)
@@ -118,7 +115,24 @@ def run_backfill(
         raise StageFailure(str(error), report_data_failure(error) if reports else None)
     if not publish:
         return result
+    return publish_backfill(settings, result, run_id=run_id, full_refresh=full_refresh, progress=progress)
 
+
+def publish_backfill(
+    settings: Settings,
+    result: BackfillResult,
+    *,
+    run_id: str | None = None,
+    full_refresh: bool = False,
+    progress=print,
+) -> BackfillResult:
+    """The second half of :func:`run_backfill`: dbt build, mart gate and publish once, timed into
+    ``result.seconds``; raises ``StageFailure`` (report written) as each stage does."""
+    from growthops.build.stage import build_marts
+    from growthops.gate.stage import mart_gate
+    from growthops.serve.stage import publish_marts
+
+    start, end = result.start, result.end
     t = time.monotonic()
     progress("[dbt] build (seeds, models, snapshot, data and unit tests)")
     build_marts(settings, full_refresh=full_refresh)

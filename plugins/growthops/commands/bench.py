@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 BYTES_PER_SCALE = 4e9  # CSV written by generate at scale 1.0 (2.7 GB measured), with headroom
 
@@ -68,17 +69,54 @@ def bench_generate(ctx: BenchContext) -> dict:
     }
 
 
+def as_if_loaded_day_by_day(settings: Any) -> int:
+    """Date every backfilled batch's load the morning after its export day (raw rows, ledger,
+    rejects), as if the history had been loaded by the daily DAGs; returns the batches re-dated.
+
+    The incremental models rebuild what was loaded within ``fct_orders_lookback_days`` of the
+    newest load they hold. A backfill loads three years in one moment, so the first daily run
+    after it recomputes every order (a one-off); re-dating the history before the backfill's build
+    makes the bench's "one day" the steady state of daily production: the new day's batches plus
+    the lookback. The build, gate and publication do the same work either way.
+    """
+    from growthops.contracts import CONTRACTS
+    from growthops.ingest.ledger import LEDGER_TABLE, REJECTS_TABLE
+    from growthops.warehouse import connect
+
+    morning_after = "cast({day} as timestamp) + interval 1 day + interval 2 hour"
+    con = connect(settings.warehouse_path, settings=settings)
+    try:
+        con.execute("begin")
+        for contract in CONTRACTS.values():
+            con.execute(
+                f"update {contract.raw_table} set _loaded_at = {morning_after.format(day='_batch_day')}"
+            )
+        con.execute(f"update {REJECTS_TABLE} set rejected_at = {morning_after.format(day='day')}")
+        (batches,) = con.execute(
+            f"""
+            update {LEDGER_TABLE}
+            set started_at = {morning_after.format(day="day")},
+                finished_at = {morning_after.format(day="day")} + (finished_at - started_at)
+            """
+        ).fetchone()
+        con.execute("commit")
+    finally:
+        con.close()
+    return int(batches)
+
+
 def bench_pipeline(ctx: BenchContext) -> dict:
     """Backfill ``start .. end-1`` and publish; then the daily path for ``end`` through Airflow.
 
     Reports the backfill wall time and the share of each stage (ingest with its raw gate, dbt,
-    mart gate, publish), and the wall time of one day through Airflow: the four ingest DAGs and
-    the transform DAG, run with ``dag.test()`` in one process (Airflow start-up included).
+    mart gate, publish), and the wall time of one day through Airflow: every source's ingest DAG
+    and the transform DAG, run with ``dag.test()`` in one process (Airflow start-up included), in
+    the steady state of daily production (:func:`as_if_loaded_day_by_day`).
     """
     from datetime import timedelta
 
-    from growthops.commands.backfill import run_backfill
-    from growthops.config import load_settings
+    from growthops.commands.backfill import publish_backfill, run_backfill
+    from growthops.config import SOURCES, load_settings
     from growthops.orchestration.dags_test import dags_test_many
 
     repo = Path(__file__).resolve().parents[3]
@@ -100,8 +138,14 @@ def bench_pipeline(ctx: BenchContext) -> dict:
 
     last = ctx.end - timedelta(days=1)
     t = time.perf_counter()
-    result = run_backfill(settings, ctx.start, last, progress=progress)
+    result = run_backfill(settings, ctx.start, last, publish=False, progress=progress)
     backfill_seconds = time.perf_counter() - t
+    progress(
+        f"re-dated {as_if_loaded_day_by_day(settings):,} batches to the morning after their day (not timed)"
+    )
+    t = time.perf_counter()
+    result = publish_backfill(settings, result, progress=progress)
+    backfill_seconds += time.perf_counter() - t
     gx = sum(r.timings.get("gx_rows", 0) + r.timings.get("gx_files", 0) for r in result.loads.values())
 
     airflow = str(Path(sys.executable).with_name("airflow"))
@@ -109,10 +153,9 @@ def bench_pipeline(ctx: BenchContext) -> dict:
     subprocess.run(
         [sys.executable, "-m", "growthops.orchestration.airflow_setup"], capture_output=True, check=True
     )
-    runs = [
-        {"dag_id": f"growthops_ingest_{s}", "logical_date": ctx.end.isoformat()}
-        for s in ("fx", "channel", "crm", "orders")
-    ] + [{"dag_id": "growthops_transform", "logical_date": ctx.end.isoformat()}]
+    runs = [{"dag_id": f"growthops_ingest_{s}", "logical_date": ctx.end.isoformat()} for s in SOURCES] + [
+        {"dag_id": "growthops_transform", "logical_date": ctx.end.isoformat()}
+    ]
     t = time.perf_counter()
     daily = dags_test_many(runs, log_path=ctx.workdir / "pipeline-airflow.log")
     daily_seconds = time.perf_counter() - t
@@ -166,7 +209,7 @@ def summary_markdown(results: dict[str, dict]) -> str:
         lines.append(f"| of which GX (raw gate) | {pipe['raw_gate_gx_seconds_within_ingest']:.1f} | "
                      f"{pipe['raw_gate_gx_seconds_within_ingest'] / pipe['backfill_seconds']:.0%} |")  # fmt: skip
         lines += ["", f"- backfill: {pipe['backfill_seconds']:.1f} s",
-                  f"- one day through Airflow (4 ingest DAGs + transform): {pipe['daily_airflow_seconds']:.1f} s "
+                  f"- one day through Airflow (every ingest DAG + transform, steady state): {pipe['daily_airflow_seconds']:.1f} s "
                   f"({', '.join(f'{k} {v:.1f}' for k, v in pipe['daily_runs'].items())})"]  # fmt: skip
     if floor:
         lines.append(f"- floor (hand-written DuckDB SQL): {floor['floor_seconds']:.1f} s")
