@@ -9,19 +9,27 @@ Layout under ``<data>/warehouse/``::
 
 How a publication goes (:func:`publish`):
 
-1. every table (and view) of schema ``marts`` of the build DB is copied, with its table and column
-   comments (BI reads descriptions), into a *new* file ``versions/<name>.duckdb.building``, ATTACHed
-   from the build connection; the file also gets ``meta.publish_log`` (below);
-2. ``CHECKPOINT`` and ``DETACH``; no ``.wal`` may remain (renaming a file whose data is still in its
-   WAL publishes an empty database); the file is fsynced, then opened *read-only* and verified:
-   same tables, same row counts as the build DB, its own publish-log row on top;
-3. erasures (:mod:`growthops.erasure`) are applied to it, should the build still hold PII of an
-   erased contact; only then it becomes the serving file: copied to ``serving.duckdb.tmp`` (an
-   independent copy, never a hard link: damage to what BI reads cannot reach a kept version),
-   fsync, ``os.replace`` over ``serving.duckdb``, fsync the directory; finally ``.building`` is
-   renamed to its version name. A reader that opened the old serving file keeps reading the old
-   inode, untouched; a new reader opens the new, complete file.
-4. versions beyond ``settings.keep_versions`` previous ones are pruned.
+1. the content fingerprint of every table (and view) of schema ``marts`` of the build DB is computed
+   in SQL (:mod:`growthops.serve.fingerprint`) and compared with the fingerprints stored in the
+   kept version BI reads now: equal marts are *carried* (:func:`~growthops.serve.version_file.plan_version`);
+2. the new version is written as ``versions/<name>.duckdb.building``, ATTACHed from the build
+   connection: when marts are carried, the file starts as an independent file copy of the previous
+   version (reflink or in-kernel copy) and only the other marts are dropped and copied again from
+   the build; otherwise it starts empty and every mart is copied. Either way with table and column
+   comments (BI reads descriptions), and schema ``meta`` is written anew: ``meta.publish_log``
+   (below), the data-quality summary and ``meta.mart_fingerprints``;
+3. ``CHECKPOINT`` and ``DETACH``; no ``.wal`` may remain (renaming a file whose data is still in its
+   WAL publishes an empty database); the file is opened *read-only* and verified: same tables, and
+   in each the build's row count and content fingerprint, its own publish-log row on top. A carried
+   mart that fails this (the previous version was rewritten since) makes the publication start
+   over as a full one;
+4. erasures (:mod:`growthops.erasure`) are applied to it, should the build still hold PII of an
+   erased contact; the file is fsynced, and only then it becomes the serving file: copied to
+   ``serving.duckdb.tmp`` (an independent copy, never a hard link: damage to what BI reads cannot
+   reach a kept version), fsync, ``os.replace`` over ``serving.duckdb``, fsync the directory;
+   finally ``.building`` is renamed to its version name. A reader that opened the old serving file
+   keeps reading the old inode, untouched; a new reader opens the new, complete file.
+5. versions beyond ``settings.keep_versions`` previous ones are pruned.
 
 A crash anywhere before the ``os.replace`` leaves ``serving.duckdb`` byte-identical; the next
 publication removes the leftovers (``*.building``, ``serving.duckdb.tmp``). A crash between the
@@ -45,7 +53,6 @@ readers of the serving file alone (``growthops report``) can show gate results a
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -63,11 +70,15 @@ from growthops.serve.audit import (
     _refuse_lost_build,
     _source_batches_since,
 )
+from growthops.serve.fingerprint import mart_fingerprints
 from growthops.serve.version_file import (  # noqa: F401  (PUBLISH_LOG_*: re-exported)
     PUBLISH_LOG_COMMENTS,
     PUBLISH_LOG_DDL,
+    ContentMismatch,
+    VersionPlan,
     _verify_version,
     _write_version,
+    plan_version,
 )
 from growthops.serve.versions import (  # noqa: F401  (re-exported: the serve stage's public API)
     BUILDING_SUFFIX,
@@ -89,6 +100,7 @@ from growthops.serve.versions import (  # noqa: F401  (re-exported: the serve st
     _quote,
     _read_log,
     _wal,
+    clone_file,
     current_version,
     intact,
     list_versions,
@@ -111,6 +123,8 @@ class PublishResult(Publication):
     version_file: Path
     serving_path: Path
     pruned: list[Path] = field(default_factory=list)
+    copied: list[str] = field(default_factory=list)  # marts written from the build DB
+    carried: list[str] = field(default_factory=list)  # unchanged marts kept from the previous version
 
 
 def _point_serving_at(settings: Settings, version: Path) -> None:
@@ -119,7 +133,7 @@ def _point_serving_at(settings: Settings, version: Path) -> None:
     tmp = serving.with_name(serving.name + ".tmp")
     tmp.unlink(missing_ok=True)
     try:
-        shutil.copyfile(version, tmp)
+        clone_file(version, tmp)
         tmp.chmod(0o444)
         _fsync_file(tmp)
     except BaseException:
@@ -186,16 +200,30 @@ def _open_build(settings: Settings) -> duckdb.DuckDBPyConnection:
         return connect(settings.warehouse_path)
 
 
-def _row_counts(
-    con: duckdb.DuckDBPyConnection, catalog: str, relations: list[tuple[str, str | None]]
-) -> dict[str, int]:
-    """Rows of each mart relation of the build DB ``catalog``."""
-    return {
-        name: con.execute(f"select count(*) from {_quote(catalog)}.{MARTS_SCHEMA}.{_quote(name)}").fetchone()[
-            0
-        ]
-        for name, _ in relations
-    }
+def _write_verified(
+    con: duckdb.DuckDBPyConnection,
+    catalog: str,
+    building: Path,
+    relations: list[tuple[str, str | None]],
+    lineage: list[dict[str, Any]],
+    own_row: dict[str, Any],
+    plan: VersionPlan,
+) -> VersionPlan:
+    """Write and verify ``building`` as ``plan`` says; the plan actually used. A carried mart whose
+    content no longer matches its stored fingerprint (the previous version was rewritten by an
+    erasure since) fails verification: the file is written again with every mart copied."""
+    _write_version(con, catalog, building, relations, lineage, own_row, plan)
+    try:
+        _verify_version(building, plan.fingerprints, own_row["run_id"])
+    except ContentMismatch as exc:
+        if plan.base is None:
+            raise
+        log.warning("%s; writing the version again with every mart copied", exc)
+        building.unlink()
+        plan = plan.full()
+        _write_version(con, catalog, building, relations, lineage, own_row, plan)
+        _verify_version(building, plan.fingerprints, own_row["run_id"])
+    return plan
 
 
 def _write_and_serve(
@@ -205,16 +233,18 @@ def _write_and_serve(
     relations: list[tuple[str, str | None]],
     lineage: list[dict[str, Any]],
     own_row: dict[str, Any],
-) -> Path:
-    """Write, scrub, fsync and verify the version file ``own_row["version_file"]``, point serving at
-    it, and return its kept path; a failure leaves no part of it behind (raises PublishError)."""
+    plan: VersionPlan,
+) -> tuple[Path, VersionPlan]:
+    """Write, verify, scrub and fsync the version file ``own_row["version_file"]``, point serving at
+    it, and return its kept path and the plan used; a failure leaves no part of it behind (raises
+    PublishError)."""
     final = settings.versions_dir / own_row["version_file"]
     building = final.with_name(final.name + BUILDING_SUFFIX)
     try:
-        _write_version(con, catalog, building, relations, lineage, own_row)
-        scrub_file(building, list(erased_contacts(settings)))
+        plan = _write_verified(con, catalog, building, relations, lineage, own_row, plan)
+        if scrub_file(building, list(erased_contacts(settings))):
+            _verify_version(building, plan.fingerprints, own_row["run_id"], content=False)
         _fsync_file(building)
-        _verify_version(building, own_row["row_counts"], own_row["run_id"])
         building.chmod(0o444)  # versions are never written again
         _point_serving_at(settings, building)  # the publication: one rename
     except BaseException as exc:
@@ -226,7 +256,7 @@ def _write_and_serve(
         raise converted from exc
     building.rename(final)
     _fsync_dir(settings.versions_dir)
-    return final
+    return final, plan
 
 
 def publish(
@@ -254,7 +284,8 @@ def publish(
             relations = _mart_relations(con, catalog)
             if not relations:
                 raise PublishError(f"schema {MARTS_SCHEMA} of {catalog} has no tables: nothing to publish")
-            counts = _row_counts(con, catalog, relations)
+            fingerprints = mart_fingerprints(con, catalog)
+            counts = {name: fp.row_count for name, fp in fingerprints.items()}
 
             lineage = _served_lineage(settings)
             previous = lineage[-1] if lineage else None
@@ -275,7 +306,9 @@ def publish(
                 "source_watermarks": watermarks,
                 "version_file": name,
             }
-            final = _write_and_serve(settings, con, catalog, relations, lineage, own_row)
+            base = settings.versions_dir / previous["version_file"] if previous else None
+            plan = plan_version(base, fingerprints)
+            final, plan = _write_and_serve(settings, con, catalog, relations, lineage, own_row, plan)
             _append_history(
                 settings,
                 {
@@ -287,6 +320,8 @@ def publish(
                     "row_counts": counts,
                     "published_at": published_at.isoformat(),
                     "source_batches": len(batches),
+                    "marts_copied": plan.copied,
+                    "marts_carried": sorted(plan.carried),
                 },
             )
             pruned = prune_versions(settings)
@@ -294,7 +329,15 @@ def publish(
         if own_con:
             con.close()
     seconds = time.monotonic() - started
-    log.info("published run %s as %s (%s) in %.2fs", run_id, name, counts, seconds)
+    log.info(
+        "published run %s as %s (%s) in %.2fs: %d mart(s) copied, %d carried from the previous version",
+        run_id,
+        name,
+        counts,
+        seconds,
+        len(plan.copied),
+        len(plan.carried),
+    )
     return PublishResult(
         run_id=run_id,
         published_at=published_at,
@@ -305,6 +348,8 @@ def publish(
         previous_run_id=previous["run_id"] if previous else None,
         pruned=pruned,
         seconds=seconds,
+        copied=plan.copied,
+        carried=sorted(plan.carried),
     )
 
 

@@ -1,21 +1,38 @@
 """Writing one version file and verifying it (steps 1-2 of :mod:`growthops.serve.publish`).
 
-:func:`_write_version` copies every mart of the build DB (with table and column comments) into a
-new file ATTACHed from the build connection, adds ``meta.publish_log`` (the lineage carried
-forward plus the version's own row) and the data-quality summary (``meta.load_ledger``,
-``meta.rejects_summary``), and checkpoints it. :func:`_verify_version` opens the finished file
-read-only and checks it holds exactly what the build DB had.
+:func:`plan_version` compares the content fingerprints of the build's marts
+(:mod:`growthops.serve.fingerprint`) with those stored in the version BI reads now: equal tables
+are *carried*. With nothing to carry the new file starts empty (a full publication); otherwise it
+starts as an independent file copy of that previous version (a reflink where the filesystem can,
+else an in-kernel copy, either much cheaper than writing the tables through SQL), and only the
+changed, new and removed marts are replaced in it.
+
+:func:`_write_version` then copies the marts not carried from the build DB (with table and column
+comments) into the file ATTACHed from the build connection, (re)writes schema ``meta``:
+``meta.publish_log`` (the lineage carried forward plus the version's own row), the data-quality
+summary (``meta.load_ledger``, ``meta.rejects_summary``) and ``meta.mart_fingerprints``, and
+checkpoints it. :func:`_verify_version` opens the finished file read-only and checks it holds
+exactly what the build DB had: the same tables, and in each the same row count and content
+fingerprint, carried or copied. Either way the file holds the same tables, rows, columns and
+comments as a full publication would.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from growthops.serve.audit import _mart_relations
+from growthops.logs import get_logger
+from growthops.serve.fingerprint import (
+    Fingerprint,
+    mart_fingerprints,
+    stored_fingerprints,
+    write_fingerprints,
+)
 from growthops.serve.versions import (
     LOG_SCHEMA,
     LOG_TABLE,
@@ -25,7 +42,50 @@ from growthops.serve.versions import (
     _quote,
     _read_log,
     _wal,
+    clone_file,
 )
+
+log = get_logger(__name__)
+
+
+class ContentMismatch(PublishError):
+    """The written file does not hold what the build DB has (row counts or content fingerprints)."""
+
+
+@dataclass(frozen=True)
+class VersionPlan:
+    """How to write a version: from scratch (``base`` None) or from a file copy of ``base``, keeping
+    its marts named in ``carried``; ``fingerprints`` are the build's (what the file must hold)."""
+
+    fingerprints: dict[str, Fingerprint]
+    base: Path | None = None
+    carried: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def copied(self) -> list[str]:
+        return sorted(set(self.fingerprints) - self.carried)
+
+    def full(self) -> VersionPlan:
+        return VersionPlan(self.fingerprints)
+
+
+def plan_version(base: Path | None, fingerprints: dict[str, Fingerprint]) -> VersionPlan:
+    """Carry the marts whose build fingerprint equals the one stored in ``base`` (the kept version
+    BI reads); a full publication when there is no such file, it is unreadable, or nothing matches."""
+    if base is None or not base.exists():
+        return VersionPlan(fingerprints)
+    try:
+        con = duckdb.connect(str(base), read_only=True)
+    except duckdb.Error as exc:
+        log.warning("previous version %s is unreadable (%s): copying every mart", base.name, exc)
+        return VersionPlan(fingerprints)
+    try:
+        stored = stored_fingerprints(con, con.execute("select current_database()").fetchone()[0])
+    finally:
+        con.close()
+    carried = frozenset(name for name, fp in fingerprints.items() if stored.get(name) == fp)
+    return VersionPlan(fingerprints, base, carried) if carried else VersionPlan(fingerprints)
+
 
 PUBLISH_LOG_DDL = f"""
 create table if not exists {{db}}.{LOG_TABLE} (
@@ -55,13 +115,22 @@ def _write_version(
     relations: list[tuple[str, str | None]],
     lineage: list[dict[str, Any]],
     own_row: dict[str, Any],
+    plan: VersionPlan,
 ) -> None:
     alias = "growthops_new_version"
+    if plan.base is not None:
+        clone_file(plan.base, building)
+        building.chmod(0o644)
     con.execute(f"attach {_literal(str(building))} as {alias} (read_write)")
     try:
-        con.execute(f"create schema {alias}.{MARTS_SCHEMA}")
+        if plan.base is None:
+            con.execute(f"create schema {alias}.{MARTS_SCHEMA}")
+        else:
+            _drop_all_but(con, alias, plan.carried)
         con.execute(f"create schema {alias}.{LOG_SCHEMA}")
         for name, comment in relations:
+            if name in plan.carried:
+                continue
             src = f"{_quote(catalog)}.{MARTS_SCHEMA}.{_quote(name)}"
             dst = f"{alias}.{MARTS_SCHEMA}.{_quote(name)}"
             con.execute(f"create table {dst} as select * from {src}")
@@ -94,9 +163,21 @@ def _write_version(
             ],
         )
         _write_quality_summary(con, catalog, alias)
+        write_fingerprints(con, alias, plan.fingerprints)
         con.execute(f"checkpoint {alias}")
     finally:
         con.execute(f"detach {alias}")
+
+
+def _drop_all_but(con: duckdb.DuckDBPyConnection, alias: str, carried: frozenset[str]) -> None:
+    """In the copy of the previous version: drop every mart not carried, and schema meta."""
+    for (name,) in con.execute(
+        "select table_name from duckdb_tables() where database_name = ? and schema_name = ?",
+        [alias, MARTS_SCHEMA],
+    ).fetchall():
+        if name not in carried:
+            con.execute(f"drop table {alias}.{MARTS_SCHEMA}.{_quote(name)}")
+    con.execute(f"drop schema if exists {alias}.{LOG_SCHEMA} cascade")
 
 
 # What the raw gate did, for readers of the serving file only (the growth report's data-quality
@@ -137,22 +218,30 @@ def _write_quality_summary(con: duckdb.DuckDBPyConnection, catalog: str, alias: 
         con.execute(f"comment on table {dst} is {_literal(comment)}")
 
 
-def _verify_version(path: Path, expected_counts: dict[str, int], run_id: str) -> None:
-    """Open the finished file read-only and check it holds exactly what the build DB had."""
+def _verify_version(path: Path, expected: dict[str, Fingerprint], run_id: str, content: bool = True) -> None:
+    """Open the finished file read-only and check it holds exactly what the build DB had: the same
+    tables, each with the build's row count and (``content``) content fingerprint. ``content`` is
+    off only after an erasure rewrote the file without some PII, which changes values, not rows."""
     if _wal(path).exists():
         raise PublishError(f"{path.name}: a WAL remains after CHECKPOINT/DETACH; not publishing")
     con = duckdb.connect(str(path), read_only=True)
     try:
         catalog = con.execute("select current_database()").fetchone()[0]
-        found = {name for name, _ in _mart_relations(con, catalog)}
-        if found != set(expected_counts):
-            raise PublishError(
-                f"{path.name}: tables {sorted(found)} differ from the build marts {sorted(expected_counts)}"
+        found = mart_fingerprints(con, catalog)
+        if set(found) != set(expected):
+            raise ContentMismatch(
+                f"{path.name}: tables {sorted(found)} differ from the build marts {sorted(expected)}"
             )
-        for name, expected in expected_counts.items():
-            got = con.execute(f"select count(*) from {MARTS_SCHEMA}.{_quote(name)}").fetchone()[0]
-            if got != expected:
-                raise PublishError(f"{path.name}: {MARTS_SCHEMA}.{name} has {got} rows, build has {expected}")
+        for name, want in expected.items():
+            got = found[name]
+            if got.row_count != want.row_count:
+                raise ContentMismatch(
+                    f"{path.name}: {MARTS_SCHEMA}.{name} has {got.row_count} rows, build has {want.row_count}"
+                )
+            if content and got != want:
+                raise ContentMismatch(
+                    f"{path.name}: {MARTS_SCHEMA}.{name} differs from the build (content or columns)"
+                )
         rows = _read_log(con, catalog)
         if not rows or rows[-1]["run_id"] != run_id:
             raise PublishError(f"{path.name}: publish log does not end with run {run_id}")
