@@ -17,6 +17,7 @@ verification compares the content of every table, carried or copied, with the bu
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import duckdb
@@ -62,12 +63,16 @@ class Fingerprint:
     shape_md5: str
 
 
-def mart_fingerprints(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, Fingerprint]:
-    """The fingerprint of every table and view of schema marts in ``catalog`` (one scan each)."""
+def mart_fingerprints(
+    con: duckdb.DuckDBPyConnection, catalog: str, only: Collection[str] | None = None
+) -> dict[str, Fingerprint]:
+    """The fingerprint of every table and view of schema marts in ``catalog`` (one scan each), or
+    of those named in ``only``."""
+    shapes = con.execute(SHAPES_SQL, {"db": catalog, "s": MARTS_SCHEMA}).fetchall()
     out = {}
-    for name, shape, columns in sorted(
-        con.execute(SHAPES_SQL, {"db": catalog, "s": MARTS_SCHEMA}).fetchall()
-    ):
+    for name, shape, columns in sorted(shapes):
+        if only is not None and name not in only:
+            continue
         rel = f"{_quote(catalog)}.{MARTS_SCHEMA}.{_quote(name)}"
         row_hash = f"hash({', '.join(_quote(c) for c in columns)})"  # the whole row, columns in order
         rows, total = con.execute(f"select count(*), coalesce(sum({row_hash}), 0) from {rel}").fetchone()

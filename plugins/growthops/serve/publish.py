@@ -19,9 +19,9 @@ How a publication goes (:func:`publish`):
    comments (BI reads descriptions), and schema ``meta`` is written anew: ``meta.publish_log``
    (below), the data-quality summary and ``meta.mart_fingerprints``;
 3. ``CHECKPOINT`` and ``DETACH``; no ``.wal`` may remain (renaming a file whose data is still in its
-   WAL publishes an empty database); the file is opened *read-only* and verified: same tables, and
-   in each the build's row count and content fingerprint, its own publish-log row on top. A carried
-   mart that fails this (the previous version was rewritten since) makes the publication start
+   WAL publishes an empty database); the file is opened *read-only* and verified: same tables and
+   row counts as the build, in every carried mart the build's content fingerprint, its own
+   publish-log row on top. A carried mart that fails this (the previous version was rewritten since) makes the publication start
    over as a full one;
 4. erasures (:mod:`growthops.erasure`) are applied to it, should the build still hold PII of an
    erased contact; the file is fsynced, and only then it becomes the serving file: copied to
@@ -214,7 +214,7 @@ def _write_verified(
     erasure since) fails verification: the file is written again with every mart copied."""
     _write_version(con, catalog, building, relations, lineage, own_row, plan)
     try:
-        _verify_version(building, plan.fingerprints, own_row["run_id"])
+        _verify_version(building, plan.fingerprints, own_row["run_id"], plan.carried)
     except ContentMismatch as exc:
         if plan.base is None:
             raise
@@ -243,7 +243,7 @@ def _write_and_serve(
     try:
         plan = _write_verified(con, catalog, building, relations, lineage, own_row, plan)
         if scrub_file(building, list(erased_contacts(settings))):
-            _verify_version(building, plan.fingerprints, own_row["run_id"], content=False)
+            _verify_version(building, plan.fingerprints, own_row["run_id"])
         _fsync_file(building)
         building.chmod(0o444)  # versions are never written again
         _point_serving_at(settings, building)  # the publication: one rename
