@@ -200,32 +200,6 @@ def _open_build(settings: Settings) -> duckdb.DuckDBPyConnection:
         return connect(settings.warehouse_path)
 
 
-def _write_verified(
-    con: duckdb.DuckDBPyConnection,
-    catalog: str,
-    building: Path,
-    relations: list[tuple[str, str | None]],
-    lineage: list[dict[str, Any]],
-    own_row: dict[str, Any],
-    plan: VersionPlan,
-) -> VersionPlan:
-    """Write and verify ``building`` as ``plan`` says; the plan actually used. A carried mart whose
-    content no longer matches its stored fingerprint (the previous version was rewritten by an
-    erasure since) fails verification: the file is written again with every mart copied."""
-    _write_version(con, catalog, building, relations, lineage, own_row, plan)
-    try:
-        _verify_version(building, plan.fingerprints, own_row["run_id"], plan.carried)
-    except ContentMismatch as exc:
-        if plan.base is None:
-            raise
-        log.warning("%s; writing the version again with every mart copied", exc)
-        building.unlink()
-        plan = plan.full()
-        _write_version(con, catalog, building, relations, lineage, own_row, plan)
-        _verify_version(building, plan.fingerprints, own_row["run_id"])
-    return plan
-
-
 def _write_and_serve(
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
@@ -240,8 +214,23 @@ def _write_and_serve(
     PublishError)."""
     final = settings.versions_dir / own_row["version_file"]
     building = final.with_name(final.name + BUILDING_SUFFIX)
+
+    def write_and_verify(plan: VersionPlan) -> None:
+        _write_version(con, catalog, building, relations, lineage, own_row, plan)
+        _verify_version(building, plan.fingerprints, own_row["run_id"], plan.carried)
+
     try:
-        plan = _write_verified(con, catalog, building, relations, lineage, own_row, plan)
+        try:
+            write_and_verify(plan)
+        except ContentMismatch as exc:
+            if plan.base is None:
+                raise
+            # a carried mart no longer matches its stored fingerprint: its version was rewritten
+            # (by an erasure) since; start over with every mart copied
+            log.warning("%s; writing the version again with every mart copied", exc)
+            building.unlink()
+            plan = plan.full()
+            write_and_verify(plan)
         if scrub_file(building, list(erased_contacts(settings))):
             _verify_version(building, plan.fingerprints, own_row["run_id"])
         _fsync_file(building)
