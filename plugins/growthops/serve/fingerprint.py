@@ -27,7 +27,7 @@ from growthops.serve.versions import LOG_SCHEMA, MARTS_SCHEMA, _literal, _quote
 FINGERPRINT_TABLE = f"{LOG_SCHEMA}.mart_fingerprints"
 FINGERPRINT_DDL = f"""
 create table {{db}}.{FINGERPRINT_TABLE} (
-    table_name varchar not null primary key,
+    table_name varchar not null,
     row_count bigint not null,
     content_hash varchar not null,
     shape_md5 varchar not null
