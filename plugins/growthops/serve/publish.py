@@ -248,6 +248,27 @@ def _write_and_serve(
     return final, plan
 
 
+def _journal_publication(
+    settings: Settings, own_row: dict[str, Any], previous: dict[str, Any] | None, plan: VersionPlan
+) -> None:
+    """The publication's line in ``versions/HISTORY.jsonl``, with the marts copied and carried."""
+    _append_history(
+        settings,
+        {
+            "event": "publish",
+            "at": own_row["published_at"].isoformat(),
+            "run_id": own_row["run_id"],
+            "version_file": own_row["version_file"],
+            "previous_run_id": previous["run_id"] if previous else None,
+            "row_counts": own_row["row_counts"],
+            "published_at": own_row["published_at"].isoformat(),
+            "source_batches": len(own_row["source_batches"]),
+            "marts_copied": plan.copied,
+            "marts_carried": sorted(plan.carried),
+        },
+    )
+
+
 def publish(
     settings: Settings,
     run_id: str,
@@ -298,21 +319,7 @@ def publish(
             base = settings.versions_dir / previous["version_file"] if previous else None
             plan = plan_version(base, fingerprints)
             final, plan = _write_and_serve(settings, con, catalog, relations, lineage, own_row, plan)
-            _append_history(
-                settings,
-                {
-                    "event": "publish",
-                    "at": published_at.isoformat(),
-                    "run_id": run_id,
-                    "version_file": name,
-                    "previous_run_id": previous["run_id"] if previous else None,
-                    "row_counts": counts,
-                    "published_at": published_at.isoformat(),
-                    "source_batches": len(batches),
-                    "marts_copied": plan.copied,
-                    "marts_carried": sorted(plan.carried),
-                },
-            )
+            _journal_publication(settings, own_row, previous, plan)
             pruned = prune_versions(settings)
     finally:
         if own_con:
