@@ -2,14 +2,16 @@
 
 Every dbt call of growthops goes through :func:`invoke`: the Airflow tasks rendered from the
 manifest, ``growthops backfill`` and ``growthops replay``. It sets the warehouse path and the
-project vars from the growthops config, keeps dbt's own log at warn level, and turns the run
-results into one line per node plus a structured list of failures, so that a failed model or
-test reads in one screen.
+project vars from the growthops config, passes dbt's warnings and errors to the growthops log
+(:func:`forward_dbt_event`; dbt's own stdout log is off), and turns the run results into one
+line per node plus a structured list of failures, so that a failed model or test reads in one
+screen.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,13 @@ log = get_logger(__name__)
 DBT_PROJECT_DIR = Path(os.environ.get("GROWTHOPS_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project"))
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 FAILED_STATUSES = {"error", "fail", "runtime error"}
+# dbt's stdout logger formats and scrubs every event (about 20 per node, debug ones included)
+# before --quiet drops all but errors: a third of a small build's per-node time. It is off for
+# every growthops command; the warnings and errors reach the growthops log through
+# forward_dbt_event instead, and the file log (logs/dbt.log) is off by the project's flags
+# (dbt_project.yml; DBT_LOG_LEVEL_FILE=debug brings it back). DECISIONLOG 49.
+LOG_ARGS = ["--log-level", "none", "--no-use-colors", "--no-send-anonymous-usage-stats"]
+_FORWARDED_LEVELS = {"warn": logging.WARNING, "error": logging.ERROR}
 
 
 @dataclass(frozen=True)
@@ -165,6 +174,17 @@ def record_unit_tests(settings: Settings, version: str, *, ran: bool, success: b
         marker.write_text(version, encoding="utf-8")
 
 
+def forward_dbt_event(msg: object) -> None:
+    """dbt event callback: a warning or error (and dbt's ``print``) becomes a growthops log line,
+    secrets scrubbed as dbt's own loggers do; every other event is dropped unformatted."""
+    info = msg.info  # type: ignore[attr-defined]
+    level = logging.INFO if info.name == "PrintEvent" else _FORWARDED_LEVELS.get(info.level)
+    if level is not None:
+        from dbt_common.events.functions import env_scrubber
+
+        log.log(level, "dbt: %s", env_scrubber(info.msg))
+
+
 _MANIFESTS: dict[str, object] = {}
 
 
@@ -179,9 +199,7 @@ def _parsed_manifest(settings: Settings) -> object | None:
 
     key = json.dumps([str(DBT_PROJECT_DIR), base_args(settings)])
     if key not in _MANIFESTS:
-        res = dbtRunner().invoke(
-            ["--quiet", "--no-send-anonymous-usage-stats", "parse", *base_args(settings)]
-        )
+        res = dbtRunner(callbacks=[forward_dbt_event]).invoke([*LOG_ARGS, "parse", *base_args(settings)])
         if not res.success or res.result is None:
             return None
         _MANIFESTS[key] = res.result
@@ -197,17 +215,13 @@ def invoke(settings: Settings, command: list[str], *, raise_on_failure: bool = T
     settings.duckdb_temp_dir.mkdir(parents=True, exist_ok=True)
     # Global flags go before the subcommand; the rest after it.
     args = [
-        "--quiet",
-        "--no-use-colors",
-        "--log-format",
-        "text",
-        "--no-send-anonymous-usage-stats",
+        *LOG_ARGS,
         *command[:1],
         *base_args(settings),
         *command[1:],
     ]
     log.info("dbt %s", " ".join(command))
-    res = dbtRunner(manifest=_parsed_manifest(settings)).invoke(args)
+    res = dbtRunner(manifest=_parsed_manifest(settings), callbacks=[forward_dbt_event]).invoke(args)
     result = DbtResult(command=command, success=bool(res.success))
     if res.exception is not None:
         result.exception = f"{type(res.exception).__name__}: {res.exception}"
