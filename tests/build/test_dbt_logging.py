@@ -77,9 +77,7 @@ def small_project(tmp_path, monkeypatch):
     release_dbt_duckdb()
 
 
-def test_a_failing_test_fails_the_build_and_names_its_node_without_dbt_logs(
-    small_project, caplog, capfd
-):
+def test_a_failing_test_fails_the_build_and_names_its_node_without_dbt_logs(small_project, caplog, capfd):
     caplog.set_level(logging.INFO, logger="growthops")
     with pytest.raises(dbt_mod.DbtFailure) as raised:
         dbt_mod.invoke(small_project, ["build"])
