@@ -9,6 +9,7 @@ and that dbt writes neither stdout nor ``dbt.log``.
 
 from __future__ import annotations
 
+import json
 import logging
 from types import SimpleNamespace
 
@@ -100,6 +101,12 @@ def test_a_failing_test_fails_the_build_and_names_its_node_without_dbt_logs(smal
     out, err = capfd.readouterr()
     assert [line for line in (out + err).splitlines() if "[growthops." not in line] == []
     assert not list((small_project.data_dir / "dbt" / "logs").glob("dbt.log*"))
+    # the failure report reads the build's artifacts (the parse before it writes none)
+    target = small_project.data_dir / "dbt" / "target"
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    assert {n["name"] for n in manifest["nodes"].values()} >= {"orders_small", "not_null_orders_small_status"}
+    run_results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+    assert sorted(r["status"] for r in run_results["results"]) == ["fail", "pass", "pass", "success"]
 
 
 def test_the_file_log_comes_back_with_the_environment_variable(small_project, monkeypatch):

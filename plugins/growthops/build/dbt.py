@@ -193,13 +193,16 @@ def _parsed_manifest(settings: Settings) -> object | None:
 
     Several rendered dbt tasks can run in one process (``airflow dags test``, backfill + gate);
     dbt would otherwise re-check the whole project before each one. A failed parse returns None
-    and lets the command itself report the problem.
+    and lets the command itself report the problem. The parse writes no manifest.json (a 2.4 MB
+    JSON dump dbt encodes in pure Python): the command run with the manifest writes it.
     """
     from dbt.cli.main import dbtRunner
 
     key = json.dumps([str(DBT_PROJECT_DIR), base_args(settings)])
     if key not in _MANIFESTS:
-        res = dbtRunner(callbacks=[forward_dbt_event]).invoke([*LOG_ARGS, "parse", *base_args(settings)])
+        res = dbtRunner(callbacks=[forward_dbt_event]).invoke(
+            [*LOG_ARGS, "parse", "--no-write-json", *base_args(settings)]
+        )
         if not res.success or res.result is None:
             return None
         _MANIFESTS[key] = res.result
