@@ -25,7 +25,7 @@ DBT_PROJECT_DIR = Path(os.environ.get("GROWTHOPS_DBT_PROJECT_DIR", REPO_ROOT / "
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 # dbt's stdout logger formats and scrubs every event (about 20 per node, debug ones included)
-# before --quiet drops all but errors: a third of a small build's per-node time. It is off for
+# before --quiet drops all but errors (with the file log, ~8% of a small build's CPU). It is off for
 # every growthops command; the warnings and errors reach the growthops log through
 # forward_dbt_event instead, and the file log (logs/dbt.log) is off by the project's flags
 # (dbt_project.yml; DBT_LOG_LEVEL_FILE=debug brings it back). DECISIONLOG 49.
