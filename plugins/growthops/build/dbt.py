@@ -28,7 +28,7 @@ FAILED_STATUSES = {"error", "fail", "runtime error"}
 # before --quiet drops all but errors (with the file log, ~8% of a small build's CPU). It is off for
 # every growthops command; the warnings and errors reach the growthops log through
 # forward_dbt_event instead, and the file log (logs/dbt.log) is off by the project's flags
-# (dbt_project.yml; DBT_LOG_LEVEL_FILE=debug brings it back). DECISIONLOG 49.
+# (dbt_project.yml; DBT_LOG_LEVEL_FILE=debug brings it back). DECISIONLOG 51.
 LOG_ARGS = ["--log-level", "none", "--no-use-colors", "--no-send-anonymous-usage-stats"]
 _FORWARDED_LEVELS = {"warn": logging.WARNING, "error": logging.ERROR}
 
