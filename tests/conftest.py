@@ -41,7 +41,12 @@ def pytest_configure(config: pytest.Config) -> None:
     keep the test's stream, closed when the test ends, and every later log record in the run would
     print "--- Logging error --- Traceback" into whatever test is running. Here stderr is pytest's
     session-wide capture, open until the end of the run.
+
+    The xdist controller (``-n N``) runs no test: it skips the import (seconds of CPU the workers
+    would otherwise share with it).
     """
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return
     import airflow  # noqa: F401
 
 

@@ -21,7 +21,7 @@ PER_WORKER = {"postgres_server"}
 
 # Group members (a session fixture's name or a test file) of the longest groups, longest first.
 LONGEST_FIRST = (
-    "airflow_on_postgres",  # compose init on PostgreSQL, the pipeline through 9 DAG runs
+    "airflow_on_postgres",  # compose init on PostgreSQL twice, the probe and 9 DAG runs in one process
     "tests/deploy/test_postgres_warehouse.py",  # three rounds built on DuckDB and PostgreSQL
     "built_warehouse",  # the dbt suites' two-round build (+ recall_warehouse, joined by the oracle)
     "airflow_env",  # end-to-end `airflow dags test` runs, the Airflow UI on their failed run

@@ -6,7 +6,9 @@ to ``SPLIT_DAY`` first (``dbt build``), then the later days (late status and ref
 restated channel days, contacts exported after their orders) plus hand-made late updates (see
 ``dbt_late_updates.py``: a refunded first order, a contact exported late, a re-delivered fx
 file), then ``dbt build`` again - so fct_orders is built incrementally and the lifecycle
-snapshot runs twice. The oracle, incremental and docs tests read it.
+snapshot runs twice. The oracle, incremental and docs tests read it; ``dbt_work_dir`` (the
+build's target folder, its partial parse valid for this warehouse and vars) serves later dbt
+commands on it without a second full parse.
 
 A second, longer landing (``recall_warehouse``: 18 months, 17 recall campaigns, with and without
 holdout) is built for the recall marts and the customer marts that show the last recall message;
@@ -21,6 +23,7 @@ from pathlib import Path
 import pytest
 from dbt_helpers import explain, run_dbt
 from dbt_late_updates import write_late_updates
+from dbt_order_chain import CHAIN, compiled_sql
 
 START = date(2025, 1, 1)
 END = date(2025, 4, 30)
@@ -106,16 +109,14 @@ def built_warehouse(growthops_settings, generated_landing, dbt_work_dir) -> dict
         warehouse, ["build", "--exclude-resource-type", "unit_test"], work_dir=dbt_work_dir, vars=ORACLE_VARS
     )
     assert second.success, explain(second)
-    fct_orders_sql = (
-        dbt_work_dir / "target" / "compiled" / "growthops" / "models" / "marts" / "core" / "fct_orders.sql"
-    )
     return {
         "path": warehouse,
         "landing": generated_landing,
         "late": late,
         "runs": (first, second),
         "first_watermark": first_watermark,
-        "second_fct_orders_sql": fct_orders_sql.read_text(encoding="utf-8"),
+        # what the second build compiled for the order chain (the work dir is reused by later runs)
+        "second_chain_sql": {model: compiled_sql(dbt_work_dir, model) for model in CHAIN},
     }
 
 

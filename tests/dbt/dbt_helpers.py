@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +68,24 @@ def run_dbt(
         run.statuses[r.node.name] = str(r.status)
         run.messages[r.node.name] = (r.message or "").strip()
     return run
+
+
+@contextlib.contextmanager
+def put_back(warehouse: Path) -> Iterator[None]:
+    """Put the warehouse file back as it is now when the block ends.
+
+    A block can run dbt on the warehouse in place, with the work dir of its earlier runs, and read
+    the result: dbt's partial parse is keyed on the warehouse path, so a copy elsewhere would
+    cost a full parse of the project. The other tests then see the warehouse unchanged.
+    """
+    saved = warehouse.with_name(f"{warehouse.name}.saved")
+    shutil.copy2(warehouse, saved)
+    try:
+        yield
+    finally:
+        release_duckdb()
+        warehouse.with_name(f"{warehouse.name}.wal").unlink(missing_ok=True)  # never replayed onto it
+        saved.replace(warehouse)
 
 
 def release_duckdb() -> None:

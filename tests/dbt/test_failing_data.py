@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
+import pytest
 from dbt_helpers import run_dbt
 from dbt_raw_loading import Batch, insert_rows
 
@@ -56,8 +58,17 @@ def _campaign_day(platform: str) -> dict:
     }
 
 
-def _build(tmp_path, orders: list[dict], platforms: list[str]):
-    warehouse = tmp_path / "growthops.duckdb"
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory) -> Path:
+    """The folder of every build of this module: one warehouse path, made afresh by each build, so
+    dbt reuses the first build's partial parse (the parse is keyed on the warehouse path)."""
+    return tmp_path_factory.mktemp("failing_data")
+
+
+def _build(build_dir: Path, orders: list[dict], platforms: list[str]):
+    warehouse = build_dir / "growthops.duckdb"
+    for leftover in (warehouse, warehouse.with_name(f"{warehouse.name}.wal")):
+        leftover.unlink(missing_ok=True)  # the previous test's warehouse: every build starts empty
     con = duckdb.connect(str(warehouse))
     create_raw_tables(con)
     batch = Batch("x", DAY)
@@ -66,7 +77,7 @@ def _build(tmp_path, orders: list[dict], platforms: list[str]):
     insert_rows(con, "orders", orders, batch)
     insert_rows(con, "channel", [_campaign_day(p) for p in platforms], batch)
     con.close()
-    run = run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test"], work_dir=tmp_path)
+    run = run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test"], work_dir=build_dir)
     return warehouse, run
 
 
@@ -76,19 +87,19 @@ def _assert_marts_not_built(run):
         assert run.statuses[mart] == "skipped", (mart, run.statuses.get(mart))
 
 
-def test_duplicated_order_fails_the_build(tmp_path):
+def test_duplicated_order_fails_the_build(build_dir):
     # the same order_id twice in one file: which version wins is undefined
-    _, run = _build(tmp_path, [_order("o1", "k1", "USD", 10), _order("o1", "k1", "USD", 12)], ["google_ads"])
+    _, run = _build(build_dir, [_order("o1", "k1", "USD", 10), _order("o1", "k1", "USD", 12)], ["google_ads"])
     assert not run.success
     assert run.failed() == {"raw_shop_orders_order_id_unique_within_file": "fail"}
     assert run.statuses["stg_orders__orders"] == "skipped"
     _assert_marts_not_built(run)
 
 
-def test_missing_fx_rate_and_unknown_platform_fail_the_build(tmp_path):
+def test_missing_fx_rate_and_unknown_platform_fail_the_build(build_dir):
     # an order in a currency the fx export has no rate for; an ad platform the seed does not know
     warehouse, run = _build(
-        tmp_path,
+        build_dir,
         [_order("o1", "k1", "USD", 10), _order("o2", "k1", "CHF", 30)],
         ["google_ads", "snapchat_ads"],
     )

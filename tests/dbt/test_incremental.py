@@ -4,20 +4,18 @@ more late cases: test_incremental_order_chain.py)."""
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 from conftest import ORACLE_VARS
-from dbt_helpers import explain, run_dbt
-from dbt_order_chain import CHAIN, chain_table, compiled_sql
+from dbt_helpers import explain, put_back, run_dbt
+from dbt_order_chain import CHAIN, chain_table
 
 
-def test_second_build_was_incremental_and_not_everything_was_rebuilt(built_warehouse, dbt_work_dir):
+def test_second_build_was_incremental_and_not_everything_was_rebuilt(built_warehouse):
     # the second build ran the incremental branch (watermark filter + delete+insert) of every
     # model of the chain ...
-    assert "rebuild_loaded_after" in built_warehouse["second_fct_orders_sql"]
-    for model in CHAIN:
-        assert "rebuild_loaded_after" in compiled_sql(dbt_work_dir, model), model
+    assert set(built_warehouse["second_chain_sql"]) == set(CHAIN)
+    for model, sql in built_warehouse["second_chain_sql"].items():
+        assert "rebuild_loaded_after" in sql, model
     # ... and the watermark left orders out: it was not a disguised full rebuild
     con = duckdb.connect(str(built_warehouse["path"]), read_only=True)
     cutoff = built_warehouse["first_watermark"]
@@ -74,13 +72,16 @@ def test_incremental_run_caught_the_late_updates(built_warehouse):
     assert error_vs_corrected < 1e-9 < error_vs_original
 
 
-def test_incremental_equals_full_refresh(built_warehouse, tmp_path):
-    copy = tmp_path / "growthops.duckdb"
-    shutil.copy(built_warehouse["path"], copy)
-    incremental = {model: chain_table(copy, model) for model in CHAIN}
-    run = run_dbt(copy, ["run", "--select", *CHAIN, "--full-refresh"], work_dir=tmp_path, vars=ORACLE_VARS)
-    assert run.success, explain(run)
+def test_incremental_equals_full_refresh(built_warehouse, dbt_work_dir):
+    warehouse = built_warehouse["path"]
+    incremental = {model: chain_table(warehouse, model) for model in CHAIN}
+    with put_back(warehouse):  # in place, in the build's work dir: no second full parse
+        run = run_dbt(
+            warehouse, ["run", "--select", *CHAIN, "--full-refresh"], work_dir=dbt_work_dir, vars=ORACLE_VARS
+        )
+        assert run.success, explain(run)
+        refreshed = {model: chain_table(warehouse, model) for model in CHAIN}
     for model, rows in incremental.items():
-        full = chain_table(copy, model)
+        full = refreshed[model]
         assert len(full) == len(rows) > 0, model
         assert full == rows, model

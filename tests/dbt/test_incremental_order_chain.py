@@ -14,7 +14,6 @@ compiled incremental select is run on the warehouse: the orders that run rebuild
 from __future__ import annotations
 
 import csv
-import shutil
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import ORACLE_VARS, generated_settings, ingest
-from dbt_helpers import explain, run_dbt
+from dbt_helpers import explain, put_back, run_dbt
 from dbt_late_updates import LateUpdates, write_late_updates
 from dbt_order_chain import CHAIN, chain_table, compiled_sql
 
@@ -180,6 +179,7 @@ def chain(tmp_path_factory) -> dict:
         _dbt(warehouse, ["run", "--select", model], work)
     return {
         "warehouse": warehouse,
+        "work": work,
         "updates": ChainUpdates(late, moved, vanished, vanished_day, promoted),
         "first_watermark": first_watermark,
         "rebuilt": rebuilt,
@@ -187,12 +187,13 @@ def chain(tmp_path_factory) -> dict:
     }
 
 
-def test_every_incremental_model_equals_a_full_refresh(chain, tmp_path):
-    copy = tmp_path / "growthops.duckdb"
-    shutil.copy(chain["warehouse"], copy)
-    _dbt(copy, ["run", "--select", *CHAIN, "--full-refresh"], tmp_path)
+def test_every_incremental_model_equals_a_full_refresh(chain):
+    warehouse = chain["warehouse"]
+    with put_back(warehouse):
+        _dbt(warehouse, ["run", "--select", *CHAIN, "--full-refresh"], chain["work"])
+        refreshed = {model: chain_table(warehouse, model) for model in CHAIN}
     for model, incremental in chain["incremental"].items():
-        full = chain_table(copy, model)
+        full = refreshed[model]
         assert len(full) == len(incremental) > 500, model
         assert full == incremental, model
 

@@ -10,14 +10,13 @@ is run on the warehouse: the orders that run inserts.
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import generated_settings, ingest
-from dbt_helpers import explain, run_dbt
+from dbt_helpers import explain, put_back, run_dbt
 from dbt_late_updates import _read
 from dbt_staging_updates import StagingUpdates, write_staging_updates
 
@@ -80,6 +79,7 @@ def staged(tmp_path_factory) -> dict:
     _dbt(warehouse, ["run"], work)
     return {
         "warehouse": warehouse,
+        "work": work,
         "landing": landing,
         "updates": updates,
         "first": first,
@@ -90,12 +90,11 @@ def staged(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def full_refresh(staged, tmp_path_factory) -> list[tuple]:
-    work = tmp_path_factory.mktemp("staging_full")
-    copy = work / "growthops.duckdb"
-    shutil.copy(staged["warehouse"], copy)
-    _dbt(copy, ["run", "--full-refresh"], work)
-    return _rows(copy)
+def full_refresh(staged) -> list[tuple]:
+    """The model's rows after a full refresh of the staged warehouse (then put back as it was)."""
+    with put_back(staged["warehouse"]):
+        _dbt(staged["warehouse"], ["run", "--full-refresh"], staged["work"])
+        return _rows(staged["warehouse"])
 
 
 def test_the_incremental_table_equals_a_full_refresh(staged, full_refresh):
@@ -140,11 +139,11 @@ def test_the_incremental_run_carries_the_updates(staged):
     assert reverted[10] != updates.redelivered_day
 
 
-def test_an_empty_table_restages_every_order(staged, full_refresh, tmp_path):
-    copy = tmp_path / "growthops.duckdb"
-    shutil.copy(staged["warehouse"], copy)
-    with duckdb.connect(str(copy)) as con:
-        con.execute(f"delete from staging.{MODEL}")
-    assert len(_restaged(copy, tmp_path)) == len(full_refresh)
-    _dbt(copy, ["run"], tmp_path)
-    assert _rows(copy) == full_refresh
+def test_an_empty_table_restages_every_order(staged, full_refresh):
+    warehouse, work = staged["warehouse"], staged["work"]
+    with put_back(warehouse):
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(f"delete from staging.{MODEL}")
+        assert len(_restaged(warehouse, work)) == len(full_refresh)
+        _dbt(warehouse, ["run"], work)
+        assert _rows(warehouse) == full_refresh

@@ -8,6 +8,9 @@
     dbt parse) with the x-airflow-common environment, container paths mapped to temporary
     folders. Its ``env`` runs ``airflow`` / ``growthops`` subprocesses against it; ``dsn`` and
     ``dbt_env`` point dbt-postgres at a database on the same server.
+``airflow_driver`` (session): ONE Airflow process on ``airflow_on_postgres`` (``airflow_pipeline.py``):
+    the probe of what Airflow reads from the initialised database, then two days of exports through
+    the ingest and transform DAGs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from airflow_pipeline import DriverRun, run_driver
 from compose_env import REPO_ROOT, airflow_common_env, init_command
 from pg_server import PostgresServer, PostgresUnavailable, airflow_env, dbt_postgres_env
 
@@ -153,3 +157,9 @@ def airflow_on_postgres(postgres_server, tmp_path_factory) -> AirflowOnPostgres:
             f"{(result.stdout + result.stderr)[-6000:]}"
         )
     return airflow
+
+
+@pytest.fixture(scope="session")
+def airflow_driver(airflow_on_postgres) -> DriverRun:
+    """The probe and the nine DAG runs on ``airflow_on_postgres``, in one Airflow process."""
+    return run_driver(airflow_on_postgres)

@@ -14,6 +14,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from airflow_pipeline import PROBE_PREFIX
 
 pytestmark = pytest.mark.postgres
 
@@ -57,33 +58,11 @@ def test_postgres_server_is_real_and_unprivileged(postgres_server, pg_database):
         assert cur.fetchone() == (15,)
 
 
-PROBE = """
-import json
-from airflow.configuration import conf
-from airflow.utils import db
-from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager as M
-
-db.check()  # what `airflow db check` runs: the configured engine answers
-db.check_migrations(timeout=1)  # what `airflow db check-migrations` runs: raises unless at head
-print(json.dumps({
-    "db_ok": True,
-    "sql_alchemy_conn": conf.get("database", "sql_alchemy_conn"),
-    "auth_manager": conf.get("core", "auth_manager"),
-    "users": [[u.username, u.role] for u in M.get_users()],
-    "passwords": M.get_passwords(),
-    "executor": conf.get("core", "executor"),
-    "jwt": conf.get("api_auth", "jwt_secret"),
-    "dags_folder": conf.get("core", "dags_folder"),
-}))
-"""
-
-
 @pytest.fixture(scope="module")
-def airflow_probe(airflow_on_postgres) -> dict:
-    """What Airflow itself reads from the compose environment and the initialised database."""
-    probe = airflow_on_postgres.run("python", "-c", PROBE)
-    assert probe.returncode == 0, (probe.stdout + probe.stderr)[-4000:]
-    return json.loads(probe.stdout.strip().splitlines()[-1])
+def airflow_probe(airflow_driver) -> dict:
+    """What Airflow itself reads from the compose environment and the initialised database (read
+    by the driver process before its DAG runs: ``airflow_pipeline.DRIVER``)."""
+    return airflow_driver.line(PROBE_PREFIX)
 
 
 def test_init_migrates_the_metadata_database_to_airflow_head(airflow_on_postgres, airflow_probe):

@@ -5,51 +5,25 @@ airflow-init (``airflow_on_postgres``); the warehouse is PostgreSQL too (dbt tar
 another database on the same server), so the transform DAG's ``sync_raw`` task, the dbt tasks
 rendered from the manifest, the mart gate and the schema-swap publication all run.
 
-The runs go through ``DAG.test()`` — what ``airflow dags test`` does: a real DagRun and real task
-instances recorded in the metadata database, every task run in-process, whatever the executor
-configuration (the compose environment sets the LocalExecutor). The four ingest DAGs run for each
-of the two days, then the transform (scheduled on the four raw Assets) builds, audits and
-publishes both days. All nine runs share ONE process, so Airflow, GX and dbt are imported once
-instead of nine times (~40 s each on two busy cores); a transform run is ~50 dbt tasks (~1 s each).
+The runs go through ``DAG.test()`` in one process shared with the probe of
+test_airflow_postgres.py (``airflow_driver``, conftest.py; ``airflow_pipeline.py``): a real DagRun
+and real task instances recorded in the metadata database, every task run in-process, whatever the
+executor configuration (the compose environment sets the LocalExecutor). The four ingest DAGs run
+for each of the two days, then the transform (scheduled on the four raw Assets) builds, audits and
+publishes both days; a transform run is ~50 dbt tasks (~1 s each).
 """
 
 from __future__ import annotations
 
 import csv
-import json
-from datetime import date
 from pathlib import Path
 
 import pytest
+from airflow_pipeline import DAYS, INGEST_DAGS, RUNS_PREFIX, TRANSFORM_DAG
 
 pytestmark = pytest.mark.postgres
 
-DAYS = (date(2025, 1, 1), date(2025, 1, 2))
-INGEST_DAGS = (
-    "growthops_ingest_fx",
-    "growthops_ingest_channel",
-    "growthops_ingest_crm",
-    "growthops_ingest_orders",
-)
-TRANSFORM_DAG = "growthops_transform"
 SOURCES = {"fx": "rates.csv", "channel": "*.csv", "crm": "contacts.csv", "orders": "orders.csv"}
-
-DRIVER = r"""
-import json, sys, time
-from datetime import datetime, timezone
-from airflow.utils.cli import get_bagged_dag
-
-runs = []
-for dag_id, day in json.loads(sys.argv[1]):
-    dag = get_bagged_dag(bundle_names=None, dag_id=dag_id)
-    started = time.monotonic()
-    dr = dag.test(logical_date=datetime.fromisoformat(day).replace(tzinfo=timezone.utc))
-    runs.append({"dag_id": dag_id, "day": day, "run_id": dr.run_id, "state": str(dr.state),
-                 "seconds": round(time.monotonic() - started, 1)})
-    if str(dr.state) != "success":
-        break
-print("GROWTHOPS_RUNS " + json.dumps(runs))
-"""
 
 
 def _landing_rows(landing: Path, source: str) -> list[dict]:
@@ -62,36 +36,18 @@ def _landing_rows(landing: Path, source: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def pipeline(airflow_on_postgres):
-    from growthops.generate import generate
-
-    af = airflow_on_postgres
-    warehouse_db = af.server.create_database("growthops_warehouse")
-    landing = af.data_dir / "landing"
-    generate(landing, DAYS[0], DAYS[-1], scale=0.3, seed=7)
-    plan = [(dag_id, day.isoformat()) for day in DAYS for dag_id in INGEST_DAGS]
-    plan.append((TRANSFORM_DAG, DAYS[-1].isoformat()))
-    result = af.run(
-        "python",
-        "-c",
-        DRIVER,
-        json.dumps(plan),
-        timeout=1200,
-        **af.dbt_env(warehouse_db),
-        GROWTHOPS_INGEST_SETTLE_SECONDS="0",
-    )
-    log = result.stdout + result.stderr
-    lines = [line for line in result.stdout.splitlines() if line.startswith("GROWTHOPS_RUNS ")]
-    assert result.returncode == 0 and lines, log[-6000:]
-    runs = json.loads(lines[-1].removeprefix("GROWTHOPS_RUNS "))
+def pipeline(airflow_on_postgres, airflow_driver):
+    driver = airflow_driver
+    assert driver.result.returncode == 0, driver.log[-6000:]
+    runs = driver.line(RUNS_PREFIX)
     print("seconds per DAG run:", [(r["dag_id"], r["day"], r["seconds"]) for r in runs])
     return {
-        "af": af,
-        "warehouse_db": warehouse_db,
-        "landing": landing,
+        "af": airflow_on_postgres,
+        "warehouse_db": driver.warehouse_db,
+        "landing": driver.landing,
         "runs": runs,
-        "plan": plan,
-        "log": log,
+        "plan": driver.plan,
+        "log": driver.log,
     }
 
 
