@@ -47,7 +47,8 @@ def test_dbt_marts_pass_the_gate(tmp_path, monkeypatch, raw_sql, currency, timez
 
     assert invoke(settings, ["build"], raise_on_failure=False).success
 
-    con = duckdb.connect(str(settings.warehouse_path))  # this process's dbt holds it read-write
+    # this process's dbt still holds the file read-write: a second connection needs its configuration
+    con = duckdb.connect(str(settings.warehouse_path), config=settings.duckdb_config)
     try:
         result = run_mart_gate(settings, con)
     finally:
