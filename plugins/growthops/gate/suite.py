@@ -8,10 +8,12 @@ or a validator error (GX crashed or caught an exception: the data was not judged
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -192,6 +194,24 @@ def _crashed(
 
 
 _DATASOURCES = itertools.count(1)  # a new datasource name per run in the process's one context
+
+
+def warm_gx_context(suite: dict[str, Any], tables: list[str]) -> threading.Thread | None:
+    """Make the process's GX context in a background thread when the suite has expectations on
+    ``tables`` and it is not made yet (importing GX takes seconds: the SQL checks run meanwhile).
+    Join the thread before :func:`gx_checks`; a failure is raised again (and reported) there."""
+    if _gx_context.cache_info().currsize or not any(
+        e["meta"]["table"] in tables for e in suite["expectations"]
+    ):
+        return None
+    thread = threading.Thread(target=_warm, name="gx-context", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm() -> None:
+    with contextlib.suppress(Exception):  # not cached: gx_checks makes it again and reports why
+        _gx_context()
 
 
 @functools.cache
