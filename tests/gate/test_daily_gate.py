@@ -135,6 +135,11 @@ def test_a_fault_in_the_touched_day_fails_the_daily_gate(settings, ledger_con, d
     result = run_mart_gate(settings, ledger_con, suite_path=day_suite, scope=daily())
     assert result.status == "data_failed"
     assert failed <= {c.name for c in result.failed}
+    report = result.to_failure_report()  # the on-call report names the days the gate judged
+    assert report.details == {
+        "gate scope": "daily gate: 1 touched day(s) 2025-01-03 (loads since 2025-01-04 12:00:00 UTC) + global totals",
+        "days gated": ["2025-01-03"],
+    }
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,13 @@ class GateResult:
                 for c in bad
             ],
             sample_rows=samples,
+            details={"gate scope": self.scope_text, **self._days_gated()},
         )
+
+    def _days_gated(self) -> dict[str, Any]:
+        if self.scope is None or self.scope.full:
+            return {}
+        return {"days gated": [d.isoformat() for d in self.scope.days]}
 
 
 def fmt(value: Any) -> str:
