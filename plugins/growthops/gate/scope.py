@@ -128,10 +128,12 @@ def record_full_gate(settings: Settings) -> None:
     """Note that a full gate passed now (the daily gate runs full again ``full_every_days`` later)."""
     path = settings.warehouse_dir / FULL_GATE_FILE
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(
-        json.dumps({"passed_at": datetime.now(UTC).replace(tzinfo=None).isoformat()}), encoding="utf-8"
-    )
-    tmp.replace(path)
+    stamp = json.dumps({"passed_at": datetime.now(UTC).replace(tzinfo=None).isoformat()})
+    try:
+        tmp.write_text(stamp, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:  # the next daily run gates every day again: the safe side
+        log.warning("mart gate: could not record the full gate in %s (%s)", path, exc)
 
 
 def day_filter(column: str) -> str:
