@@ -99,6 +99,10 @@ class Settings:
     lost_build_database: str = (
         "refuse"  # [ingest]: a missing/emptied build DB: refuse or rebuild from landing
     )
+    gate_scope: str = "touched"  # [gate]: touched (daily runs gate the touched days + totals) or full
+    gate_full_every_days: int = (
+        7  # [gate]: a daily run gates every day when no full gate passed for this long
+    )
 
     # Layout under the data root (SPEC §9), and the platform mappings beside the config file.
     landing_staging_dir = _under("data_dir", "tmp", "landing")  # local copies of an object-storage batch
@@ -164,7 +168,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         writer_wait_seconds=float(tree["ingest"].get("writer_wait_seconds", 600)),
         landing_storage_options=_storage_options(tree.get("landing_storage_options")),
         lost_build_database=str(tree["ingest"].get("lost_build_database", "refuse")),
+        gate_scope=_gate_scope(tree.get("gate", {}).get("scope", "touched")),
+        gate_full_every_days=int(tree.get("gate", {}).get("full_every_days", 7)),
     )
+
+
+def _gate_scope(value: str) -> str:
+    scope = str(value).strip().lower()
+    if scope not in ("touched", "full"):
+        raise ValueError(f'[gate] scope must be "touched" or "full", not {value!r}')
+    return scope
 
 
 def _storage_options(raw: str | dict[str, Any] | None) -> dict[str, Any]:

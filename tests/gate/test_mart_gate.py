@@ -12,6 +12,7 @@ import pytest
 
 from growthops.config import REPO_ROOT
 from growthops.gate import reconcile
+from growthops.gate import suite as gate_suite
 from growthops.gate.mart_gate import run_mart_gate
 from growthops.gate.marts import COLUMNS
 from growthops.gate.result import CheckResult, GateResult
@@ -148,6 +149,7 @@ def test_gx_crash_is_a_validator_error_not_pass_not_data_failure(settings, con, 
     def broken(*args, **kwargs):
         raise RuntimeError("GX exploded (injected)")
 
+    gate_suite._gx_context.cache_clear()  # the process's context is made on first use
     monkeypatch.setattr(gx, "get_context", broken)
     result = run_mart_gate(settings, con)
     assert result.status == "validator_error"

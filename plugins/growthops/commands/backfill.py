@@ -139,8 +139,8 @@ def publish_backfill(
     result.seconds["dbt"] = time.monotonic() - t
 
     t = time.monotonic()
-    progress("[gate] mart gate")
-    mart_gate(settings)
+    progress("[gate] mart gate (every day)")
+    mart_gate(settings, full=True)  # a backfill rewrites history: never only the touched days
     result.seconds["mart_gate"] = time.monotonic() - t
 
     t = time.monotonic()

@@ -9,6 +9,10 @@
 3. **reconciliations** (:mod:`.reconcile`, raw side in :mod:`.raw_latest`): spend, net revenue
    and every order key of the marts against the latest raw rows, computed independently of dbt.
 
+The **scope** (:mod:`.scope`) is every day (the full gate) or, for a daily run, the days the loads
+since the served publication touched: expectations and per-order reconciliations on those days'
+rows, plus cheap per-day totals and order counts over every day (:mod:`.totals`).
+
 The result (:mod:`.result`) keeps a *data failure* (the marts are wrong: no publication, no retry)
 apart from a *validator error* (GX or a query crashed: the data was not judged; never a pass, never
 reported as bad data). It never raises: the Airflow and CLI wiring is :func:`growthops.gate.stage.mart_gate`,
@@ -17,6 +21,7 @@ which turns a failed result into its report and :class:`growthops.failures.Stage
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -26,7 +31,8 @@ from growthops.config import Settings
 from growthops.gate.reconcile import reconciliation_checks
 from growthops.gate.result import CheckResult, GateResult
 from growthops.gate.schema import existing_columns, schema_checks
-from growthops.gate.suite import SUITE_PATH, gx_checks, load_suite
+from growthops.gate.scope import FULL, SCOPE_TEMP, GateScope, touched_scope
+from growthops.gate.suite import SUITE_PATH, gx_checks, load_suite, warm_gx_context
 from growthops.logs import get_logger
 
 log = get_logger(__name__)
@@ -36,9 +42,12 @@ def run_mart_gate(
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
     suite_path: Path = SUITE_PATH,
+    scope: GateScope = FULL,
 ) -> GateResult:
     """Judge the marts of the build DB (``con``'s current database): expectations + reconciliations.
 
+    ``scope``: :data:`~growthops.gate.scope.FULL`, or a daily scope (``full=False`` with ``since``)
+    whose touched days are computed here (a failure to compute them gates everything).
     Never raises for bad data or a crashing validator: read :attr:`GateResult.status`.
     """
     started = time.monotonic()
@@ -50,12 +59,19 @@ def run_mart_gate(
         existing = existing_columns(con)
         checks += schema_checks(suite, existing)
         ok_tables = [c.table for c in checks if c.kind == "schema" and c.passed and c.table]
+        warming = warm_gx_context(suite, ok_tables)  # GX's import runs beside the SQL checks
+        scope = _resolve(con, settings, scope, timings)
         phase = time.monotonic()
-        checks += gx_checks(con, suite, ok_tables, {"reactivation_days": settings.reactivation_days}, timings)
-        timings["expectations"] = time.monotonic() - phase
-        phase = time.monotonic()
-        checks += reconciliation_checks(con, settings, existing)
+        reconciliations = reconciliation_checks(con, settings, existing, scope)
         timings["reconciliations"] = time.monotonic() - phase
+        phase = time.monotonic()
+        if warming is not None:
+            warming.join()
+        timings["gx_import"] = time.monotonic() - phase
+        parameters = {"reactivation_days": settings.reactivation_days}
+        checks += gx_checks(con, suite, ok_tables, parameters, timings, scope.rows())
+        timings["expectations"] = time.monotonic() - phase
+        checks += reconciliations
     except Exception as exc:  # the gate itself broke: never a pass
         checks.append(
             CheckResult(
@@ -66,6 +82,27 @@ def run_mart_gate(
                 error=f"{type(exc).__name__}: {exc}",
             )
         )
-    result = GateResult(checks=checks, seconds=time.monotonic() - started, timings=timings)
+    finally:
+        for temp in SCOPE_TEMP:
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"drop table if exists temp.{temp}")
+    result = GateResult(checks=checks, seconds=time.monotonic() - started, timings=timings, scope=scope)
     log.info(result.message())
     return result
+
+
+def _resolve(
+    con: duckdb.DuckDBPyConnection, settings: Settings, scope: GateScope, timings: dict[str, float]
+) -> GateScope:
+    """The touched days of a daily scope; the full scope when they cannot be known (the safe default)."""
+    if scope.full or scope.since is None:
+        return scope if scope.full else FULL
+    phase = time.monotonic()
+    try:
+        resolved = touched_scope(con, settings, scope.since)
+    except duckdb.Error as exc:
+        log.warning("mart gate: the touched days are unknown (%s): gating every day", exc)
+        return GateScope(full=True, reason=f"touched days unknown: {str(exc).splitlines()[0][:200]}")
+    timings["scope"] = time.monotonic() - phase
+    log.info("mart gate scope: %s", resolved.describe())
+    return resolved

@@ -26,6 +26,7 @@ class MartColumns:
     order_key: str = "order_id"
     order_status: str = "status"
     order_net_revenue: str = "net_revenue"
+    order_date: str = "order_date"
     funnel: str = "mart_channel_funnel_daily"
     funnel_date: str = "report_date"
     funnel_spend: str = "spend"
@@ -33,7 +34,7 @@ class MartColumns:
 
     def required(self) -> dict[str, tuple[str, ...]]:
         return {
-            self.orders: (self.order_key, self.order_status, self.order_net_revenue),
+            self.orders: (self.order_key, self.order_date, self.order_status, self.order_net_revenue),
             self.funnel: (self.funnel_date, self.funnel_spend, self.funnel_revenue),
         }
 

@@ -6,6 +6,8 @@ reporting currency, that :mod:`growthops.gate.reconcile` compares with the marts
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
 from growthops.config import Settings
@@ -16,7 +18,15 @@ from growthops.gate.marts import literal
 REVENUE_STATUSES = (*VALID_ORDER_STATUSES, "refunded")
 REVENUE_STATUSES_SQL = ", ".join(literal(s) for s in REVENUE_STATUSES)  # status in (...)
 # The temp tables prepare_raw creates (the reconciliations drop them with their own).
-RAW_TEMP_TABLES = ("gate_fx", "gate_rates", "gate_channel", "gate_costs", "gate_orders")
+RAW_TEMP_TABLES = (
+    "gate_fx",
+    "gate_rates",
+    "gate_channel",
+    "gate_costs",
+    "gate_orders",
+    "gate_order_days_local",
+    "gate_order_days",
+)
 
 
 def local_date_sql(column: str, timezone: str) -> str:
@@ -26,7 +36,7 @@ def local_date_sql(column: str, timezone: str) -> str:
     return f"cast(({column} at time zone 'UTC') at time zone {literal(timezone)} as date)"
 
 
-def prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings, days: str | None = None) -> None:
     """Temp tables of the latest raw channel rows and orders, converted to the reporting currency.
 
     Computed from the raw tables only: the newest file per (date, platform, campaign_id) and the
@@ -34,13 +44,41 @@ def prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     latest usd_rate on or before the day (the newest file per rate day), USD being 1; the
     reporting rate usd_rate(R) likewise; order days are created_at in the reporting timezone.
     Rates are resolved once per (day, currency) pair, then hash-joined to the rows.
+
+    ``days``: a table of days (column ``day``, the daily gate): ``gate_orders`` then holds only the
+    orders with a version on one of them, and ``gate_order_days`` the net revenue of the latest
+    version of every order per day, summed per (day, currency) before conversion (cheap).
+    The channel and cost rows (small) are always all of them.
     """
     order_date = local_date_sql("created_at", settings.reporting_timezone)
+    scoped = RawScope.of(days, order_date)
     _latest_rates(con)
-    _rates_per_day(con, order_date, settings.reporting_currency)
+    if days is not None:
+        _order_days_local(con, order_date)
+    _rates_per_day(con, order_date, settings.reporting_currency, scoped)
     _latest_channel(con)
     _latest_costs(con)
-    _latest_orders(con, order_date)
+    _latest_orders(con, order_date, scoped.orders)
+    if days is not None:
+        _order_days(con)
+
+
+@dataclass(frozen=True)
+class RawScope:
+    """SQL of the orders in scope, and of the (day, currency) pairs of orders that need a rate."""
+
+    orders: str = "true"
+    order_pairs: str | None = None  # None: every version of every raw order
+
+    @classmethod
+    def of(cls, days: str | None, order_date: str) -> RawScope:
+        if days is None:
+            return cls()
+        return cls(
+            orders=f"trim(order_id) in (select trim(order_id) from raw.shop_orders "
+            f"where {order_date} in (select day from {days}))",
+            order_pairs="select day, currency from gate_order_days_local",
+        )
 
 
 def _latest_rates(con: duckdb.DuckDBPyConnection) -> None:
@@ -66,15 +104,20 @@ def _latest_rates(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _rates_per_day(con: duckdb.DuckDBPyConnection, order_date: str, reporting_currency: str) -> None:
+def _rates_per_day(
+    con: duckdb.DuckDBPyConnection, order_date: str, reporting_currency: str, scoped: RawScope
+) -> None:
     """``gate_rates``: the rate of every (day, currency) any raw row needs (all versions: a superset of
     the latest ones), and the reporting currency's rate that day."""
     rep = literal(reporting_currency.upper())
+    order_pairs = scoped.order_pairs or (
+        f"select distinct {order_date} as day, upper(trim(currency)) as currency from raw.shop_orders"
+    )
     con.execute(
         f"""
         create or replace temp table gate_rates as
         with pairs as (
-            select distinct {order_date} as day, upper(trim(currency)) as currency from raw.shop_orders
+            {order_pairs}
             union
             select distinct cast(date as date), upper(trim(currency)) from raw.channel_performance
             union
@@ -159,7 +202,7 @@ def _latest_costs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
+def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str, where: str) -> None:
     """``gate_orders``: the newest version per order, net revenue in the reporting currency."""
     counted = f"latest.status in ({REVENUE_STATUSES_SQL})"
     _converted_latest(
@@ -175,6 +218,50 @@ def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
         converted=f"""{counted} as is_counted,
             case when {counted} then latest.net_local * r.usd_rate / r.reporting_usd_rate else 0.0 end
                 as net_revenue""",
-        where="order_id is not null and trim(order_id) <> ''",
+        where=f"order_id is not null and trim(order_id) <> '' and {where}",
         order="updated_at desc, _batch_day desc, _loaded_at desc, _batch_id desc, _source_line desc",
+    )
+
+
+# The newest version of an order first (as in _latest_orders' window), as an arg_max key.
+NEWEST_VERSION_KEY = "(updated_at, _batch_day, _loaded_at, _batch_id, _source_line)"
+
+
+def _order_days_local(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
+    """``gate_order_days_local``: per (order day, currency) of the latest version of every order,
+    the orders, the counted ones and their net amount in the order currency (one hash aggregate)."""
+    counted = f"v.status in ({REVENUE_STATUSES_SQL})"
+    con.execute(
+        f"""
+        create or replace temp table gate_order_days_local as
+        with latest as (
+            select arg_max(
+                struct_pack(
+                    day := {order_date}, currency := upper(trim(currency)), status := lower(trim(status)),
+                    net := cast(gross_amount as double) - cast(discount_amount as double)
+                        - cast(refund_amount as double)
+                ),
+                {NEWEST_VERSION_KEY}
+            ) as v
+            from raw.shop_orders
+            where order_id is not null and trim(order_id) <> ''
+            group by trim(order_id)
+        )
+        select v.day, v.currency, count(*) as orders, count(*) filter (where {counted}) as rows,
+               coalesce(sum(v.net) filter (where {counted}), 0.0) as net_local
+        from latest group by all
+        """
+    )
+
+
+def _order_days(con: duckdb.DuckDBPyConnection) -> None:
+    """``gate_order_days``: ``gate_order_days_local`` in the reporting currency (null: no rate)."""
+    con.execute(
+        """
+        create or replace temp table gate_order_days as
+        select o.day, o.currency, o.orders, o.rows,
+               o.net_local * r.usd_rate / r.reporting_usd_rate as net_revenue
+        from gate_order_days_local as o
+        left join gate_rates as r on o.day = r.day and o.currency = r.currency
+        """
     )

@@ -19,12 +19,18 @@ from growthops.config import Settings
 from growthops.gate.marts import COLUMNS, MARTS_SCHEMA, SAMPLE_ROWS, fetch_samples, quote
 from growthops.gate.raw_latest import RAW_TEMP_TABLES, REVENUE_STATUSES_SQL, prepare_raw
 from growthops.gate.result import CheckResult
+from growthops.gate.scope import FULL, TOUCHED_DAYS, GateScope, mart_orders_view
+from growthops.gate.totals import ORDER_COUNT, ORDER_DAYS_SQL, check_order_count, orders_per_day_sql
 
 # Money is decimal(18,4) in the marts: each converted amount may be rounded once to 4 places
 # (half a unit, 0.00005) and each rate to 10; allow one unit (0.0001) per raw row summed, plus a
 # relative 1e-9 for the rate.
 ROUNDING_PER_ROW = 0.0001
 RELATIVE_TOLERANCE = 1e-9
+
+FX_NAME = "every currency has a rate on or before the day"
+KEYS_NAME = "every raw order key is exactly once in fct_orders"
+REVENUE_NAME = "net revenue equals that of the latest raw orders"
 
 
 def _tolerance(rows: int, amount: float | None) -> float:
@@ -48,7 +54,7 @@ def check_fx_available(con: duckdb.DuckDBPyConnection, settings: Settings) -> Ch
     gaps = fetch_samples(cur)
     missing = sum(g["rows"] for g in gaps)
     return CheckResult(
-        name="every currency has a rate on or before the day",
+        name=FX_NAME,
         kind="reconciliation",
         table="raw.fx_rates",
         passed=missing == 0,
@@ -131,12 +137,16 @@ def _funnel_per_day(column: str) -> str:
 
 @dataclass(frozen=True)
 class FunnelReconciliation:
-    """A money column of the funnel mart, per day, against the same amount from the raw tables."""
+    """A money column of a mart (the funnel mart unless said), per day, against the same amount
+    from the raw tables."""
 
     name: str
-    column: str  # of the funnel mart
+    column: str  # of the mart
     raw_sql: str  # (day, amount, rows, unconverted) from the raw temp tables
     raw_label: str  # the raw amount's name in the sample rows
+    table: str = COLUMNS.funnel
+    day: str = COLUMNS.funnel_date
+    mart_sql: str | None = None  # (day, amount) of the mart; default: the funnel column per day
 
 
 SPEND = FunnelReconciliation(
@@ -150,6 +160,23 @@ SPEND = FunnelReconciliation(
         "select report_date, spend from gate_costs) group by 1"
     ),
     raw_label="raw_spend",
+)
+# The daily gate's: every day, from the cheap per-day totals of the latest raw orders (.totals)
+DAILY_FUNNEL_REVENUE = FunnelReconciliation(
+    name="attributed revenue equals net revenue of the latest raw orders",
+    column=COLUMNS.funnel_revenue,
+    raw_sql=ORDER_DAYS_SQL,
+    raw_label="raw_net_revenue",
+)
+# The daily gate's: net revenue per day of fct_orders, every day
+ORDER_REVENUE_PER_DAY = FunnelReconciliation(
+    name="net revenue per day of fct_orders equals that of the latest raw orders (every day)",
+    column=COLUMNS.order_net_revenue,
+    raw_sql=ORDER_DAYS_SQL,
+    raw_label="raw_net_revenue",
+    table=COLUMNS.orders,
+    day=COLUMNS.order_date,
+    mart_sql=orders_per_day_sql(),
 )
 FUNNEL_REVENUE = FunnelReconciliation(
     name="attributed revenue equals net revenue of the latest raw orders",
@@ -167,11 +194,11 @@ def check_funnel(con: duckdb.DuckDBPyConnection, check: FunnelReconciliation) ->
     return daily_reconciliation(
         con,
         name=check.name,
-        mart_sql=_funnel_per_day(check.column),
+        mart_sql=check.mart_sql or _funnel_per_day(check.column),
         raw_sql=check.raw_sql,
         mart_label=f"mart_{check.column}",
         raw_label=check.raw_label,
-        table=f"{COLUMNS.funnel}.{check.column}",
+        table=f"{check.table}.{check.column}",
     )
 
 
@@ -187,7 +214,7 @@ def check_order_revenue(con: duckdb.DuckDBPyConnection) -> CheckResult:
                 {quote(c.order_status)} as status,
                 case when {quote(c.order_status)} in ({REVENUE_STATUSES_SQL})
                      then cast({quote(c.order_net_revenue)} as double) else 0.0 end as net_revenue
-            from {MARTS_SCHEMA}.{quote(c.orders)}
+            from gate_mart_orders
         )
         select
             coalesce(mart.order_id, raw.order_id) as order_id,
@@ -224,7 +251,7 @@ def check_order_revenue(con: duckdb.DuckDBPyConnection) -> CheckResult:
     expected = float(expected or 0.0)
     total_ok = abs(observed - expected) <= _tolerance(int(rows or 0), expected)
     return CheckResult(
-        name="net revenue equals that of the latest raw orders",
+        name=REVENUE_NAME,
         kind="reconciliation",
         table=f"{c.orders}.{c.order_net_revenue}",
         passed=total_ok and n_bad == 0,
@@ -243,7 +270,7 @@ def check_order_keys(con: duckdb.DuckDBPyConnection) -> CheckResult:
         create or replace temp table gate_order_keys as
         with mart as (
             select cast({key} as varchar) as order_id, count(*) as n
-            from {MARTS_SCHEMA}.{quote(c.orders)} group by 1
+            from gate_mart_orders group by 1
         )
         select
             coalesce(mart.order_id, raw.order_id) as order_id,
@@ -280,7 +307,7 @@ def check_order_keys(con: duckdb.DuckDBPyConnection) -> CheckResult:
     )
     observed = {"missing": missing, "duplicated": duplicated, "not_in_raw": extra}
     return CheckResult(
-        name="every raw order key is exactly once in fct_orders",
+        name=KEYS_NAME,
         kind="reconciliation",
         table=f"{c.orders}.{c.order_key}",
         passed=missing == 0 and duplicated == 0 and extra == 0,
@@ -291,44 +318,40 @@ def check_order_keys(con: duckdb.DuckDBPyConnection) -> CheckResult:
 
 
 def reconciliation_checks(
-    con: duckdb.DuckDBPyConnection, settings: Settings, existing: dict[str, set[str]]
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    existing: dict[str, set[str]],
+    scope: GateScope = FULL,
 ) -> list[CheckResult]:
+    """The reconciliations of ``scope``: full, or per order on the touched days plus the global
+    per-day totals of :mod:`growthops.gate.totals` (see :mod:`growthops.gate.scope`)."""
     c = COLUMNS
+    day = () if scope.full else (c.order_date,)  # the daily gate picks the orders by day
+    per_day = (SPEND, FUNNEL_REVENUE) if scope.full else (SPEND, DAILY_FUNNEL_REVENUE, ORDER_REVENUE_PER_DAY)
     plan = [
+        (FX_NAME, "raw.fx_rates", (), lambda: check_fx_available(con, settings)),
+        (KEYS_NAME, c.orders, (c.order_key, *day), lambda: check_order_keys(con)),
         (
-            "every currency has a rate on or before the day",
-            "raw.fx_rates",
-            (),
-            lambda: check_fx_available(con, settings),
-        ),
-        (
-            "every raw order key is exactly once in fct_orders",
+            REVENUE_NAME,
             c.orders,
-            (c.order_key,),
-            lambda: check_order_keys(con),
-        ),
-        (
-            "net revenue equals that of the latest raw orders",
-            c.orders,
-            (c.order_key, c.order_status, c.order_net_revenue),
+            (c.order_key, *day, c.order_status, c.order_net_revenue),
             lambda: check_order_revenue(con),
         ),
         *(
-            (
-                check.name,
-                c.funnel,
-                (c.funnel_date, check.column),
-                lambda check=check: check_funnel(con, check),
-            )
-            for check in (SPEND, FUNNEL_REVENUE)
+            (check.name, check.table, (check.day, check.column), lambda check=check: check_funnel(con, check))
+            for check in per_day
         ),
     ]
+    if not scope.full:
+        plan.append((ORDER_COUNT, c.orders, (c.order_key,), lambda: check_order_count(con)))
     try:
-        return _run_sql_plan(con, settings, existing, plan)
+        return _run_sql_plan(con, settings, existing, plan, scope)
     finally:
         for temp in _TEMP_TABLES:
             with contextlib.suppress(duckdb.Error):
                 con.execute(f"drop table if exists temp.{temp}")
+        with contextlib.suppress(duckdb.Error):
+            con.execute("drop view if exists temp.gate_mart_orders")
 
 
 # the temp tables of the reconciliations (and of prepare_raw): dropped after the checks
@@ -342,9 +365,10 @@ def _crashed(name: str, table: str, exc: BaseException) -> CheckResult:
     )
 
 
-def _run_sql_plan(con, settings, existing, plan) -> list[CheckResult]:
+def _run_sql_plan(con, settings, existing, plan, scope: GateScope) -> list[CheckResult]:
     try:
-        prepare_raw(con, settings)
+        prepare_raw(con, settings, None if scope.full else TOUCHED_DAYS)
+        mart_orders_view(con, scope)
     except Exception as exc:
         return [_crashed(name, table, exc) for name, table, _, _ in plan]
     results = []

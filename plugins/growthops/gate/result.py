@@ -46,6 +46,11 @@ class GateResult:
     checks: list[CheckResult]
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (and per GX table)
+    scope: Any = None  # growthops.gate.scope.GateScope: the days judged (None: every day)
+
+    @property
+    def scope_text(self) -> str:
+        return self.scope.describe() if self.scope is not None else "full gate: every day"
 
     @property
     def failed(self) -> list[CheckResult]:
@@ -85,13 +90,14 @@ class GateResult:
     def message(self, max_samples: int = 3) -> str:
         bad = self.failed + self.errors
         if self.status == "passed":
-            return f"mart gate passed: {len(self.checks)} checks in {self.seconds:.1f}s"
+            return f"mart gate passed: {len(self.checks)} checks in {self.seconds:.1f}s ({self.scope_text})"
         title = {
             "data_failed": "mart gate FAILED (data): the marts are not published",
             "validator_error": "mart gate VALIDATOR ERROR: the marts were not judged and are not published",
         }[self.status]
         lines = [
             f"{title}; {len(self.failed)} failed, {len(self.errors)} errors of {len(self.checks)} checks"
+            f" ({self.scope_text})"
         ]
         for check in bad:
             lines.append("  " + check.line())
@@ -104,6 +110,7 @@ class GateResult:
             "status": self.status,
             "seconds": self.seconds,
             "timings": self.timings,
+            "scope": self.scope.to_dict() if self.scope is not None else {"full": True},
             "checks": [{**asdict(c), "status": c.status} for c in self.checks],
         }
 
@@ -126,7 +133,13 @@ class GateResult:
                 for c in bad
             ],
             sample_rows=samples,
+            details={"gate scope": self.scope_text, **self._days_gated()},
         )
+
+    def _days_gated(self) -> dict[str, Any]:
+        if self.scope is None or self.scope.full:
+            return {}
+        return {"days gated": [d.isoformat() for d in self.scope.days]}
 
 
 def fmt(value: Any) -> str:

@@ -13,11 +13,17 @@ from growthops.logs import get_logger
 log = get_logger(__name__)
 
 
-def mart_gate(settings: Settings) -> Any:
-    """Reconcile the built marts with raw and check ranges; fail with observed vs expected."""
+def mart_gate(settings: Settings, full: bool = False) -> Any:
+    """Reconcile the built marts with raw and check ranges; fail with observed vs expected.
+
+    The daily gate judges the days touched since the served publication plus global totals; a
+    full gate every day (``full``, ``[gate] scope = "full"``, nothing published yet, or no full
+    gate passed in ``[gate] full_every_days``): :func:`growthops.gate.scope.requested_scope`.
+    """
     from growthops.build.postgres import PgWarehouseError
     from growthops.gate.mart_gate import run_mart_gate
     from growthops.gate.postgres import gate_connection
+    from growthops.gate.scope import record_full_gate, requested_scope
     from growthops.warehouse import connection
 
     with stage_policy(
@@ -28,14 +34,17 @@ def mart_gate(settings: Settings) -> Any:
         transient="the mart gate could not read the build warehouse",
         data_errors=(PgWarehouseError,),
     ):
+        scope = requested_scope(settings, full=full)
         if on_postgres(settings):
             # DuckDB's raw tables + exact copies of PostgreSQL's unpublished marts_build
             with contextlib.closing(gate_connection(settings)) as con:
-                result = run_mart_gate(settings, con)
+                result = run_mart_gate(settings, con, scope=scope)
         else:
             with connection(settings.warehouse_path, read_only=True) as con:
-                result = run_mart_gate(settings, con)
+                result = run_mart_gate(settings, con, scope=scope)
     if result.passed:
+        if result.scope.full:
+            record_full_gate(settings)
         for line in result.lines():
             log.info("%s", line)
         return result

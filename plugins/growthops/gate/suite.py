@@ -8,8 +8,12 @@ or a validator error (GX crashed or caught an exception: the data was not judged
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import itertools
 import json
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -85,9 +89,10 @@ def raised(exception_info: Any) -> str | None:
     return None
 
 
-def read_frame(con: duckdb.DuckDBPyConnection, table: str, cols: list[str]):
-    """``cols`` of a mart as a pandas DataFrame, through Arrow: strings stay Arrow-backed (about 8x
-    faster and 4x smaller than Python objects), decimals become doubles, dates datetime64."""
+def read_frame(con: duckdb.DuckDBPyConnection, table: str, cols: list[str], where: str = "true"):
+    """``cols`` of the rows of a mart where ``where`` (SQL) as a pandas DataFrame, through Arrow:
+    strings stay Arrow-backed (about 8x faster and 4x smaller than Python objects), decimals
+    become doubles, dates datetime64."""
     import pandas as pd
     import pyarrow as pa
 
@@ -102,7 +107,9 @@ def read_frame(con: duckdb.DuckDBPyConnection, table: str, cols: list[str]):
         f"cast({quote(c)} as double) as {quote(c)}" if types.get(c, "").startswith("DECIMAL") else quote(c)
         for c in cols
     )
-    arrow = con.execute(f"select {select} from {MARTS_SCHEMA}.{quote(table)}").fetch_arrow_table()
+    arrow = con.execute(
+        f"select {select} from {MARTS_SCHEMA}.{quote(table)} where {where}"
+    ).fetch_arrow_table()
 
     def strings_in_arrow(t: pa.DataType):
         if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
@@ -118,11 +125,15 @@ def gx_checks(
     tables: list[str],
     parameters: dict[str, Any],
     timings: dict[str, float] | None = None,
+    rows: dict[str, str] | None = None,
 ) -> list[CheckResult]:
     """Run the suite's expectations of ``tables`` with GX on pandas; one CheckResult per expectation.
 
-    A crash (GX itself, reading a table, validating) makes its expectations validator errors.
+    ``rows``: per table, the SQL predicate of the rows to judge (the daily gate's touched days);
+    the other tables are judged whole. A crash (GX itself, reading a table, validating) makes its
+    expectations validator errors.
     """
+    rows = rows or {}
     timings = {} if timings is None else timings
     by_table: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for i, exp in enumerate(suite["expectations"]):
@@ -132,15 +143,25 @@ def gx_checks(
         return []
     keys = suite.get("meta", {}).get("keys", {})
     try:
-        datasource = _pandas_datasource()
+        context = _gx_context()
+        datasource = context.data_sources.add_pandas(f"growthops_marts_{next(_DATASOURCES)}")
     except Exception as exc:
         return [c for table, items in by_table.items() for c in _crashed(items, table, exc, parameters)]
+    try:
+        return _validate_tables(con, datasource, by_table, keys, parameters, timings, rows)
+    finally:
+        context.data_sources.delete(datasource.name)
 
+
+def _validate_tables(con, datasource, by_table, keys, parameters, timings, rows) -> list[CheckResult]:
     results: list[CheckResult] = []
     for table, items in by_table.items():
         table_started = time.monotonic()
         try:
-            df, by_index = _validate_table(con, datasource, table, items, keys.get(table, []), parameters)
+            where = rows.get(table, "true")
+            df, by_index = _validate_table(
+                con, datasource, table, items, keys.get(table, []), parameters, where
+            )
         except Exception as exc:
             results += _crashed(items, table, exc, parameters)
             continue
@@ -172,8 +193,32 @@ def _crashed(
     ]
 
 
-def _pandas_datasource() -> Any:
-    """An ephemeral GX context (quiet: no INFO logs, no progress bars) with one pandas datasource."""
+_DATASOURCES = itertools.count(1)  # a new datasource name per run in the process's one context
+
+
+def warm_gx_context(suite: dict[str, Any], tables: list[str]) -> threading.Thread | None:
+    """Make the process's GX context in a background thread when the suite has expectations on
+    ``tables`` and it is not made yet (importing GX takes seconds: the SQL checks run meanwhile).
+    Join the thread before :func:`gx_checks`; a failure is raised again (and reported) there."""
+    if _gx_context.cache_info().currsize or not any(
+        e["meta"]["table"] in tables for e in suite["expectations"]
+    ):
+        return None
+    thread = threading.Thread(target=_warm, name="gx-context", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm() -> None:
+    with contextlib.suppress(Exception):  # not cached: gx_checks makes it again and reports why
+        _gx_context()
+
+
+@functools.cache
+def _gx_context() -> Any:
+    """The process's ephemeral GX context (quiet: no INFO logs, no progress bars), made on first use:
+    importing GX and making a context cost seconds, paid once per process and only by a gate that
+    runs expectations."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -182,7 +227,7 @@ def _pandas_datasource() -> Any:
     context = gx.get_context(mode="ephemeral")
     # no tqdm bars in task logs (GX ignores environment variables for this)
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return context.data_sources.add_pandas("growthops_marts")
+    return context
 
 
 def _validate_table(
@@ -192,6 +237,7 @@ def _validate_table(
     items: list[tuple[int, dict[str, Any]]],
     key_cols: list[str],
     parameters: dict[str, Any],
+    where: str = "true",
 ) -> tuple[Any, dict[int, Any]]:
     """One GX batch for ``table`` (only the columns the suite needs): the DataFrame and the GX
     result of each expectation by its index in the suite."""
@@ -199,7 +245,7 @@ def _validate_table(
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     cols = list(dict.fromkeys([*key_cols] + [c for _, e in items for c in expectation_columns(e["kwargs"])]))
-    df = read_frame(con, table, cols)
+    df = read_frame(con, table, cols, where)
     batch = (
         datasource.add_dataframe_asset(name=table)
         .add_batch_definition_whole_dataframe("whole")
