@@ -21,6 +21,7 @@ class DbtRun:
     success: bool
     statuses: dict[str, str] = field(default_factory=dict)  # node name -> status
     messages: dict[str, str] = field(default_factory=dict)
+    compiled: dict[str, str] = field(default_factory=dict)  # node name -> compiled SQL (dbt compile)
     exception: str | None = None
 
     def failed(self) -> dict[str, str]:
@@ -67,6 +68,8 @@ def run_dbt(
     for r in getattr(res.result, "results", None) or []:
         run.statuses[r.node.name] = str(r.status)
         run.messages[r.node.name] = (r.message or "").strip()
+        if getattr(r.node, "compiled_code", None):
+            run.compiled[r.node.name] = r.node.compiled_code
     return run
 
 

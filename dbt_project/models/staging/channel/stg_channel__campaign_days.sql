@@ -1,12 +1,12 @@
 with
 
-source as (
+source as not materialized (
 
     select * from {{ source('channel', 'channel_performance') }}
 
 ),
 
-renamed as (
+renamed as not materialized (
 
     select
         cast(source.date as date) as report_date,

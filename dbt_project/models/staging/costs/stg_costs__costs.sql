@@ -1,12 +1,12 @@
 with
 
-source as (
+source as not materialized (
 
     select * from {{ source('costs', 'costs_daily') }}
 
 ),
 
-renamed as (
+renamed as not materialized (
 
     select
         cast(source.date as date) as cost_date,

@@ -1,6 +1,6 @@
 with
 
-contact_versions as (
+contact_versions as not materialized (
 
     select * from {{ ref('stg_crm__contact_versions') }}
 

@@ -1,12 +1,12 @@
 with
 
-source as (
+source as not materialized (
 
     select * from {{ source('fx', 'fx_rates') }}
 
 ),
 
-renamed as (
+renamed as not materialized (
 
     select
         cast(source.date as date) as rate_date,

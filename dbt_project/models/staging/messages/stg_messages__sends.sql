@@ -1,12 +1,12 @@
 with
 
-source as (
+source as not materialized (
 
     select * from {{ source('messages', 'messages_sends') }}
 
 ),
 
-renamed as (
+renamed as not materialized (
 
     select
         trim(source.message_id) as message_id,

@@ -1,12 +1,12 @@
 with
 
-source as (
+source as not materialized (
 
     select * from {{ source('orders', 'shop_orders') }}
 
 ),
 
-renamed as (
+renamed as not materialized (
 
     select
         trim(source.order_id) as order_id,
@@ -28,7 +28,7 @@ renamed as (
 -- incremental: every version of the orders with a version loaded after the newest load already
 -- in the table minus the lookback, or whose stored version's batch was replaced or removed
 -- (macros/incremental_latest_version.sql); everything on a full refresh or an empty table
-changed_versions as (
+changed_versions as not materialized (
 
     select renamed.*
     from renamed
