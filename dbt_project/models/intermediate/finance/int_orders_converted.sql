@@ -90,7 +90,7 @@ converted as (
             case
                 when fx_rates.to_reporting_rate is null then null
                 when not dated.is_revenue_counted then 0
-                else round(dated.net_amount_local * fx_rates.to_reporting_rate, 4)
+                else {{ growthops.convert_money('dated.net_amount_local', 'fx_rates.to_reporting_rate') }}
             end as decimal(18, 4)
         ) as net_revenue,
         dated.source_batch_id,

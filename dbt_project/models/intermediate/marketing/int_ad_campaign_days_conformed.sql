@@ -67,7 +67,7 @@ enriched as (
         conformed.spend_local,
         conformed.currency,
         fx_rates.to_reporting_rate as fx_rate,
-        cast(round(conformed.spend_local * fx_rates.to_reporting_rate, 4) as decimal(18, 4)) as spend,
+        {{ growthops.convert_money('conformed.spend_local', 'fx_rates.to_reporting_rate') }} as spend,
         conformed.source_batch_id,
         conformed.source_loaded_at
 

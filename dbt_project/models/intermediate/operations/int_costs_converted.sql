@@ -26,7 +26,7 @@ converted as (
         costs.amount_local,
         costs.currency,
         fx_rates.to_reporting_rate as fx_rate,
-        cast(round(costs.amount_local * fx_rates.to_reporting_rate, 4) as decimal(18, 4)) as amount,
+        {{ growthops.convert_money('costs.amount_local', 'fx_rates.to_reporting_rate') }} as amount,
         costs.source_batch_id,
         costs.source_loaded_at
 

@@ -47,9 +47,7 @@ converted as (
         dated.currency,
         dated.cost_local,
         case when dated.cost_local is not null then fx_rates.to_reporting_rate end as fx_rate,
-        cast(
-            round(dated.cost_local * fx_rates.to_reporting_rate, 4) as decimal(18, 4)
-        ) as message_cost,
+        {{ growthops.convert_money('dated.cost_local', 'fx_rates.to_reporting_rate') }} as message_cost,
         dated.source_batch_id,
         dated.source_loaded_at
 
