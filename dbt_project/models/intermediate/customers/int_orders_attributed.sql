@@ -1,12 +1,12 @@
 with
 
-orders as (
+orders as not materialized (
 
     select * from {{ ref('int_orders_converted') }}
 
 ),
 
-contacts as (
+contacts as not materialized (
 
     select * from {{ ref('int_contacts_attributed') }}
 
@@ -44,7 +44,7 @@ contacts as (
     ),
 {% endif %}
 
-changed_orders as (
+changed_orders as not materialized (
 
     {{ growthops.select_changed_orders(
         'inputs_loaded_at', 'contact_id', 'select changed_customers.customer_id from changed_customers'
@@ -53,8 +53,10 @@ changed_orders as (
 ),
 
 -- orders inherit their contact's first-touch attribution; guest orders and orders of
--- contacts unknown to the CRM are `unattributed`
-attributed as (
+-- contacts unknown to the CRM are `unattributed`. Not materialized, like the CTEs above: the
+-- order numbers and load times below read a few of its columns, and a materialized copy would
+-- hold every column of every order in memory (DECISIONLOG 54)
+attributed as not materialized (
 
     select
         changed_orders.*,
@@ -71,24 +73,47 @@ attributed as (
 
 ),
 
--- first order = the customer's earliest valid order by created_at (ties: lowest order_id)
+-- first order = the customer's earliest valid order by created_at (ties: lowest order_id); the
+-- window ranks the key columns only (a DuckDB window does not spill: over whole order rows it
+-- needed ~4 GB at 10M orders) and is joined back by order_id
+valid_order_numbers as (
+
+    select
+        attributed.order_id,
+        row_number() over (
+            partition by attributed.customer_id
+            order by attributed.created_at asc, attributed.order_id asc
+        ) as valid_order_number
+
+    from attributed
+    where attributed.is_valid and attributed.customer_id is not null
+
+),
+
+customer_loads as (
+
+    select
+        attributed.customer_id,
+        max(attributed.source_loaded_at) as customer_orders_loaded_at
+
+    from attributed
+    where attributed.customer_id is not null
+    group by attributed.customer_id
+
+),
+
 sequenced as (
 
     select
         attributed.*,
-        case
-            when attributed.is_valid and attributed.customer_id is not null
-                then row_number() over (
-                    partition by attributed.customer_id, attributed.is_valid
-                    order by attributed.created_at asc, attributed.order_id asc
-                )
-        end as valid_order_number,
-        case
-            when attributed.customer_id is not null
-                then max(attributed.source_loaded_at) over (partition by attributed.customer_id)
-        end as customer_orders_loaded_at
+        valid_order_numbers.valid_order_number,
+        customer_loads.customer_orders_loaded_at
 
     from attributed
+    left join valid_order_numbers
+        on attributed.order_id = valid_order_numbers.order_id
+    left join customer_loads
+        on attributed.customer_id = customer_loads.customer_id
 
 ),
 
