@@ -202,21 +202,18 @@ def _latest_costs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str, where: str) -> None:
-    """``gate_orders``: the newest version per order, net revenue in the reporting currency.
+def _newest_raw_orders(where: str = "true") -> str:
+    """CTEs ending in ``newest_orders``: every column of the newest version of each raw order.
 
-    The newest version is found with a hash aggregate, which spills, not a window, which does not:
-    at 24M raw order versions (10M orders) a ``row_number()`` over them ran out of a 4 GB
-    ``memory_limit``. Each version gets one 128-bit code in the newest-first order (updated_at,
-    then the file's rank by batch day, load time, batch id and file name, then the line); the
-    newest version of an order is its ``max``.
+    Found with a hash aggregate, which spills, not a window, which does not: at 24M raw order
+    versions (10M orders) a ``row_number()`` over them ran out of a 4 GB ``memory_limit``. Each
+    version gets one 128-bit code in the newest-first order (updated_at, then its file's rank by
+    batch day, load time, batch id and file name, then the line); an order's newest version is the
+    version whose code is the order's ``max``.
     """
-    counted = f"latest.status in ({REVENUE_STATUSES_SQL})"
     batch = "_batch_day, _loaded_at, _batch_id, _source_file"
-    con.execute(
-        f"""
-        create or replace temp table gate_orders as
-        with files as (
+    return f"""
+        files as (
             select {batch}, row_number() over (order by {batch}) as file_rank
             from (select distinct {batch} from raw.shop_orders)
         ),
@@ -228,14 +225,26 @@ def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str, where: str) 
             inner join files using ({batch})
             where raw.order_id is not null and trim(raw.order_id) <> '' and {where}
         ),
-        newest as (select max(version_code) as version_code from coded group by trim(order_id)),
+        newest_codes as (select max(version_code) as version_code from coded group by trim(order_id)),
+        newest_orders as not materialized (
+            select coded.* from coded semi join newest_codes on coded.version_code = newest_codes.version_code
+        )"""
+
+
+def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str, where: str) -> None:
+    """``gate_orders``: the newest version per order, net revenue in the reporting currency."""
+    counted = f"latest.status in ({REVENUE_STATUSES_SQL})"
+    con.execute(
+        f"""
+        create or replace temp table gate_orders as
+        with {_newest_raw_orders(where)},
         latest as (
             select trim(order_id) as order_id, lower(trim(status)) as status, upper(trim(currency)) as currency,
                 {order_date} as order_date,
                 cast(gross_amount as double) - cast(discount_amount as double)
                     - cast(refund_amount as double) as net_local,
                 _source_file as source_file, _source_line as source_line
-            from coded semi join newest on coded.version_code = newest.version_code
+            from newest_orders
         )
         select latest.*, r.usd_rate, r.reporting_usd_rate, {counted} as is_counted,
             case when {counted} then latest.net_local * r.usd_rate / r.reporting_usd_rate else 0.0 end
@@ -246,33 +255,23 @@ def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str, where: str) 
     )
 
 
-# The newest version of an order first (as in _latest_orders' window), as an arg_max key.
-NEWEST_VERSION_KEY = "(updated_at, _batch_day, _loaded_at, _batch_id, _source_line)"
-
-
 def _order_days_local(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
     """``gate_order_days_local``: per (order day, currency) of the latest version of every order,
-    the orders, the counted ones and their net amount in the order currency (one hash aggregate)."""
+    the orders, the counted ones and their net amount in the order currency."""
     counted = f"v.status in ({REVENUE_STATUSES_SQL})"
     con.execute(
         f"""
         create or replace temp table gate_order_days_local as
-        with latest as (
-            select arg_max(
-                struct_pack(
-                    day := {order_date}, currency := upper(trim(currency)), status := lower(trim(status)),
-                    net := cast(gross_amount as double) - cast(discount_amount as double)
-                        - cast(refund_amount as double)
-                ),
-                {NEWEST_VERSION_KEY}
-            ) as v
-            from raw.shop_orders
-            where order_id is not null and trim(order_id) <> ''
-            group by trim(order_id)
+        with {_newest_raw_orders()},
+        v as (
+            select {order_date} as day, upper(trim(currency)) as currency, lower(trim(status)) as status,
+                cast(gross_amount as double) - cast(discount_amount as double)
+                    - cast(refund_amount as double) as net
+            from newest_orders
         )
         select v.day, v.currency, count(*) as orders, count(*) filter (where {counted}) as rows,
                coalesce(sum(v.net) filter (where {counted}), 0.0) as net_local
-        from latest group by all
+        from v group by all
         """
     )
 
