@@ -59,3 +59,40 @@ def test_history_is_re_dated_to_the_morning_after_each_export_day(settings):
     ]
     assert {d: took for d, _, took in ledger} == before  # each load keeps its duration
     con.close()
+
+
+def test_summary_shows_each_backfill_stage_with_the_peak_memory_at_its_end():
+    from growthops.commands.bench import summary_markdown
+
+    pipeline = {
+        "stage": "pipeline",
+        "wall_seconds": 1228.1,
+        "peak_rss_mb": 7606.9,
+        "backfill_seconds": 800.0,
+        "backfill_stage_seconds": {"ingest": 400.0, "dbt": 280.0, "mart_gate": 80.0, "publish": 40.0},
+        "backfill_stage_share": {"ingest": "50%", "dbt": "35%", "mart_gate": "10%", "publish": "5%"},
+        "backfill_peak_rss_mb_after_stage": {
+            "ingest": 7606.9,
+            "dbt": 7606.9,
+            "mart_gate": 7606.9,
+            "publish": 7606.9,
+        },
+        "raw_gate_gx_seconds_within_ingest": 120.0,
+        "daily_airflow_seconds": 397.5,
+        "daily_runs": {"growthops_ingest_fx": 23.7, "growthops_transform": 335.5},
+    }
+    text = summary_markdown({"pipeline": pipeline, "floor": {"stage": "floor", "wall_seconds": 101.0,
+                                                              "peak_rss_mb": 4842.6, "floor_seconds": 100.0}})  # fmt: skip
+    assert "| ingest | 400.0 | 50% | 7,607 |" in text
+    assert "| of which GX (raw gate) | 120.0 | 15% | |" in text
+    assert "- **pipeline/floor: 8.0x**" in text
+    assert "growthops_transform 335.5" in text
+
+
+def test_backfill_summary_names_the_peak_memory_after_each_stage():
+    from growthops.commands.backfill import BackfillResult
+
+    result = BackfillResult(start=date(2025, 1, 1), end=date(2025, 1, 2))
+    result.seconds = {"ingest": 3.0, "dbt": 1.0}
+    result.peak_rss_mb = {"ingest": 812.4, "dbt": 1530.0}
+    assert "peak RSS after each stage: ingest 812 MB, dbt 1,530 MB" in result.summary()

@@ -31,6 +31,8 @@ class BackfillResult:
     loads: dict[str, object] = field(default_factory=dict)
     refused: list = field(default_factory=list)  # FileOutcome of quarantined/failed files
     seconds: dict[str, float] = field(default_factory=dict)
+    # the process's peak RSS (MB) when each stage ended: a stage raised it if it grew there
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
     published_run_id: str | None = None
     row_counts: dict[str, int] = field(default_factory=dict)
 
@@ -46,12 +48,24 @@ class BackfillResult:
             ", ".join(f"{k} {v:.1f}s ({v / total:.0%})" for k, v in self.seconds.items()) if total else ""
         )
         lines.append(f"  stages: {stages}; total {total:.1f}s")
+        if self.peak_rss_mb:
+            lines.append(
+                "  peak RSS after each stage: "
+                + ", ".join(f"{k} {v:,.0f} MB" for k, v in self.peak_rss_mb.items())
+            )
         if self.published_run_id:
             lines.append(
                 f"  published run {self.published_run_id}: "
                 + ", ".join(f"{k}={v:,}" for k, v in sorted(self.row_counts.items()))
             )
         return "\n".join(lines)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MB (Linux reports kilobytes)."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def run_backfill(
@@ -103,6 +117,7 @@ def run_backfill(
         result.loads[source] = res
         result.refused += [o for o in res.outcomes if o.status in ("quarantined", "failed")]
     result.seconds["ingest"] = time.monotonic() - t
+    result.peak_rss_mb["ingest"] = peak_rss_mb()
     if result.refused:
         # The good files are loaded; publishing marts with a day missing would mislead BI.
         progress(result.summary())
@@ -137,17 +152,20 @@ def publish_backfill(
     progress("[dbt] build (seeds, models, snapshot, data and unit tests)")
     build_marts(settings, full_refresh=full_refresh)
     result.seconds["dbt"] = time.monotonic() - t
+    result.peak_rss_mb["dbt"] = peak_rss_mb()
 
     t = time.monotonic()
     progress("[gate] mart gate (every day)")
     mart_gate(settings, full=True)  # a backfill rewrites history: never only the touched days
     result.seconds["mart_gate"] = time.monotonic() - t
+    result.peak_rss_mb["mart_gate"] = peak_rss_mb()
 
     t = time.monotonic()
     run_id = run_id or f"backfill__{start}_{end}__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     progress(f"[publish] {run_id}")
     pub = publish_marts(settings, run_id)
     result.seconds["publish"] = time.monotonic() - t
+    result.peak_rss_mb["publish"] = peak_rss_mb()
     result.published_run_id = pub.run_id
     result.row_counts = dict(pub.row_counts)
     return result

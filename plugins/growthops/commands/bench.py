@@ -168,6 +168,7 @@ def bench_pipeline(ctx: BenchContext) -> dict:
         "fct_orders_rows": int(result.row_counts.get("fct_orders", 0)),
         "backfill_seconds": round(backfill_seconds, 1),
         "backfill_stage_seconds": stages,
+        "backfill_peak_rss_mb_after_stage": dict(result.peak_rss_mb),
         "backfill_stage_share": {k: f"{v / total:.0%}" for k, v in result.seconds.items()},
         "raw_gate_gx_seconds_within_ingest": round(gx, 1),
         "daily_airflow_seconds": round(daily_seconds, 1),
@@ -203,11 +204,14 @@ def summary_markdown(results: dict[str, dict]) -> str:
     lines.insert(1, "|---|---:|---:|")
     pipe, floor = results.get("pipeline"), results.get("floor")
     if pipe:
-        lines += ["", "| backfill stage | seconds | share |", "|---|---:|---:|"]
+        # the process's peak RSS when the stage ended: the stage that raised it shows the jump
+        peaks = pipe.get("backfill_peak_rss_mb_after_stage", {})
+        lines += ["", "| backfill stage | seconds | share | peak RSS MB at its end |", "|---|---:|---:|---:|"]
         for k, v in pipe["backfill_stage_seconds"].items():
-            lines.append(f"| {k} | {v:.1f} | {pipe['backfill_stage_share'][k]} |")
+            peak = f"{peaks[k]:,.0f}" if k in peaks else ""
+            lines.append(f"| {k} | {v:.1f} | {pipe['backfill_stage_share'][k]} | {peak} |")
         lines.append(f"| of which GX (raw gate) | {pipe['raw_gate_gx_seconds_within_ingest']:.1f} | "
-                     f"{pipe['raw_gate_gx_seconds_within_ingest'] / pipe['backfill_seconds']:.0%} |")  # fmt: skip
+                     f"{pipe['raw_gate_gx_seconds_within_ingest'] / pipe['backfill_seconds']:.0%} | |")  # fmt: skip
         lines += ["", f"- backfill: {pipe['backfill_seconds']:.1f} s",
                   f"- one day through Airflow (every ingest DAG + transform, steady state): {pipe['daily_airflow_seconds']:.1f} s "
                   f"({', '.join(f'{k} {v:.1f}' for k, v in pipe['daily_runs'].items())})"]  # fmt: skip
