@@ -458,3 +458,27 @@ def test_suite_and_reconciliation_columns_exist_in_the_dbt_mart_contracts():
         t: sorted(cols - declared[t]) for t, cols in needed.items() if t in declared and cols - declared[t]
     }
     assert missing == {}
+
+
+def test_no_mart_frame_outlives_its_checks(settings, con, monkeypatch):
+    """GX's datasource cache and reference cycles kept every judged table's frame (DECISIONLOG 56):
+    each table now has its own datasource, deleted with its frame before the next table."""
+    import weakref
+
+    from growthops import gx_frames
+
+    monkeypatch.setattr(gx_frames, "COLLECT_FROM_ROWS", 0)  # the hand-made marts are small
+    frames: list[weakref.ref] = []
+    read = gate_suite.read_frame
+
+    def read_and_watch(*args, **kwargs):
+        df = read(*args, **kwargs)
+        frames.append(weakref.ref(df))
+        return df
+
+    monkeypatch.setattr(gate_suite, "read_frame", read_and_watch)
+    result = run_mart_gate(settings, con)
+    assert result.passed, result.message()
+    assert len(frames) == len({e["meta"]["table"] for e in load_suite()["expectations"]}) > 5
+    assert [f for f in frames if f() is not None] == []
+    assert gate_suite._gx_context().data_sources.all() == {}

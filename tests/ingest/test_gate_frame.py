@@ -87,3 +87,21 @@ def test_a_column_missing_from_the_frame_is_still_a_validator_error():
     run = gate.validate(orders(), [IN_SET, missing])
     assert run.status == gate.VALIDATOR_ERROR
     assert "currency" in (run.error or "")
+
+
+def test_a_validated_frame_is_freed_once_out_of_scope():
+    """GX's datasource kept the last frame in its engine's batch cache and reference cycles kept the
+    others (DECISIONLOG 56): the validation's datasource is deleted, and one collection after
+    the frame goes out of scope frees it."""
+    import weakref
+
+    from growthops.gx_frames import COLLECT_FROM_ROWS, release_frames
+
+    frame = orders()[["status"]]  # exactly the columns read: GX gets this very frame
+    watched = weakref.ref(frame)
+    run = gate.validate(frame, [IN_SET])
+    assert run.status == gate.DATA_FAILED and run.failed[0].unexpected_index == [11]
+    del frame
+    release_frames(COLLECT_FROM_ROWS)
+    assert watched() is None
+    assert gate._context().data_sources.all() == {}

@@ -23,6 +23,7 @@ import duckdb
 from growthops.config import REPO_ROOT
 from growthops.gate.marts import MARTS_SCHEMA, SAMPLE_ROWS, quote
 from growthops.gate.result import CheckResult, jsonable
+from growthops.gx_frames import drop_datasource, release_frames
 
 SUITE_PATH = REPO_ROOT / "expectations" / "marts.json"
 
@@ -144,20 +145,19 @@ def gx_checks(
     keys = suite.get("meta", {}).get("keys", {})
     try:
         context = _gx_context()
-        datasource = context.data_sources.add_pandas(f"growthops_marts_{next(_DATASOURCES)}")
     except Exception as exc:
         return [c for table, items in by_table.items() for c in _crashed(items, table, exc, parameters)]
-    try:
-        return _validate_tables(con, datasource, by_table, keys, parameters, timings, rows)
-    finally:
-        context.data_sources.delete(datasource.name)
+    return _validate_tables(con, context, by_table, keys, parameters, timings, rows)
 
 
-def _validate_tables(con, datasource, by_table, keys, parameters, timings, rows) -> list[CheckResult]:
+def _validate_tables(con, context, by_table, keys, parameters, timings, rows) -> list[CheckResult]:
+    """Each table in a datasource of its own, deleted with its frame before the next (gx_frames)."""
     results: list[CheckResult] = []
     for table, items in by_table.items():
         table_started = time.monotonic()
+        name = f"growthops_marts_{next(_DATASOURCES)}"
         try:
+            datasource = context.data_sources.add_pandas(name)
             where = rows.get(table, "true")
             df, by_index = _validate_table(
                 con, datasource, table, items, keys.get(table, []), parameters, where
@@ -165,6 +165,8 @@ def _validate_tables(con, datasource, by_table, keys, parameters, timings, rows)
         except Exception as exc:
             results += _crashed(items, table, exc, parameters)
             continue
+        finally:
+            drop_datasource(context, name)
         for i, exp in items:
             res = by_index.get(i)
             if res is None:
@@ -172,6 +174,9 @@ def _validate_tables(con, datasource, by_table, keys, parameters, timings, rows)
                 results += _crashed([(i, exp)], table, error, parameters)
                 continue
             results.append(from_gx(table, exp, res, df, keys.get(table, []), parameters))
+        judged = len(df)
+        df = by_index = datasource = None
+        release_frames(judged)
         timings[f"gx:{table}"] = time.monotonic() - table_started
     return results
 
@@ -193,7 +198,7 @@ def _crashed(
     ]
 
 
-_DATASOURCES = itertools.count(1)  # a new datasource name per run in the process's one context
+_DATASOURCES = itertools.count(1)  # a new datasource name per table in the process's one context
 
 
 def warm_gx_context(suite: dict[str, Any], tables: list[str]) -> threading.Thread | None:

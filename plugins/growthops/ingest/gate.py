@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from growthops.config import REPO_ROOT
+from growthops.gx_frames import drop_datasource
 from growthops.logs import get_logger, quiet_third_party
 
 log = get_logger(__name__)
@@ -202,6 +203,7 @@ def validate(
     started = time.perf_counter()
     if not expectations:
         return SuiteRun(PASSED, seconds=0.0)
+    name = f"growthops_{time.monotonic_ns()}"
     try:
         import great_expectations as gx
         import pandas as pd
@@ -209,7 +211,7 @@ def validate(
         from great_expectations.validator.v1_validator import Validator
 
         ctx = _context()
-        name = f"growthops_{time.monotonic_ns()}"
+        frame = _gx_frame(df, expectations)
         configs = [
             ExpectationConfiguration(
                 type=e["type"], kwargs=copy.deepcopy(e["kwargs"]), meta=e.get("meta", {})
@@ -217,19 +219,16 @@ def validate(
             for e in expectations
         ]
         suite = gx.ExpectationSuite(name=name, expectations=configs)
-        datasource = ctx.data_sources.add_or_update_pandas(name="growthops_raw_gate")
-        try:
-            asset = datasource.get_asset("frame")
-        except LookupError:
-            asset = datasource.add_dataframe_asset(name="frame")
-        try:
-            batch_definition = asset.get_batch_definition("whole")
-        except (KeyError, LookupError):
-            batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+        # a datasource per validation, deleted after it: its engine would keep the frame (gx_frames)
+        batch_definition = (
+            ctx.data_sources.add_or_update_pandas(name=name)
+            .add_dataframe_asset(name="frame")
+            .add_batch_definition_whole_dataframe("whole")
+        )
         # the validator loads (and fingerprints) the batch itself: no separate get_batch first
         validator = Validator(
             batch_definition=batch_definition,
-            batch_parameters={"dataframe": _gx_frame(df, expectations)},
+            batch_parameters={"dataframe": frame},
             result_format={"result_format": "COMPLETE", "include_unexpected_rows": False},
         )
         with pd.option_context("mode.copy_on_write", True):
@@ -241,6 +240,9 @@ def validate(
             error=f"{type(exc).__name__}: {exc}",
             seconds=time.perf_counter() - started,
         )
+    finally:
+        if _CONTEXT is not None:
+            drop_datasource(_CONTEXT, name)
 
     runs: list[ExpectationRun] = []
     errors: list[str] = []

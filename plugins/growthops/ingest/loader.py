@@ -29,6 +29,7 @@ import duckdb
 from growthops import erasure
 from growthops.config import Settings
 from growthops.errors import DataQualityError, NotReadyError, QualityCheck, QualityReport, TransientError
+from growthops.gx_frames import release_frames
 from growthops.ingest import gate, ledger, lost_build, storage
 from growthops.ingest.batch import gate_and_load
 from growthops.ingest.commit import write_ledger_rows
@@ -324,6 +325,7 @@ def load_range(
         ledger.ensure_tables(warehouse)
         for n, chunk in enumerate(chunks, start=1):
             batch = ingest_files(settings, source, chunk, con=warehouse)
+            release_frames(sum(o.rows_in_file or 0 for o in batch.outcomes))  # the chunk's GX frames
             result.outcomes.extend(batch.outcomes)
             timings.update(batch.timings)
             if progress:
