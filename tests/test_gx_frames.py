@@ -34,3 +34,29 @@ def test_release_frames_collects_only_after_large_frames(monkeypatch):
     assert collections == []
     gx_frames.release_frames(gx_frames.COLLECT_FROM_ROWS)
     assert collections == [1]
+
+
+def test_frame_from_arrow_keeps_strings_in_arrow_and_makes_decimals_doubles():
+    import datetime as dt
+    from decimal import Decimal
+
+    import pandas as pd
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "order_id": pa.array(["o1", None], pa.string()),
+            "amount": pa.array([Decimal("12.34"), Decimal("-0.01")], pa.decimal128(18, 2)),
+            "order_date": pa.array([dt.date(2024, 2, 29), None], pa.date32()),
+            "items": pa.array([3, None], pa.int64()),
+        }
+    )
+    frame = gx_frames.frame_from_arrow(table)
+    assert frame["order_id"].dtype == pd.StringDtype("pyarrow")
+    assert frame["order_id"].isna().tolist() == [False, True]
+    assert frame["amount"].dtype == "float64"
+    assert frame["amount"].tolist() == [12.34, -0.01]
+    assert str(frame["order_date"].dtype).startswith("datetime64")
+    assert frame["order_date"].iloc[0] == pd.Timestamp("2024-02-29")
+    assert pd.isna(frame["order_date"].iloc[1])
+    assert frame["items"].iloc[0] == 3 and pd.isna(frame["items"].iloc[1])

@@ -1,4 +1,8 @@
-"""Letting go of the DataFrames Great Expectations validated (shared by the raw and the mart gate).
+"""The DataFrames Great Expectations validates: how they are made, and how they are let go of.
+
+Both gates (raw and mart) hand GX pandas frames read from DuckDB through Arrow
+(:func:`frame_from_arrow`): strings stay Arrow-backed (about 8x faster to check and 4x smaller
+than Python objects), decimals become doubles, dates datetime64.
 
 A GX pandas datasource keeps every batch it loaded in its execution engine's batch cache, and a
 validation leaves reference cycles that hold the batch frame. Neither is freed by reference
@@ -17,6 +21,24 @@ import gc
 from typing import Any
 
 COLLECT_FROM_ROWS = 100_000  # frames at least this long are followed by a full gc.collect()
+
+
+def frame_from_arrow(table: Any) -> Any:
+    """A ``pyarrow.Table`` (e.g. DuckDB's ``fetch_arrow_table()``) as the pandas DataFrame GX
+    validates: Arrow-backed strings, decimals as doubles, dates as datetime64."""
+    import pandas as pd
+    import pyarrow as pa
+
+    for i, f in enumerate(table.schema):
+        if pa.types.is_decimal(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(pa.float64()))
+
+    def strings_in_arrow(t: pa.DataType) -> Any:
+        if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+            return pd.StringDtype("pyarrow")
+        return None
+
+    return table.to_pandas(types_mapper=strings_in_arrow, date_as_object=False)
 
 
 def drop_datasource(context: Any, name: str) -> None:

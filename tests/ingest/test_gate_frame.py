@@ -105,3 +105,13 @@ def test_a_validated_frame_is_freed_once_out_of_scope():
     release_frames(COLLECT_FROM_ROWS)
     assert watched() is None
     assert gate._context().data_sources.all() == {}
+
+
+def test_rejected_values_print_as_text_and_a_missing_one_as_none():
+    import pandas as pd
+
+    from growthops.ingest.batch import _as_text
+
+    values = pd.Series(["x", None, "ü"], dtype=pd.StringDtype("pyarrow"))
+    assert _as_text(values).tolist() == ["x", "None", "ü"]
+    assert _as_text(pd.Series([1.5, float("nan")])).tolist() == ["1.5", "None"]

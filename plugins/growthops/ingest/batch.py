@@ -18,6 +18,7 @@ import duckdb
 from growthops.config import Settings
 from growthops.contracts import CONTRACTS, load_platform_mappings
 from growthops.errors import QualityReport, TransientError, ValidatorError
+from growthops.gx_frames import frame_from_arrow
 from growthops.ingest import gate, ledger, quarantine, reader, rules, verdict
 from growthops.ingest.commit import commit, fail_all
 from growthops.ingest.outcome import Batch, FileOutcome
@@ -148,12 +149,20 @@ def _row_frame(con: duckdb.DuckDBPyConnection, source: str) -> Any:
     contract = CONTRACTS[source]
     cols = [ident(c) for c in contract.names]
     extra = ", discount_amount + refund_amount as _discount_plus_refund" if source == "orders" else ""
-    return con.execute(
-        f"""
-        select {", ".join(cols)}, file_id as _file_id, line as _line, _window_offset{extra}
-        from _ing_typed where struct_rule is null order by file_id, line
-        """
-    ).df()
+    return frame_from_arrow(
+        con.execute(
+            f"""
+            select {", ".join(cols)}, file_id as _file_id, line as _line, _window_offset{extra}
+            from _ing_typed where struct_rule is null order by file_id, line
+            """
+        ).fetch_arrow_table()
+    )
+
+
+def _as_text(values: Any) -> Any:
+    """The rejected values as text, a missing one as ``None`` (as Python objects would print)."""
+    values = values.astype(object)
+    return values.where(values.notna(), None).astype(str)
 
 
 def _store_gx_flags(con: duckdb.DuckDBPyConnection, frame: Any, run: gate.SuiteRun) -> None:
@@ -169,7 +178,7 @@ def _store_gx_flags(con: duckdb.DuckDBPyConnection, frame: Any, run: gate.SuiteR
         col = r.column or ""
         first = col.split(", ")[0]
         values = (
-            sub[first].astype(str) if first in frame.columns else pd.Series([""] * len(sub), index=sub.index)
+            _as_text(sub[first]) if first in frame.columns else pd.Series([""] * len(sub), index=sub.index)
         )
         parts.append(
             pd.DataFrame(
