@@ -96,3 +96,18 @@ def test_backfill_summary_names_the_peak_memory_after_each_stage():
     result.seconds = {"ingest": 3.0, "dbt": 1.0}
     result.peak_rss_mb = {"ingest": 812.4, "dbt": 1530.0}
     assert "peak RSS after each stage: ingest 812 MB, dbt 1,530 MB" in result.summary()
+
+
+def test_pipeline_bench_refuses_before_the_backfill_without_a_dbt_manifest(tmp_path, monkeypatch):
+    from growthops.build import dbt
+    from growthops.commands import backfill, bench
+
+    backfills: list[tuple] = []
+    monkeypatch.setattr(dbt, "MANIFEST_PATH", tmp_path / "target" / "manifest.json")
+    monkeypatch.setattr(backfill, "run_backfill", lambda *a, **k: backfills.append(a))
+    ctx = bench.BenchContext(
+        workdir=tmp_path, scale=0.01, start=date(2025, 1, 1), end=date(2025, 1, 3), seed=1
+    )
+    with pytest.raises(FileNotFoundError, match="make manifest"):
+        bench.bench_pipeline(ctx)
+    assert backfills == []

@@ -115,9 +115,13 @@ def bench_pipeline(ctx: BenchContext) -> dict:
     """
     from datetime import timedelta
 
+    from growthops.build.dbt import MANIFEST_PATH
     from growthops.commands.backfill import publish_backfill, run_backfill
     from growthops.config import SOURCES, load_settings
     from growthops.orchestration.dags_test import dags_test_many
+
+    if not MANIFEST_PATH.exists():  # the transform DAG renders from it: fail now, not after the backfill
+        raise FileNotFoundError(f"dbt manifest not found at {MANIFEST_PATH}: run `make manifest` first")
 
     repo = Path(__file__).resolve().parents[3]
     data_dir = ctx.workdir / "pipeline-data"
@@ -147,6 +151,11 @@ def bench_pipeline(ctx: BenchContext) -> dict:
     result = publish_backfill(settings, result, progress=progress)
     backfill_seconds += time.perf_counter() - t
     gx = sum(r.timings.get("gx_rows", 0) + r.timings.get("gx_files", 0) for r in result.loads.values())
+    stages = {k: round(v, 1) for k, v in result.seconds.items()}
+    progress(  # kept in the log even if the daily run below fails
+        f"backfill {backfill_seconds:.1f} s, stages {stages}, raw gate GX {gx:.1f} s, "
+        f"peak RSS MB after stage {dict(result.peak_rss_mb)}"
+    )
 
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run([airflow, "db", "migrate"], env={**os.environ}, capture_output=True, check=True)
@@ -161,7 +170,6 @@ def bench_pipeline(ctx: BenchContext) -> dict:
     daily_seconds = time.perf_counter() - t
     if not all(r["ok"] for r in daily) or len(daily) < len(runs):
         raise RuntimeError(f"daily run failed: {daily}; log {ctx.workdir / 'pipeline-airflow.log'}")
-    stages = {k: round(v, 1) for k, v in result.seconds.items()}
     total = sum(result.seconds.values())
     return {
         "orders_rows_loaded": int(result.loads["orders"].rows_loaded),
