@@ -49,6 +49,7 @@ def publish_world(root: Path, run_id: str, *, start: date, end: date, scale: flo
         result = run_backfill(settings, start, end, run_id=run_id, progress=lambda _m: None)
     assert result.published_run_id == run_id
     assert result.row_counts["fct_orders"] > 0
+    assert result.mart_gate_gx_seconds > 0  # the full gate ran its GX suite, timed for the bench
     return settings
 
 

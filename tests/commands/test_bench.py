@@ -85,6 +85,10 @@ def test_summary_shows_each_backfill_stage_with_the_peak_memory_at_its_end():
                                                               "peak_rss_mb": 4842.6, "floor_seconds": 100.0}})  # fmt: skip
     assert "| ingest | 400.0 | 50% | 7,607 |" in text
     assert "| of which GX (raw gate) | 120.0 | 15% | |" in text
+    assert "mart gate" not in text.split("| mart_gate |")[1]  # an older result: no mart-gate GX row
+    measured = summary_markdown({"pipeline": {**pipeline, "mart_gate_gx_seconds_within_mart_gate": 16.0}})
+    assert "| of which GX (mart gate) | 16.0 | 2% | |" in measured
+    assert "| of which GX (raw and mart gate) | 136.0 | 17% | |" in measured
     assert "- **pipeline/floor: 8.0x**" in text
     assert "growthops_transform 335.5" in text
 
@@ -96,6 +100,9 @@ def test_backfill_summary_names_the_peak_memory_after_each_stage():
     result.seconds = {"ingest": 3.0, "dbt": 1.0}
     result.peak_rss_mb = {"ingest": 812.4, "dbt": 1530.0}
     assert "peak RSS after each stage: ingest 812 MB, dbt 1,530 MB" in result.summary()
+    assert "Great Expectations" not in result.summary()  # no mart gate ran
+    result.mart_gate_gx_seconds = 2.31
+    assert "of the mart gate, Great Expectations 2.3s" in result.summary()
 
 
 def test_pipeline_bench_refuses_before_the_backfill_without_a_dbt_manifest(tmp_path, monkeypatch):
