@@ -7,8 +7,11 @@
     table minus var fct_orders_lookback_days; 1900-01-01 (everything) when the table is empty or
     was built with another reporting currency or timezone (every amount or day would change).
 
-    vanished_order_customers(upstream): the customers of orders still in the table but no longer
-    in `upstream` (their batch was replaced without them): their other orders are renumbered.
+    moved_order_customers(upstream): the customers whose orders before others may have left them:
+    orders of the table no longer in `upstream` (their batch was replaced without them), or whose
+    upstream row loaded after the model's `rebuild_window` has another customer_id or created_at
+    (a restated order). The newest load among the orders up to an order does not see an order
+    leave, so these customers' orders are rebuilt whole.
 
     delete_vanished_orders(upstream): the post-hook that deletes those orders from the table.
 
@@ -36,12 +39,27 @@
     )
 {%- endmacro %}
 
-{% macro vanished_order_customers(upstream) -%}
+{% macro moved_order_customers(upstream) -%}
     select previous_build.customer_id
     from {{ this }} as previous_build
     where
         previous_build.customer_id is not null
         and previous_build.order_id not in (select upstream_orders.order_id from {{ upstream }} as upstream_orders)
+
+    union
+
+    select previous_build.customer_id
+    from {{ this }} as previous_build
+    inner join {{ upstream }} as upstream_orders
+        on previous_build.order_id = upstream_orders.order_id
+    cross join rebuild_window
+    where
+        previous_build.customer_id is not null
+        and upstream_orders.inputs_loaded_at > rebuild_window.rebuild_loaded_after
+        and (
+            upstream_orders.customer_id is distinct from previous_build.customer_id
+            or upstream_orders.created_at != previous_build.created_at
+        )
 {%- endmacro %}
 
 {% macro delete_vanished_orders(upstream) -%}

@@ -22,6 +22,16 @@ import duckdb
 
 from growthops.contracts import CRM, ORDERS, VALID_ORDER_STATUSES
 
+# the newest version of every order of a landing's ``orders`` (every file, with its landing_day)
+LATEST_ORDERS = """
+    select * exclude (rn) from (
+        select *, row_number() over (
+            partition by order_id order by cast(updated_at as timestamptz) desc, landing_day desc
+        ) as rn
+        from orders
+    ) where rn = 1
+"""
+
 
 @dataclass
 class LateUpdates:
@@ -57,17 +67,7 @@ def write_late_updates(landing: Path, end: date) -> LateUpdates:
     _read(con, landing, "orders", "orders.csv")
     _read(con, landing, "crm", "contacts.csv")
     valid = ", ".join(f"'{s}'" for s in VALID_ORDER_STATUSES)
-    con.execute(
-        """
-        create temp table latest_orders as
-        select * exclude (rn) from (
-            select *, row_number() over (
-                partition by order_id order by cast(updated_at as timestamptz) desc, landing_day desc
-            ) as rn
-            from orders
-        ) where rn = 1
-        """
-    )
+    con.execute(f"create temp table latest_orders as {LATEST_ORDERS}")
     # a repeat customer known to the CRM whose first two valid orders are early
     refunded, promoted = con.execute(
         f"""

@@ -4,10 +4,12 @@ refresh row for row, and each incremental run rebuilt only the rows the updates 
 The chain int_orders_converted -> int_orders_attributed -> fct_orders is built on its own landing
 in two loads (lookback 0, EUR, Asia/Tokyo: ``ORACLE_VARS``). The second load brings the later days
 and late updates: those of ``dbt_late_updates`` (a refunded first order, a contact exported after
-its orders, an fx day re-delivered with a corrected rate) and two written here: an existing
-customer's contact re-exported with another first touch (its orders change channel) and an
-orders file re-delivered without one first order (the order vanishes; the customer's next valid
-order becomes the first). The chain then runs one model at a time; before each model runs, its
+its orders, an fx day re-delivered with a corrected rate) and those written here: an existing
+customer's contact re-exported with another first touch (its orders change channel), an orders
+file re-delivered without one first order (the order vanishes; the customer's next valid order
+becomes the first), and two first orders restated: one to a time after its customer's second
+order, one to another customer (either way the customer's second order becomes the first, with
+no new load time of its own). The chain then runs one model at a time; before each model runs, its
 compiled incremental select is run on the warehouse: the orders that run rebuilds.
 """
 
@@ -15,17 +17,17 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import ORACLE_VARS, generated_settings, ingest
 from dbt_helpers import explain, put_back, run_dbt
-from dbt_late_updates import LateUpdates, write_late_updates
+from dbt_late_updates import LATEST_ORDERS, LateUpdates, write_late_updates
 from dbt_order_chain import CHAIN, chain_table, compiled_sql
 
-from growthops.contracts import CRM, VALID_ORDER_STATUSES
+from growthops.contracts import CRM, ORDERS, VALID_ORDER_STATUSES
 
 START = date(2025, 1, 1)
 SPLIT = date(2025, 3, 8)
@@ -41,6 +43,8 @@ class ChainUpdates:
     vanished_order_id: str  # its orders file re-delivered without it
     vanished_day: date
     promoted_by_vanishing_id: str  # the customer's second valid order
+    restated: dict[str, tuple[str, str]]  # how -> (restated first order, the second that is first now)
+    new_owner_id: str  # the customer the "to another customer" order moved to
 
 
 def _landing_query(landing: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -132,6 +136,58 @@ def _move_a_first_touch(landing: Path, late: LateUpdates, taken: str) -> str:
     return version["contact_id"]
 
 
+def _restate_first_orders(landing: Path, late: LateUpdates, taken: set[str]) -> tuple[dict, str]:
+    """Append to the late orders file new versions of two customers' first valid orders (customers
+    with two valid orders and nothing in the second load): one created an hour after the
+    customer's second order, one moved to another customer. Returns how -> (order, its customer's
+    second order) and the customer the second one moved to."""
+    valid = ", ".join(f"'{s}'" for s in VALID_ORDER_STATUSES)
+    excluded = ", ".join("?" for _ in taken)
+    rows = _landing_query(
+        landing,
+        f"""
+        with latest as ({LATEST_ORDERS}),
+        ranked as (
+            select *, row_number() over (
+                partition by contact_id order by cast(created_at as timestamptz), order_id
+            ) as n
+            from latest
+            where status in ({valid}) and contact_id is not null
+        ),
+        quiet as (  -- every version of the customer's orders in the first load
+            select contact_id from orders where contact_id is not null
+            group by contact_id having max(landing_day) < ?
+        )
+        select first.*, second.order_id as second_order_id, second.created_at as second_created_at
+        from ranked as first
+        join ranked as second on first.contact_id = second.contact_id and second.n = 2
+        where first.n = 1 and first.contact_id in (select contact_id from quiet)
+          and first.contact_id not in ({excluded})
+        order by first.order_id
+        limit 3
+        """,
+        [SPLIT - timedelta(days=7), *sorted(taken)],
+    )
+    assert len(rows) == 3, "the generated range has too few quiet repeat customers"
+    names = [*ORDERS.names, "filename", "landing_day", "n", "second_order_id", "second_created_at"]
+    later, moved, owner = (dict(zip(names, row, strict=True)) for row in rows)
+    stamp = f"{late.day.isoformat()}T15:00:00+00:00"
+    second_at = datetime.fromisoformat(later["second_created_at"]) + timedelta(hours=1)
+    later.update(created_at=second_at.isoformat(), updated_at=stamp)
+    moved.update(contact_id=owner["contact_id"], updated_at=stamp)
+    with (landing / "orders" / late.day.isoformat() / "orders.csv").open(
+        "a", newline="", encoding="utf-8"
+    ) as fh:
+        writer = csv.writer(fh)
+        for version in (later, moved):
+            writer.writerow([version[name] for name in ORDERS.names])
+    restated = {
+        "to a later time": (later["order_id"], later["second_order_id"]),
+        "to another customer": (moved["order_id"], moved["second_order_id"]),
+    }
+    return restated, owner["contact_id"]
+
+
 def _dbt(warehouse: Path, args: list[str], work: Path, vars: dict = ORACLE_VARS) -> None:
     run = run_dbt(warehouse, args, work_dir=work, vars=vars)
     assert run.success, explain(run)
@@ -167,6 +223,9 @@ def chain(tmp_path_factory) -> dict:
     late = write_late_updates(landing, END)
     vanished, vanished_contact, vanished_day, promoted = _withdraw_a_first_order(landing, late)
     moved = _move_a_first_touch(landing, late, taken=vanished_contact)
+    restated, new_owner = _restate_first_orders(
+        landing, late, {vanished_contact, moved, late.new_contact_id, late.restaged_contact_id}
+    )
     ingest(settings, SPLIT + timedelta(days=1), late.day)
     ingest(settings, late.fx_day, late.fx_day, sources=("fx",))  # the corrected file replaces the batch
     ingest(settings, vanished_day, vanished_day, sources=("orders",))
@@ -180,7 +239,7 @@ def chain(tmp_path_factory) -> dict:
     return {
         "warehouse": warehouse,
         "work": work,
-        "updates": ChainUpdates(late, moved, vanished, vanished_day, promoted),
+        "updates": ChainUpdates(late, moved, vanished, vanished_day, promoted, restated, new_owner),
         "first_watermark": first_watermark,
         "rebuilt": rebuilt,
         "incremental": {model: chain_table(warehouse, model) for model in CHAIN},
@@ -253,6 +312,8 @@ def test_the_rebuilt_orders_are_the_ones_the_updates_change(chain):
     # (late export, new first touch) or sibling order (refunded, vanished first order) did
     downstream = fx_day_orders | new_contact_orders | moved_orders
     downstream |= {updates.late.promoted_order_id, updates.promoted_by_vanishing_id}
+    # a restated first order's customer's second order: no load of its own, its flag still moves
+    downstream |= {promoted for _, promoted in updates.restated.values()}
     for model in ("int_orders_attributed", "fct_orders"):
         assert downstream <= rebuilt[model], model
         assert updates.vanished_order_id not in {r[0] for r in chain["incremental"][model]}, model
@@ -268,6 +329,15 @@ def test_the_incremental_chain_carries_the_updates(chain):
     }
     assert rows[updates.promoted_by_vanishing_id][0] is True
     assert rows[updates.late.promoted_order_id][0] is True
+    for how, (_, promoted) in updates.restated.items():
+        assert rows[promoted][0] is True, how
+    assert rows[updates.restated["to a later time"][0]][0] is False  # now its customer's second
+    owners = _query(
+        chain["warehouse"],
+        "select customer_id from marts.fct_orders where order_id = ?",
+        [updates.restated["to another customer"][0]],
+    )
+    assert owners == [(updates.new_owner_id,)]
     moved = _query(
         chain["warehouse"],
         "select distinct channel, campaign from marts.fct_orders where customer_id = ?",
@@ -277,6 +347,44 @@ def test_the_incremental_chain_carries_the_updates(chain):
     assert all(
         updates.vanished_order_id not in (r[0] for r in table) for table in chain["incremental"].values()
     )
+
+
+def test_an_order_added_after_a_customers_history_rebuilds_only_itself(chain):
+    """Work proportional to change: a customer whose only changes are orders created after all
+    its earlier ones (the everyday case) gets those orders rebuilt, and not its history."""
+    warehouse, watermark = chain["warehouse"], chain["first_watermark"]
+    appended = _query(
+        warehouse,
+        """
+        with orders as (
+            select contact_id, order_id, created_at, inputs_loaded_at > ? as reloaded
+            from intermediate.int_orders_converted
+            where contact_id is not null
+        ),
+        customers as (
+            select contact_id
+            from orders
+            group by contact_id
+            having bool_or(not reloaded) and bool_or(reloaded)
+                and min(created_at) filter (where reloaded) > max(created_at) filter (where not reloaded)
+        )
+        select orders.order_id, orders.reloaded
+        from orders
+        where orders.contact_id in (select contact_id from customers)
+            and orders.contact_id not in (
+                select contact_id from intermediate.int_contacts_attributed where source_loaded_at > ?
+            )
+        """,
+        [watermark, watermark],
+    )
+    updates: ChainUpdates = chain["updates"]
+    restated = {order for pair in updates.restated.values() for order in pair}
+    kept = {order for order, reloaded in appended if not reloaded} - restated
+    added = {order for order, reloaded in appended if reloaded}
+    assert len(kept) >= 10 and added, (len(kept), len(added))
+    for model in ("int_orders_attributed", "fct_orders"):
+        assert added <= chain["rebuilt"][model], model
+        assert not kept & chain["rebuilt"][model], model
 
 
 def test_a_reporting_currency_change_rebuilds_every_order(chain, tmp_path):

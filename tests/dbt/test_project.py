@@ -136,6 +136,12 @@ def test_every_metric_definition_has_a_unit_test(manifest):
     assert not missing
 
 
+def test_every_unit_test_name_fits_a_postgresql_identifier(manifest):
+    # dbt creates a relation named after the unit test: PostgreSQL refuses names over 63 bytes
+    long = [u["name"] for u in manifest["unit_tests"].values() if len(u["name"].encode()) > 63]
+    assert not long
+
+
 def test_sources_carry_freshness_and_pii_metadata(manifest):
     sources = {s["name"]: s for s in manifest["sources"].values()}
     assert set(sources) >= {

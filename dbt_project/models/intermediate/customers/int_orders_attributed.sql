@@ -13,37 +13,83 @@ contacts as not materialized (
 ),
 
 {% if is_incremental() %}
-    -- incremental: every order of a customer with an order, fx rate or contact loaded after the
-    -- newest load already in the table minus the lookback, or with an order that vanished (the
-    -- first-order flag and valid_order_number depend on all of the customer's orders); a guest
-    -- order when its own inputs were; everything when the reporting currency or timezone changed
+    -- incremental: a customer's orders from the earliest position (created_at) a change can reach:
+    -- the order number, first-order flag and inputs_loaded_at of an order depend only on the
+    -- customer's orders created at or before it (DECISIONLOG 58). Guest orders when their own
+    -- inputs were loaded; everything when the reporting currency or timezone changed
     rebuild_window as (
 
         select {{ growthops.rebuild_loaded_after('inputs_loaded_at') }} as rebuild_loaded_after
 
     ),
 
-    changed_customers as (
+    reloaded_orders as (
 
-        select orders.contact_id as customer_id
+        select
+            orders.order_id,
+            orders.contact_id,
+            orders.created_at
+
         from orders
         cross join rebuild_window
         where orders.inputs_loaded_at > rebuild_window.rebuild_loaded_after
 
-        union
+    ),
 
-        select contacts.contact_id as customer_id
+    -- where each change sits in its customer's order history: an order loaded after the window
+    -- (its new and its previous customer and time: a restated order can move), an order that
+    -- vanished (its previous place), a re-exported contact (from the beginning)
+    change_positions as (
+
+        select
+            reloaded_orders.contact_id as customer_id,
+            reloaded_orders.created_at
+
+        from reloaded_orders
+        where reloaded_orders.contact_id is not null
+
+        union all
+
+        select
+            previous_build.customer_id,
+            previous_build.created_at
+
+        from {{ this }} as previous_build
+        where
+            previous_build.customer_id is not null
+            and (
+                previous_build.order_id in (select reloaded_orders.order_id from reloaded_orders)
+                or previous_build.order_id not in (
+                    select upstream_orders.order_id from {{ ref('int_orders_converted') }} as upstream_orders
+                )
+            )
+
+        union all
+
+        select
+            contacts.contact_id as customer_id,
+            cast('1900-01-01' as timestamp) as created_at
+
         from contacts
         cross join rebuild_window
         where contacts.source_loaded_at > rebuild_window.rebuild_loaded_after
 
-        union
+    ),
 
-        {{ growthops.vanished_order_customers(ref('int_orders_converted')) }}
+    changed_customers as (
+
+        select
+            change_positions.customer_id,
+            min(change_positions.created_at) as rebuild_from
+
+        from change_positions
+        group by change_positions.customer_id
 
     ),
 {% endif %}
 
+-- every order of a changed customer (the order numbers are counted over all of them), changed
+-- guest orders; everything on a full build
 changed_orders as not materialized (
 
     {{ growthops.select_changed_orders(
@@ -73,32 +119,27 @@ attributed as not materialized (
 
 ),
 
--- first order = the customer's earliest valid order by created_at (ties: lowest order_id); the
--- window ranks the key columns only (a DuckDB window does not spill: over whole order rows it
--- needed ~4 GB at 10M orders) and is joined back by order_id
-valid_order_numbers as (
+-- first order = the customer's earliest valid order by created_at (ties: lowest order_id); one
+-- window over the key columns only (a DuckDB window does not spill: over whole order rows it
+-- needed ~4 GB at 10M orders), joined back by order_id. customer_orders_loaded_at is the newest
+-- load among the customer's orders up to this one: what its number and flag are computed from
+customer_positions as (
 
     select
         attributed.order_id,
-        row_number() over (
-            partition by attributed.customer_id
-            order by attributed.created_at asc, attributed.order_id asc
-        ) as valid_order_number
-
-    from attributed
-    where attributed.is_valid and attributed.customer_id is not null
-
-),
-
-customer_loads as (
-
-    select
-        attributed.customer_id,
-        max(attributed.source_loaded_at) as customer_orders_loaded_at
+        case
+            when attributed.is_valid
+                then count(*) filter (where attributed.is_valid) over customer_history
+        end as valid_order_number,
+        max(attributed.source_loaded_at) over customer_history as customer_orders_loaded_at
 
     from attributed
     where attributed.customer_id is not null
-    group by attributed.customer_id
+    window customer_history as (
+        partition by attributed.customer_id
+        order by attributed.created_at asc, attributed.order_id asc
+        rows between unbounded preceding and current row
+    )
 
 ),
 
@@ -106,14 +147,18 @@ sequenced as (
 
     select
         attributed.*,
-        valid_order_numbers.valid_order_number,
-        customer_loads.customer_orders_loaded_at
+        customer_positions.valid_order_number,
+        customer_positions.customer_orders_loaded_at
 
     from attributed
-    left join valid_order_numbers
-        on attributed.order_id = valid_order_numbers.order_id
-    left join customer_loads
-        on attributed.customer_id = customer_loads.customer_id
+    left join customer_positions
+        on attributed.order_id = customer_positions.order_id
+    {%- if is_incremental() %}
+        left join changed_customers
+            on attributed.customer_id = changed_customers.customer_id
+        -- a customer's orders before its earliest change keep their rows
+        where attributed.customer_id is null or attributed.created_at >= changed_customers.rebuild_from
+    {%- endif %}
 
 ),
 

@@ -7,10 +7,10 @@ orders as (
 ),
 
 {% if is_incremental() %}
-    -- incremental: rebuild every order whose latest version, contact, fx rate or sibling order
-    -- (first-order flag) was loaded after the newest load already in the table, minus a lookback,
-    -- and the orders of customers with a vanished order; everything when the table was built with
-    -- another reporting currency or timezone
+    -- incremental: rebuild every order whose latest version, contact, fx rate or earlier sibling
+    -- order (first-order flag) was loaded after the newest load already in the table, minus a
+    -- lookback, and the orders of customers with a vanished or restated (moved) order; everything
+    -- when the table was built with another reporting currency or timezone
     rebuild_window as (
 
         select {{ growthops.rebuild_loaded_after('inputs_loaded_at') }} as rebuild_loaded_after
@@ -21,7 +21,7 @@ orders as (
 changed_orders as (
 
     {{ growthops.select_changed_orders(
-        'inputs_loaded_at', 'customer_id', growthops.vanished_order_customers(ref('int_orders_attributed'))
+        'inputs_loaded_at', 'customer_id', growthops.moved_order_customers(ref('int_orders_attributed'))
     ) }}
 
 ),
