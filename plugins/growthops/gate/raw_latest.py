@@ -6,8 +6,6 @@ reporting currency, that :mod:`growthops.gate.reconcile` compares with the marts
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import duckdb
 
 from growthops.config import Settings
@@ -19,6 +17,8 @@ REVENUE_STATUSES = (*VALID_ORDER_STATUSES, "refunded")
 REVENUE_STATUSES_SQL = ", ".join(literal(s) for s in REVENUE_STATUSES)  # status in (...)
 # The temp tables prepare_raw creates (the reconciliations drop them with their own).
 RAW_TEMP_TABLES = (
+    "gate_order_files",
+    "gate_newest_orders",
     "gate_fx",
     "gate_rates",
     "gate_channel",
@@ -43,7 +43,9 @@ def prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings, days: str | 
     newest version per order (updated_at, then the later batch); the rate of a currency is its
     latest usd_rate on or before the day (the newest file per rate day), USD being 1; the
     reporting rate usd_rate(R) likewise; order days are created_at in the reporting timezone.
-    Rates are resolved once per (day, currency) pair, then hash-joined to the rows.
+    Rates are resolved once per (day, currency) pair, then hash-joined to the rows. The newest
+    version of every order is found once (``gate_newest_orders``, narrow) and read by both
+    ``gate_orders`` and the per-day totals.
 
     ``days``: a table of days (column ``day``, the daily gate): ``gate_orders`` then holds only the
     orders with a version on one of them, and ``gate_order_days`` the net revenue of the latest
@@ -51,34 +53,21 @@ def prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings, days: str | 
     The channel and cost rows (small) are always all of them.
     """
     order_date = local_date_sql("created_at", settings.reporting_timezone)
-    scoped = RawScope.of(days, order_date)
     _latest_rates(con)
-    if days is not None:
-        _order_days_local(con, order_date)
-    _rates_per_day(con, order_date, settings.reporting_currency, scoped)
+    _newest_orders(con, order_date)
+    _rates_per_day(con, settings.reporting_currency)
     _latest_channel(con)
     _latest_costs(con)
-    _latest_orders(con, order_date, scoped.orders)
+    in_scope = (
+        "true"
+        if days is None
+        else f"newest.order_id in (select trim(order_id) from raw.shop_orders "
+        f"where {order_date} in (select day from {days}))"
+    )
+    _latest_orders(con, in_scope)
     if days is not None:
         _order_days(con)
-
-
-@dataclass(frozen=True)
-class RawScope:
-    """SQL of the orders in scope, and of the (day, currency) pairs of orders that need a rate."""
-
-    orders: str = "true"
-    order_pairs: str | None = None  # None: every version of every raw order
-
-    @classmethod
-    def of(cls, days: str | None, order_date: str) -> RawScope:
-        if days is None:
-            return cls()
-        return cls(
-            orders=f"trim(order_id) in (select trim(order_id) from raw.shop_orders "
-            f"where {order_date} in (select day from {days}))",
-            order_pairs="select day, currency from gate_order_days_local",
-        )
+    con.execute("drop table if exists temp.gate_newest_orders")
 
 
 def _latest_rates(con: duckdb.DuckDBPyConnection) -> None:
@@ -104,20 +93,15 @@ def _latest_rates(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _rates_per_day(
-    con: duckdb.DuckDBPyConnection, order_date: str, reporting_currency: str, scoped: RawScope
-) -> None:
-    """``gate_rates``: the rate of every (day, currency) any raw row needs (all versions: a superset of
-    the latest ones), and the reporting currency's rate that day."""
+def _rates_per_day(con: duckdb.DuckDBPyConnection, reporting_currency: str) -> None:
+    """``gate_rates``: the rate of every (day, currency) the latest orders and every channel and
+    cost row need, and the reporting currency's rate that day."""
     rep = literal(reporting_currency.upper())
-    order_pairs = scoped.order_pairs or (
-        f"select distinct {order_date} as day, upper(trim(currency)) as currency from raw.shop_orders"
-    )
     con.execute(
         f"""
         create or replace temp table gate_rates as
         with pairs as (
-            {order_pairs}
+            select distinct order_date as day, currency from gate_newest_orders
             union
             select distinct cast(date as date), upper(trim(currency)) from raw.channel_performance
             union
@@ -202,8 +186,10 @@ def _latest_costs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _newest_raw_orders(where: str = "true") -> str:
-    """CTEs ending in ``newest_orders``: every column of the newest version of each raw order.
+def _newest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
+    """``gate_newest_orders``: the newest version of every raw order, the columns the checks read
+    (its file as a rank into ``gate_order_files``); ``gate_order_days_local``: per (order day,
+    currency), the orders, the counted ones and their net amount in the order currency.
 
     Found with a hash aggregate, which spills, not a window, which does not: at 24M raw order
     versions (10M orders) a ``row_number()`` over them ran out of a 4 GB ``memory_limit``. Each
@@ -212,66 +198,60 @@ def _newest_raw_orders(where: str = "true") -> str:
     version whose code is the order's ``max``.
     """
     batch = "_batch_day, _loaded_at, _batch_id, _source_file"
-    return f"""
-        files as (
-            select {batch}, row_number() over (order by {batch}) as file_rank
-            from (select distinct {batch} from raw.shop_orders)
-        ),
-        coded as not materialized (
-            select raw.*,
+    con.execute(
+        f"""
+        create or replace temp table gate_order_files as
+        select {batch}, row_number() over (order by {batch}) as file_rank
+        from (select distinct {batch} from raw.shop_orders)
+        """
+    )
+    counted = f"status in ({REVENUE_STATUSES_SQL})"
+    con.execute(
+        f"""
+        create or replace temp table gate_newest_orders as
+        with coded as not materialized (
+            select raw.*, files.file_rank,
                 (coalesce(epoch_us(raw.updated_at), -4611686018427387904)::hugeint << 64)
                 + (files.file_rank::hugeint << 32) + raw._source_line as version_code
             from raw.shop_orders as raw
-            inner join files using ({batch})
-            where raw.order_id is not null and trim(raw.order_id) <> '' and {where}
+            inner join gate_order_files as files using ({batch})
+            where raw.order_id is not null and trim(raw.order_id) <> ''
         ),
-        newest_codes as (select max(version_code) as version_code from coded group by trim(order_id)),
-        newest_orders as not materialized (
-            select coded.* from coded semi join newest_codes on coded.version_code = newest_codes.version_code
-        )"""
-
-
-def _latest_orders(con: duckdb.DuckDBPyConnection, order_date: str, where: str) -> None:
-    """``gate_orders``: the newest version per order, net revenue in the reporting currency."""
-    counted = f"latest.status in ({REVENUE_STATUSES_SQL})"
+        newest_codes as (select max(version_code) as version_code from coded group by trim(order_id))
+        select trim(order_id) as order_id, lower(trim(status)) as status, upper(trim(currency)) as currency,
+            {order_date} as order_date,
+            cast(gross_amount as double) - cast(discount_amount as double)
+                - cast(refund_amount as double) as net_local,
+            file_rank, _source_line as source_line
+        from coded semi join newest_codes on coded.version_code = newest_codes.version_code
+        """
+    )
     con.execute(
         f"""
-        create or replace temp table gate_orders as
-        with {_newest_raw_orders(where)},
-        latest as (
-            select trim(order_id) as order_id, lower(trim(status)) as status, upper(trim(currency)) as currency,
-                {order_date} as order_date,
-                cast(gross_amount as double) - cast(discount_amount as double)
-                    - cast(refund_amount as double) as net_local,
-                _source_file as source_file, _source_line as source_line
-            from newest_orders
-        )
-        select latest.*, r.usd_rate, r.reporting_usd_rate, {counted} as is_counted,
-            case when {counted} then latest.net_local * r.usd_rate / r.reporting_usd_rate else 0.0 end
-                as net_revenue
-        from latest
-        left join gate_rates as r on latest.order_date = r.day and latest.currency = r.currency
+        create or replace temp table gate_order_days_local as
+        select order_date as day, currency, count(*) as orders, count(*) filter (where {counted}) as rows,
+               coalesce(sum(net_local) filter (where {counted}), 0.0) as net_local
+        from gate_newest_orders group by all
         """
     )
 
 
-def _order_days_local(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
-    """``gate_order_days_local``: per (order day, currency) of the latest version of every order,
-    the orders, the counted ones and their net amount in the order currency."""
-    counted = f"v.status in ({REVENUE_STATUSES_SQL})"
+def _latest_orders(con: duckdb.DuckDBPyConnection, in_scope: str) -> None:
+    """``gate_orders``: the newest version of the orders ``in_scope`` (SQL on ``newest``), with
+    its file and line, net revenue in the reporting currency."""
+    counted = f"newest.status in ({REVENUE_STATUSES_SQL})"
     con.execute(
         f"""
-        create or replace temp table gate_order_days_local as
-        with {_newest_raw_orders()},
-        v as (
-            select {order_date} as day, upper(trim(currency)) as currency, lower(trim(status)) as status,
-                cast(gross_amount as double) - cast(discount_amount as double)
-                    - cast(refund_amount as double) as net
-            from newest_orders
-        )
-        select v.day, v.currency, count(*) as orders, count(*) filter (where {counted}) as rows,
-               coalesce(sum(v.net) filter (where {counted}), 0.0) as net_local
-        from v group by all
+        create or replace temp table gate_orders as
+        select newest.order_id, newest.status, newest.currency, newest.order_date, newest.net_local,
+            files._source_file as source_file, newest.source_line,
+            r.usd_rate, r.reporting_usd_rate, {counted} as is_counted,
+            case when {counted} then newest.net_local * r.usd_rate / r.reporting_usd_rate else 0.0 end
+                as net_revenue
+        from gate_newest_orders as newest
+        inner join gate_order_files as files using (file_rank)
+        left join gate_rates as r on newest.order_date = r.day and newest.currency = r.currency
+        where {in_scope}
         """
     )
 
