@@ -118,3 +118,20 @@ def test_pipeline_bench_refuses_before_the_backfill_without_a_dbt_manifest(tmp_p
     with pytest.raises(FileNotFoundError, match="make manifest"):
         bench.bench_pipeline(ctx)
     assert backfills == []
+
+
+def test_pipeline_bench_starts_from_an_empty_data_root_on_a_kept_workdir(tmp_path):
+    from growthops.commands import bench
+
+    ctx = bench.BenchContext(
+        workdir=tmp_path, scale=0.01, start=date(2025, 1, 1), end=date(2025, 1, 3), seed=1
+    )
+    (tmp_path / "landing").mkdir()
+    (tmp_path / "landing" / "kept.csv").write_text("x\n")
+    for name in ("pipeline-data", "pipeline-airflow"):
+        (tmp_path / name / "warehouse").mkdir(parents=True)
+        (tmp_path / name / "warehouse" / "growthops.duckdb").write_text("loaded before")
+    data_dir, airflow_home = bench.fresh_pipeline_dirs(ctx)
+    assert (data_dir, airflow_home) == (tmp_path / "pipeline-data", tmp_path / "pipeline-airflow")
+    assert not data_dir.exists() and not airflow_home.exists()
+    assert (tmp_path / "landing" / "kept.csv").read_text() == "x\n"  # the generated exports stay

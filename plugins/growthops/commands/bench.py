@@ -105,6 +105,18 @@ def as_if_loaded_day_by_day(settings: Any) -> int:
     return int(batches)
 
 
+def fresh_pipeline_dirs(ctx: BenchContext) -> tuple[Path, Path]:
+    """The pipeline stage's data root and Airflow home, emptied: a run on a kept workdir would
+    otherwise find every batch loaded (ingest loads nothing) and the marts built (dbt runs
+    incrementally), and time neither."""
+    dirs = (ctx.workdir / "pipeline-data", ctx.workdir / "pipeline-airflow")
+    for path in dirs:
+        if path.exists():
+            print(f"bench pipeline: removing the previous run's {path}", file=sys.stderr, flush=True)
+            shutil.rmtree(path)
+    return dirs
+
+
 def bench_pipeline(ctx: BenchContext) -> dict:
     """Backfill ``start .. end-1`` and publish; then the daily path for ``end`` through Airflow.
 
@@ -124,8 +136,7 @@ def bench_pipeline(ctx: BenchContext) -> dict:
         raise FileNotFoundError(f"dbt manifest not found at {MANIFEST_PATH}: run `make manifest` first")
 
     repo = Path(__file__).resolve().parents[3]
-    data_dir = ctx.workdir / "pipeline-data"
-    airflow_home = ctx.workdir / "pipeline-airflow"
+    data_dir, airflow_home = fresh_pipeline_dirs(ctx)
     env = {
         "GROWTHOPS_DATA_DIR": str(data_dir),
         "GROWTHOPS_LANDING_DIR": str(ctx.landing),
