@@ -31,11 +31,13 @@
     select previous_build.{{ key_column }}
     from {{ this }} as previous_build
     where previous_build.source_batch_id not in (
-        select raw_batches.source_batch_id from {{ versions }} as raw_batches
+        -- distinct: the anti-join's hash table holds one entry per batch, not per raw version
+        -- (24M at 10M orders: 10.1 s -> 5.0 s for the model's select, DECISIONLOG 60)
+        select distinct raw_batches.source_batch_id from {{ versions }} as raw_batches
     )
 {%- endmacro %}
 
 {% macro delete_unsourced_rows(raw_relation) -%}
     delete from {{ this }}
-    where source_batch_id not in (select raw_versions._batch_id from {{ raw_relation }} as raw_versions)
+    where source_batch_id not in (select distinct raw_versions._batch_id from {{ raw_relation }} as raw_versions)
 {%- endmacro %}
