@@ -135,3 +135,13 @@ def test_pipeline_bench_starts_from_an_empty_data_root_on_a_kept_workdir(tmp_pat
     assert (data_dir, airflow_home) == (tmp_path / "pipeline-data", tmp_path / "pipeline-airflow")
     assert not data_dir.exists() and not airflow_home.exists()
     assert (tmp_path / "landing" / "kept.csv").read_text() == "x\n"  # the generated exports stay
+
+
+def test_the_floor_reads_every_landing_file_before_it_is_timed(tmp_path):
+    from growthops.commands.bench_floor import read_landing_once
+
+    (tmp_path / "orders" / "2025-01-02").mkdir(parents=True)
+    (tmp_path / "orders" / "2025-01-02" / "orders.csv").write_bytes(b"x" * 3_000_000)
+    (tmp_path / "fx" / "2025-01-02").mkdir(parents=True)
+    (tmp_path / "fx" / "2025-01-02" / "rates.csv").write_bytes(b"rate_date\n")
+    assert read_landing_once(tmp_path) == (2, 3_000_010)

@@ -195,11 +195,30 @@ def run_floor(landing: Path, workdir: Path, memory_limit: str = "4GB") -> dict[s
     return {"floor_seconds": round(sum(seconds.values()), 2), "step_seconds": seconds, "rows": rows}
 
 
+def read_landing_once(landing: Path) -> tuple[int, int]:
+    """Read every landing file once (bytes discarded): (files, bytes).
+
+    The floor runs first in a bench: on a cold page cache it would time the disk, and the
+    pipeline that runs after it the memory (a 1M-orders floor measured 19.6 s cold, 8.3 s warm)."""
+    files = size = 0
+    for path in sorted(landing.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    size += len(chunk)
+            files += 1
+    return files, size
+
+
 def bench_floor(ctx: Any) -> dict[str, Any]:
-    """``growthops.commands.bench`` stage."""
+    """``growthops.commands.bench`` stage: the floor, timed on a warm page cache."""
+    t = time.perf_counter()
+    files, size = read_landing_once(ctx.landing)
+    warmup = time.perf_counter() - t
     result = run_floor(ctx.landing, ctx.workdir)
     return {
         "floor_seconds": result["floor_seconds"],
+        "landing_read_once": {"files": files, "bytes": size, "seconds": round(warmup, 2)},
         "floor_orders": int(result["rows"]["orders"]),
         "detail": result,
     }
