@@ -1,5 +1,6 @@
 {#-
-    The incremental rule of a latest-version staging model (stg_orders__orders; DECISIONLOG 47).
+    The incremental rule of a latest-version staging model (stg_orders__orders, stg_crm__contacts,
+    stg_messages__sends; DECISIONLOG 47, 61).
 
     A raw version is only ever added with a new batch or removed with its whole batch (a
     re-delivered file replaces its batch: growthops.ingest.commit), so the keys whose newest
@@ -10,6 +11,9 @@
     - the keys whose stored row came from a batch no longer in raw (replaced or removed: their
       newest version is now an older one, or there is none left).
 
+    changed_versions(versions, key_column): every raw version of those keys (every version on a
+    full refresh or an empty table): the model's input to newest_version.
+
     versions_to_restage(versions, key_column): select of those keys; `versions` is the model's
     CTE of every renamed raw version with its lineage columns (source_batch_id, source_loaded_at).
     The model recomputes the newest version of each over all its raw versions (delete+insert on
@@ -18,6 +22,14 @@
     delete_unsourced_rows(raw_relation): the post-hook deleting the rows whose batch is no longer
     in `raw_relation` after that: keys left without any raw version.
 -#}
+{% macro changed_versions(versions, key_column) -%}
+    select {{ versions }}.*
+    from {{ versions }}
+    {% if is_incremental() -%}
+        where {{ versions }}.{{ key_column }} in ({{ growthops.versions_to_restage(versions, key_column) }})
+    {%- endif %}
+{%- endmacro %}
+
 {% macro versions_to_restage(versions, key_column) -%}
     select new_versions.{{ key_column }}
     from {{ versions }} as new_versions

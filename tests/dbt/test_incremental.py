@@ -1,21 +1,22 @@
-"""The incremental order chain (int_orders_converted, int_orders_attributed, fct_orders) built after
-late updates equals a full refresh, row for row (the shared warehouse; per-model rebuild counts and
-more late cases: test_incremental_order_chain.py)."""
+"""Every incremental model (the latest-version staging models and the order chain) built after late
+updates equals a full refresh, row for row (the shared warehouse; per-model rebuild counts and
+more late cases: test_incremental_order_chain.py, test_incremental_staging.py)."""
 
 from __future__ import annotations
 
 import duckdb
 from conftest import ORACLE_VARS
 from dbt_helpers import explain, put_back, run_dbt
-from dbt_order_chain import CHAIN, chain_table
+from dbt_order_chain import CHAIN, incremental_models, model_table
 
 
 def test_second_build_was_incremental_and_not_everything_was_rebuilt(built_warehouse):
     # the second build ran the incremental branch (watermark filter + delete+insert) of every
-    # model of the chain ...
-    assert set(built_warehouse["second_chain_sql"]) == set(CHAIN)
-    for model, sql in built_warehouse["second_chain_sql"].items():
-        assert "rebuild_loaded_after" in sql, model
+    # incremental model: the latest-version staging models and the order chain ...
+    compiled = built_warehouse["second_incremental_sql"]
+    assert set(CHAIN) < set(compiled)
+    for model, sql in compiled.items():
+        assert ("rebuild_loaded_after" if model in CHAIN else "restage_loaded_after") in sql, model
     # ... and the watermark left orders out: it was not a disguised full rebuild
     con = duckdb.connect(str(built_warehouse["path"]), read_only=True)
     cutoff = built_warehouse["first_watermark"]
@@ -72,15 +73,24 @@ def test_incremental_run_caught_the_late_updates(built_warehouse):
     assert error_vs_corrected < 1e-9 < error_vs_original
 
 
+def test_every_incremental_model_is_covered(built_warehouse, dbt_work_dir):
+    names = {m.name for m in incremental_models(dbt_work_dir)}
+    assert set(CHAIN) | {"stg_orders__orders", "stg_crm__contacts", "stg_messages__sends"} <= names
+
+
 def test_incremental_equals_full_refresh(built_warehouse, dbt_work_dir):
     warehouse = built_warehouse["path"]
-    incremental = {model: chain_table(warehouse, model) for model in CHAIN}
+    models = incremental_models(dbt_work_dir)
+    incremental = {m.name: model_table(warehouse, m) for m in models}
     with put_back(warehouse):  # in place, in the build's work dir: no second full parse
         run = run_dbt(
-            warehouse, ["run", "--select", *CHAIN, "--full-refresh"], work_dir=dbt_work_dir, vars=ORACLE_VARS
+            warehouse,
+            ["run", "--select", *(m.name for m in models), "--full-refresh"],
+            work_dir=dbt_work_dir,
+            vars=ORACLE_VARS,
         )
         assert run.success, explain(run)
-        refreshed = {model: chain_table(warehouse, model) for model in CHAIN}
+        refreshed = {m.name: model_table(warehouse, m) for m in models}
     for model, rows in incremental.items():
         full = refreshed[model]
         assert len(full) == len(rows) > 0, model

@@ -26,10 +26,19 @@ renamed as not materialized (
 
 ),
 
+-- incremental: every version of the messages with a version loaded after the newest load already
+-- in the table minus the lookback, or whose stored version's batch was replaced or removed
+-- (macros/incremental_latest_version.sql); everything on a full refresh or an empty table
+changed_versions as not materialized (
+
+    {{ growthops.changed_versions('renamed', 'message_id') }}
+
+),
+
 -- a re-delivered file repeats its messages: the newest batch wins
 latest_version as (
 
-    {{ growthops.newest_version('renamed', ['message_id']) }}
+    {{ growthops.newest_version('changed_versions', ['message_id']) }}
 
 )
 

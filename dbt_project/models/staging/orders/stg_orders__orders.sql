@@ -30,11 +30,7 @@ renamed as not materialized (
 -- (macros/incremental_latest_version.sql); everything on a full refresh or an empty table
 changed_versions as not materialized (
 
-    select renamed.*
-    from renamed
-    {% if is_incremental() %}
-        where renamed.order_id in ({{ growthops.versions_to_restage('renamed', 'order_id') }})
-    {% endif %}
+    {{ growthops.changed_versions('renamed', 'order_id') }}
 
 ),
 
