@@ -58,23 +58,62 @@ first_rows as (
 
 ),
 
--- lapsed at sent_at: the latest valid order with created_at < sent_at
-prior_orders as (
+-- lapsed at sent_at: the latest valid order with created_at < sent_at. One timeline per recalled
+-- contact (its first recall rows and its valid orders, a recall row before an order at the same
+-- time) and a running max, instead of pairing every recall row with every earlier order
+-- (DECISIONLOG 63)
+recall_timeline as (
 
     select
         first_rows.campaign_id,
         first_rows.contact_id,
-        max(orders.order_date) as last_valid_order_date
+        first_rows.sent_at as event_at,
+        0 as event_order,
+        cast(null as date) as order_date
 
     from first_rows
-    inner join orders
-        on
-            first_rows.contact_id = orders.contact_id
-            and first_rows.sent_at > orders.created_at
-    where orders.is_valid
-    group by
-        first_rows.campaign_id,
-        first_rows.contact_id
+
+    union all
+
+    select
+        null as campaign_id,
+        orders.contact_id,
+        orders.created_at as event_at,
+        1 as event_order,
+        orders.order_date
+
+    from orders
+    where
+        orders.is_valid
+        and orders.contact_id in (select recalled.contact_id from first_rows as recalled)
+
+),
+
+latest_orders_so_far as (
+
+    select
+        recall_timeline.campaign_id,
+        recall_timeline.contact_id,
+        recall_timeline.event_order,
+        max(recall_timeline.order_date) over (
+            partition by recall_timeline.contact_id
+            order by recall_timeline.event_at asc, recall_timeline.event_order asc
+            rows between unbounded preceding and current row
+        ) as last_valid_order_date
+
+    from recall_timeline
+
+),
+
+prior_orders as (
+
+    select
+        latest_orders_so_far.campaign_id,
+        latest_orders_so_far.contact_id,
+        latest_orders_so_far.last_valid_order_date
+
+    from latest_orders_so_far
+    where latest_orders_so_far.event_order = 0
 
 ),
 
