@@ -24,7 +24,6 @@ RAW_TEMP_TABLES = (
     "gate_channel",
     "gate_costs",
     "gate_orders",
-    "gate_order_days_local",
     "gate_order_days",
 )
 
@@ -188,8 +187,7 @@ def _latest_costs(con: duckdb.DuckDBPyConnection) -> None:
 
 def _newest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
     """``gate_newest_orders``: the newest version of every raw order, the columns the checks read
-    (its file as a rank into ``gate_order_files``); ``gate_order_days_local``: per (order day,
-    currency), the orders, the counted ones and their net amount in the order currency.
+    (its file as a rank into ``gate_order_files``).
 
     Found with a hash aggregate, which spills, not a window, which does not: at 24M raw order
     versions (10M orders) a ``row_number()`` over them ran out of a 4 GB ``memory_limit``. Each
@@ -205,7 +203,6 @@ def _newest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
         from (select distinct {batch} from raw.shop_orders)
         """
     )
-    counted = f"status in ({REVENUE_STATUSES_SQL})"
     con.execute(
         f"""
         create or replace temp table gate_newest_orders as
@@ -224,14 +221,6 @@ def _newest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
                 - cast(refund_amount as double) as net_local,
             file_rank, _source_line as source_line
         from coded semi join newest_codes on coded.version_code = newest_codes.version_code
-        """
-    )
-    con.execute(
-        f"""
-        create or replace temp table gate_order_days_local as
-        select order_date as day, currency, count(*) as orders, count(*) filter (where {counted}) as rows,
-               coalesce(sum(net_local) filter (where {counted}), 0.0) as net_local
-        from gate_newest_orders group by all
         """
     )
 
@@ -257,13 +246,21 @@ def _latest_orders(con: duckdb.DuckDBPyConnection, in_scope: str) -> None:
 
 
 def _order_days(con: duckdb.DuckDBPyConnection) -> None:
-    """``gate_order_days``: ``gate_order_days_local`` in the reporting currency (null: no rate)."""
+    """``gate_order_days`` (the daily gate only): per (order day, currency) of the newest version of
+    every order, the orders, the counted ones and their net revenue, summed in the order currency
+    and then converted to the reporting currency (null: no rate)."""
+    counted = f"status in ({REVENUE_STATUSES_SQL})"
     con.execute(
-        """
+        f"""
         create or replace temp table gate_order_days as
+        with local_days as (
+            select order_date as day, currency, count(*) as orders, count(*) filter (where {counted}) as rows,
+                   coalesce(sum(net_local) filter (where {counted}), 0.0) as net_local
+            from gate_newest_orders group by all
+        )
         select o.day, o.currency, o.orders, o.rows,
                o.net_local * r.usd_rate / r.reporting_usd_rate as net_revenue
-        from gate_order_days_local as o
+        from local_days as o
         left join gate_rates as r on o.day = r.day and o.currency = r.currency
         """
     )
