@@ -27,13 +27,27 @@ def test_drop_datasource_deletes_it_and_tolerates_one_never_added():
     assert context.data_sources.names == {"b"}
 
 
-def test_release_frames_collects_only_after_large_frames(monkeypatch):
-    collections: list[int] = []
-    monkeypatch.setattr(gc, "collect", lambda *a: collections.append(1) or 0)
+class _Pool:
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def release_unused(self) -> None:
+        self.calls.append("release arrow pool")
+
+
+def test_release_frames_collects_only_after_large_frames_and_leaves_arrows_pool(monkeypatch):
+    """The collection frees the frames; their pages stay in Arrow's pool for the next chunk."""
+    import pyarrow as pa
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
+    monkeypatch.setattr(pa, "default_memory_pool", lambda: _Pool(calls))
     gx_frames.release_frames(gx_frames.COLLECT_FROM_ROWS - 1)
-    assert collections == []
+    assert calls == []
     gx_frames.release_frames(gx_frames.COLLECT_FROM_ROWS)
-    assert collections == [1]
+    assert calls == ["collect"]
+    gx_frames.release_pool()
+    assert calls == ["collect", "release arrow pool"]
 
 
 def test_frame_from_arrow_keeps_strings_in_arrow_and_makes_decimals_doubles():

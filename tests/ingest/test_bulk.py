@@ -80,6 +80,24 @@ def test_bulk_load_matches_the_generator_file_by_file(generated, tmp_path, monke
     assert again.count("skipped") == len(again.outcomes) and again.rows_loaded == 0
 
 
+def test_a_range_in_chunks_hands_arrows_pool_back_once_after_the_last_chunk(generated, tmp_path, monkeypatch):
+    """The chunks reuse the frame pages Arrow's pool keeps; the pool lets go of them once the whole
+    range is loaded (DECISIONLOG 64), and the chunked load is the same load."""
+    from growthops.ingest import loader
+
+    landing, summary = generated["clean"]
+    settings = use_landing(tmp_path, monkeypatch, landing)
+    events: list[str] = []
+    ingest_files = loader.ingest_files
+    monkeypatch.setattr(
+        loader, "ingest_files", lambda *a, **k: events.append("chunk") or ingest_files(*a, **k)
+    )
+    monkeypatch.setattr(loader, "release_pool", lambda: events.append("release pool"))
+    result = load_range(settings, "orders", START, END, chunk_files=5)
+    assert result.ok and result.rows_loaded == summary["sources"]["orders"]["rows"]
+    assert events == ["chunk"] * 3 + ["release pool"]  # 12 days in chunks of 5 files
+
+
 def test_the_daily_path_and_the_bulk_path_load_identical_rows(generated, tmp_path, monkeypatch):
     landing, _ = generated["clean"]
     daily = use_landing(tmp_path / "daily", monkeypatch, landing)
