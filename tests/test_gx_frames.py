@@ -50,7 +50,7 @@ def test_release_frames_collects_only_after_large_frames_and_leaves_arrows_pool(
     assert calls == ["collect", "release arrow pool"]
 
 
-def test_frame_from_arrow_keeps_strings_in_arrow_and_makes_decimals_doubles():
+def test_frame_from_arrow_keeps_strings_in_arrow_and_makes_decimals_doubles_and_integers_int64():
     import datetime as dt
     from decimal import Decimal
 
@@ -63,6 +63,7 @@ def test_frame_from_arrow_keeps_strings_in_arrow_and_makes_decimals_doubles():
             "amount": pa.array([Decimal("12.34"), Decimal("-0.01")], pa.decimal128(18, 2)),
             "order_date": pa.array([dt.date(2024, 2, 29), None], pa.date32()),
             "items": pa.array([3, None], pa.int64()),
+            "offset": pa.array([0, -2], pa.int32()),
         }
     )
     frame = gx_frames.frame_from_arrow(table)
@@ -74,3 +75,22 @@ def test_frame_from_arrow_keeps_strings_in_arrow_and_makes_decimals_doubles():
     assert frame["order_date"].iloc[0] == pd.Timestamp("2024-02-29")
     assert pd.isna(frame["order_date"].iloc[1])
     assert frame["items"].iloc[0] == 3 and pd.isna(frame["items"].iloc[1])
+    # GX's range check is vectorised for int64 only: an int32 column would be checked in Python
+    assert frame["offset"].dtype == "int64" and frame["offset"].tolist() == [0, -2]
+
+
+def test_a_range_check_on_a_32_bit_column_judges_like_on_a_64_bit_one():
+    """The cast changes the speed of GX's check, not its verdict."""
+    import pyarrow as pa
+
+    from growthops.ingest import gate
+
+    between = {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "offset", "min_value": 0, "max_value": 0},
+        "meta": {"rule": "outside_window"},
+    }
+    frame = gx_frames.frame_from_arrow(pa.table({"offset": pa.array([0, 0, 1, 0, -1], pa.int32())}))
+    run = gate.validate(frame, [between])
+    assert run.status == gate.DATA_FAILED
+    assert run.failed[0].unexpected_index == [2, 4]

@@ -32,13 +32,18 @@ COLLECT_FROM_ROWS = 100_000  # frames at least this long are followed by a full 
 
 def frame_from_arrow(table: Any) -> Any:
     """A ``pyarrow.Table`` (e.g. DuckDB's ``fetch_arrow_table()``) as the pandas DataFrame GX
-    validates: Arrow-backed strings, decimals as doubles, dates as datetime64."""
+    validates: Arrow-backed strings, decimals as doubles, every integer as int64 (a column with a
+    null becomes float64, as pandas does), dates as datetime64."""
     import pandas as pd
     import pyarrow as pa
 
     for i, f in enumerate(table.schema):
         if pa.types.is_decimal(f.type):
             table = table.set_column(i, f.name, table.column(i).cast(pa.float64()))
+        elif pa.types.is_integer(f.type) and f.type != pa.int64():
+            # GX's pandas range check is vectorised only for int64 and float64 columns; any other
+            # integer is compared one value at a time in Python (7x slower at 1.3M rows)
+            table = table.set_column(i, f.name, table.column(i).cast(pa.int64()))
 
     def strings_in_arrow(t: pa.DataType) -> Any:
         if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
