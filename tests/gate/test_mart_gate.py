@@ -68,6 +68,21 @@ def test_hand_made_marts_pass_every_check(settings, con):
     assert result.failed == [] and result.errors == [] and result.validator_error is None
 
 
+def test_the_gate_never_fingerprints_a_mart_frame(settings, con, monkeypatch):
+    """GX's md5 of every pandas batch (most of a validation's cost) is skipped (DECISIONLOG 66):
+    a GX upgrade that fingerprints again fails here, not silently in the bench."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    fingerprinted: list[int] = []
+    monkeypatch.setattr(
+        pandas_execution_engine, "hash_pandas_dataframe", lambda df: fingerprinted.append(len(df)) or "x"
+    )
+    result = run_mart_gate(settings, con)
+    assert result.passed, result.message()
+    assert result.timings.get("gx:fct_orders", 0) > 0  # the frames were validated
+    assert fingerprinted == []
+
+
 def test_violated_rate_fails_with_observed_vs_expected(settings, con):
     con.execute(
         "update marts.mart_channel_funnel_daily set ctr = 1.5 where channel = 'meta_ads' and report_date = '2025-01-02'"

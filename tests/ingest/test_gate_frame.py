@@ -107,6 +107,19 @@ def test_a_validated_frame_is_freed_once_out_of_scope():
     assert gate._context().data_sources.all() == {}
 
 
+def test_the_raw_gate_never_fingerprints_a_batch(monkeypatch):
+    """GX's md5 of every pandas batch is skipped (DECISIONLOG 66); the verdicts are unchanged."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    fingerprinted: list[int] = []
+    monkeypatch.setattr(
+        pandas_execution_engine, "hash_pandas_dataframe", lambda df: fingerprinted.append(len(df)) or "x"
+    )
+    run = gate.validate(orders(), [IN_SET])
+    assert run.status == gate.DATA_FAILED and run.failed[0].unexpected_index == [11]
+    assert fingerprinted == []
+
+
 def test_rejected_values_print_as_text_and_a_missing_one_as_none():
     import pandas as pd
 

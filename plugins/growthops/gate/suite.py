@@ -23,7 +23,7 @@ import duckdb
 from growthops.config import REPO_ROOT
 from growthops.gate.marts import MARTS_SCHEMA, SAMPLE_ROWS, quote
 from growthops.gate.result import CheckResult, jsonable
-from growthops.gx_frames import drop_datasource, frame_from_arrow, release_frames
+from growthops.gx_frames import drop_datasource, frame_from_arrow, release_frames, skip_batch_fingerprints
 
 SUITE_PATH = REPO_ROOT / "expectations" / "marts.json"
 
@@ -209,6 +209,7 @@ def _gx_context() -> Any:
     # GX sets this logger to INFO itself ("Created temporary directory ... for ephemeral docs site")
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
+    skip_batch_fingerprints()
     # no tqdm bars in task logs (GX ignores environment variables for this)
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context

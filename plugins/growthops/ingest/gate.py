@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from growthops.config import REPO_ROOT
-from growthops.gx_frames import drop_datasource
+from growthops.gx_frames import drop_datasource, skip_batch_fingerprints
 from growthops.logs import get_logger, quiet_third_party
 
 log = get_logger(__name__)
@@ -124,6 +124,7 @@ def _context() -> Any:
                 analytics_enabled=False,
             ),
         )
+        skip_batch_fingerprints()
     return _CONTEXT
 
 
