@@ -180,9 +180,10 @@ def _gx_frame(df: Any, expectations: list[dict[str, Any]]) -> Any:
     """``df`` narrowed to the columns the expectations read (same index, so the same row numbers).
 
     GX's pandas engine copies its whole batch frame for every column-pair and multi-column
-    expectation (``dropna`` over the domain, even when nothing is dropped) and hashes it twice to
-    fingerprint the batch: columns no expectation reads only cost time. A column that does not
-    exist is left for GX to report (a validator error, as before).
+    expectation (``dropna`` over the domain, even when nothing is dropped): columns no expectation
+    reads only cost time (its batch fingerprint, a hash of every column, is skipped altogether:
+    :func:`growthops.gx_frames.skip_batch_fingerprints`). A column that does not exist is left for
+    GX to report (a validator error, as before).
     """
     needed = columns_read(expectations)
     if needed is None:
@@ -226,7 +227,7 @@ def validate(
             .add_dataframe_asset(name="frame")
             .add_batch_definition_whole_dataframe("whole")
         )
-        # the validator loads (and fingerprints) the batch itself: no separate get_batch first
+        # the validator loads the batch itself: no separate get_batch first
         validator = Validator(
             batch_definition=batch_definition,
             batch_parameters={"dataframe": frame},
