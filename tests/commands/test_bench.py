@@ -91,6 +91,13 @@ def test_summary_shows_each_backfill_stage_with_the_peak_memory_at_its_end():
     assert "| of which GX (raw and mart gate) | 136.0 | 17% | |" in measured
     assert "- **pipeline/floor: 8.0x**" in text
     assert "growthops_transform 335.5" in text
+    assert "by task" not in text  # an older result: no per-task line
+    tasks = {"dbt.build": 141.6, "mart_gate": 42.7, "publish": 22.9, "dbt node tasks (43)": 6.7}
+    by_task = summary_markdown({"pipeline": {**pipeline, "daily_transform_task_seconds": tasks}})
+    assert (
+        "- the day's transform DAG by task (s): dbt.build 141.6, mart_gate 42.7, publish 22.9, "
+        "dbt node tasks (43) 6.7" in by_task
+    )
 
 
 def test_backfill_summary_names_the_peak_memory_after_each_stage():
@@ -145,3 +152,43 @@ def test_the_floor_reads_every_landing_file_before_it_is_timed(tmp_path):
     (tmp_path / "fx" / "2025-01-02").mkdir(parents=True)
     (tmp_path / "fx" / "2025-01-02" / "rates.csv").write_bytes(b"rate_date\n")
     assert read_landing_once(tmp_path) == (2, 3_000_010)
+
+
+def test_the_transform_runs_time_is_read_per_task_with_the_dbt_node_tasks_together(tmp_path):
+    """The latest run of the transform DAG only; the dbt node tasks as one span (they run one
+    after another between the producer and the mart gate); other DAGs and runs ignored."""
+    import sqlite3
+
+    from growthops.commands.bench_transform import transform_task_seconds
+
+    db = tmp_path / "airflow.db"
+    with sqlite3.connect(db) as con:
+        con.execute("create table dag_run (dag_id text, run_id text, start_date text)")
+        con.execute(
+            "create table task_instance (dag_id text, run_id text, task_id text, start_date text, end_date text)"
+        )
+        con.executemany(
+            "insert into dag_run values (?, ?, ?)",
+            [("growthops_transform", "old", "2026-12-01 09:00:00.000000"),
+             ("growthops_transform", "new", "2026-12-01 10:00:00.000000"),
+             ("growthops_ingest_fx", "fx", "2026-12-01 11:00:00.000000")],
+        )  # fmt: skip
+        con.executemany(
+            "insert into task_instance values (?, ?, ?, ?, ?)",
+            [("growthops_transform", "old", "dbt.build", "2026-12-01 09:00:00", "2026-12-01 09:09:00"),
+             ("growthops_transform", "new", "sync_raw", "2026-12-01 10:00:00.000000", "2026-12-01 10:00:00.250000"),
+             ("growthops_transform", "new", "dbt.build", "2026-12-01 10:00:00.300000", "2026-12-01 10:00:10.700000"),
+             ("growthops_transform", "new", "dbt.stg_orders__orders", "2026-12-01 10:00:10.800000", "2026-12-01 10:00:10.850000"),
+             ("growthops_transform", "new", "dbt.fct_orders", "2026-12-01 10:00:10.900000", "2026-12-01 10:00:11.000000"),
+             ("growthops_transform", "new", "dbt.tests_across_models", "2026-12-01 10:00:13.000000", "2026-12-01 10:00:14.000000"),
+             ("growthops_transform", "new", "mart_gate", "2026-12-01 10:00:14.100000", "2026-12-01 10:00:16.800000"),
+             ("growthops_transform", "new", "publish", "2026-12-01 10:00:16.900000", None),
+             ("growthops_ingest_fx", "fx", "load_fx", "2026-12-01 11:00:00", "2026-12-01 11:00:05")],
+        )  # fmt: skip
+    assert transform_task_seconds(db) == {
+        "sync_raw": 0.2,
+        "dbt.build": 10.4,
+        "mart_gate": 2.7,
+        "dbt node tasks (3)": 3.2,  # 10.8 .. 14.0
+    }
+    assert transform_task_seconds(tmp_path / "elsewhere.db") == {}

@@ -181,6 +181,9 @@ def bench_pipeline(ctx: BenchContext) -> dict:
     daily_seconds = time.perf_counter() - t
     if not all(r["ok"] for r in daily) or len(daily) < len(runs):
         raise RuntimeError(f"daily run failed: {daily}; log {ctx.workdir / 'pipeline-airflow.log'}")
+    from growthops.commands.bench_transform import transform_task_seconds
+
+    transform_tasks = transform_task_seconds(airflow_home / "airflow.db")
     total = sum(result.seconds.values())
     return {
         "orders_rows_loaded": int(result.loads["orders"].rows_loaded),
@@ -193,6 +196,7 @@ def bench_pipeline(ctx: BenchContext) -> dict:
         "mart_gate_gx_seconds_within_mart_gate": round(result.mart_gate_gx_seconds, 1),
         "daily_airflow_seconds": round(daily_seconds, 1),
         "daily_runs": {r["dag_id"]: round(r["seconds"], 1) for r in daily},
+        "daily_transform_task_seconds": transform_tasks,
     }
 
 
@@ -241,6 +245,9 @@ def summary_markdown(results: dict[str, dict]) -> str:
         lines += ["", f"- backfill: {pipe['backfill_seconds']:.1f} s",
                   f"- one day through Airflow (every ingest DAG + transform, steady state): {pipe['daily_airflow_seconds']:.1f} s "
                   f"({', '.join(f'{k} {v:.1f}' for k, v in pipe['daily_runs'].items())})"]  # fmt: skip
+        if pipe.get("daily_transform_task_seconds"):
+            tasks = ", ".join(f"{k} {v:.1f}" for k, v in pipe["daily_transform_task_seconds"].items())
+            lines.append(f"- the day's transform DAG by task (s): {tasks}")
     if floor:
         lines.append(f"- floor (hand-written DuckDB SQL): {floor['floor_seconds']:.1f} s")
     if pipe and floor and floor["floor_seconds"]:

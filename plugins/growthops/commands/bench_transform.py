@@ -15,10 +15,44 @@ the sensors side by side; the numbers the cosmos project publishes come from suc
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+PRODUCER_TASK = "dbt.build"
+
+
+def transform_task_seconds(airflow_db: Path, dag_id: str = "growthops_transform") -> dict[str, float]:
+    """Where the latest run of ``dag_id`` spent its time, from the Airflow metadata DB (SQLite, the
+    bench's): each task's seconds by task id, except the dbt node tasks that mirror the producer,
+    given together as ``dbt node tasks (N)``: from the first one's start to the last one's end.
+    Empty when the metadata DB is not the bench's SQLite file or holds no such run."""
+    if not airflow_db.is_file():
+        return {}
+    with sqlite3.connect(f"file:{airflow_db}?mode=ro", uri=True) as con:
+        rows = con.execute(
+            """
+            select task_id, start_date, end_date from task_instance
+            where dag_id = ? and start_date is not null and end_date is not null and run_id = (
+                select run_id from dag_run where dag_id = ? order by start_date desc limit 1
+            )
+            order by start_date
+            """,
+            (dag_id, dag_id),
+        ).fetchall()
+    spans = [(task, datetime.fromisoformat(a), datetime.fromisoformat(b)) for task, a, b in rows]
+    seconds: dict[str, float] = {}
+    nodes = [(a, b) for task, a, b in spans if task.startswith("dbt.") and task != PRODUCER_TASK]
+    for task, a, b in spans:
+        if task == PRODUCER_TASK or not task.startswith("dbt."):
+            seconds[task] = round((b - a).total_seconds(), 1)
+    if nodes:
+        first, last = min(a for a, _ in nodes), max(b for _, b in nodes)
+        seconds[f"dbt node tasks ({len(nodes)})"] = round((last - first).total_seconds(), 1)
+    return seconds
 
 
 def _run(dag_id: str, day: str, log_path: Path, env: dict[str, str]) -> dict[str, Any]:
