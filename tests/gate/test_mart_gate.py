@@ -83,6 +83,27 @@ def test_the_gate_never_fingerprints_a_mart_frame(settings, con, monkeypatch):
     assert fingerprinted == []
 
 
+def test_the_gate_logs_where_its_time_went(settings, con, caplog):
+    """One line after the verdict: the phases in order, then GX per table (on-call and the bench
+    read why one daily gate took twice as long as another)."""
+    caplog.set_level("INFO", logger="growthops.mart_gate")
+    result = run_mart_gate(settings, con)
+    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("mart gate time:"))
+    assert line == result.timings_line()
+    phases = line.split(";")[0]
+    assert phases.index("reconciliations") < phases.index("expectations") < phases.index("total")
+    assert "GX per table: fct_orders " in line and "dim_customers " in line
+    hand_made = GateResult(
+        checks=[],
+        seconds=17.1,
+        timings={"gx:fct_orders": 1.59, "expectations": 2.63, "scope": 3.57, "reconciliations": 10.67},
+    )
+    assert hand_made.timings_line() == (
+        "mart gate time: scope 3.6s, reconciliations 10.7s, expectations 2.6s, total 17.1s; "
+        "GX per table: fct_orders 1.6s"
+    )
+
+
 def test_violated_rate_fails_with_observed_vs_expected(settings, con):
     con.execute(
         "update marts.mart_channel_funnel_daily set ctr = 1.5 where channel = 'meta_ads' and report_date = '2025-01-02'"

@@ -88,6 +88,7 @@ def run_mart_gate(
                 con.execute(f"drop table if exists temp.{temp}")
     result = GateResult(checks=checks, seconds=time.monotonic() - started, timings=timings, scope=scope)
     log.info(result.message())
+    log.info(result.timings_line())
     return result
 
 

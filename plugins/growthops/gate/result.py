@@ -41,6 +41,10 @@ class CheckResult:
         return head + (f" ({self.details})" if self.details else "")
 
 
+# the gate's phases, in the order run_mart_gate runs them (GateResult.timings keys)
+_PHASES = ("scope", "reconciliations", "gx_import", "expectations")
+
+
 @dataclass
 class GateResult:
     checks: list[CheckResult]
@@ -86,6 +90,14 @@ class GateResult:
         """One line per check (failures and errors first), for the task log."""
         order = {"failed": 0, "error": 1, "passed": 2}
         return [c.line() for c in sorted(self.checks, key=lambda c: order[c.status])]
+
+    def timings_line(self) -> str:
+        """Where the gate's time went, one line for the task log: its phases in order, then GX per
+        table (``expectations`` includes waiting for GX's import, ``gx_import``)."""
+        phases = [f"{name} {self.timings[name]:.1f}s" for name in _PHASES if name in self.timings]
+        tables = [f"{k.removeprefix('gx:')} {v:.1f}s" for k, v in self.timings.items() if k.startswith("gx:")]
+        line = f"mart gate time: {', '.join(phases) or 'no phase timed'}, total {self.seconds:.1f}s"
+        return line + (f"; GX per table: {', '.join(tables)}" if tables else "")
 
     def message(self, max_samples: int = 3) -> str:
         bad = self.failed + self.errors
