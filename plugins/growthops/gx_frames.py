@@ -1,6 +1,8 @@
-"""The DataFrames Great Expectations validates: how they are made, and how they are let go of.
+"""GX's pandas side, shared by both gates: the process's one GX context, the DataFrames it
+validates, how they are made and how they are let go of.
 
-Both gates (raw and mart) hand GX pandas frames read from DuckDB through Arrow
+Both gates (raw and mart) validate in :func:`gx_context` (each validation in a datasource of its
+own) and hand GX pandas frames read from DuckDB through Arrow
 (:func:`frame_from_arrow`): strings stay Arrow-backed (about 8x faster to check and 4x smaller
 than Python objects), decimals become doubles, dates datetime64.
 
@@ -24,7 +26,9 @@ backfill's in-process dbt build started, and the build's peak was that much high
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
+import logging
 from typing import Any
 
 COLLECT_FROM_ROWS = 100_000  # frames at least this long are followed by a full gc.collect()
@@ -53,13 +57,43 @@ def frame_from_arrow(table: Any) -> Any:
     return table.to_pandas(types_mapper=strings_in_arrow, date_as_object=False)
 
 
+@functools.cache
+def gx_context() -> Any:
+    """The process's ephemeral GX context, made on first use (importing GX and making a context
+    cost seconds, paid once per process and only by a gate that validates): stores in memory,
+    analytics off, no progress bars, no INFO logs, no batch fingerprints."""
+    from growthops.logs import quiet_third_party
+
+    quiet_third_party()
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    # GX sets this logger to INFO itself ("Created temporary directory ... for ephemeral docs site")
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+    context = gx.get_context(
+        mode="ephemeral",
+        project_config=DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(),
+            # no tqdm bars in task logs (GX ignores environment variables for this)
+            progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+            analytics_enabled=False,
+        ),
+    )
+    skip_batch_fingerprints()
+    return context
+
+
 def skip_batch_fingerprints() -> None:
     """Make GX skip the fingerprint it takes of every pandas batch under 1 GB (DECISIONLOG 66).
 
     The fingerprint is an md5 of pandas' hash of every row and column, stored in the result's batch
     markers, which neither gate reads; GX itself leaves it out for frames of 1 GB and more
     (``HASH_THRESHOLD``). It was most of the cost of a validation: 0.74 s of 1.1 s for the mart
-    suite on ``fct_orders`` at 955k rows. Called where each gate makes its GX context.
+    suite on ``fct_orders`` at 955k rows. Called by :func:`gx_context`.
     """
     from great_expectations.execution_engine import pandas_execution_engine
 

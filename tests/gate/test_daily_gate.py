@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from growthops import gx_frames
 from growthops.gate import reconcile
 from growthops.gate import scope as gate_scope
-from growthops.gate import suite as gate_suite
 from growthops.gate.mart_gate import run_mart_gate
 from growthops.gate.reconcile import KEYS_NAME, REVENUE_NAME
 from growthops.gate.result import GateResult
@@ -230,12 +230,18 @@ def test_requested_scope_is_full_unless_a_daily_gate_is_safe(settings, monkeypat
 
 
 def test_gx_context_is_made_once_per_process(settings, ledger_con, day_suite, monkeypatch):
+    """One context for both gates: the raw gate's validation makes it, the mart gate reuses it."""
     import great_expectations as gx
+    import pandas as pd
+
+    from growthops.ingest import gate as raw_gate
 
     made = []
     real = gx.get_context
-    gate_suite._gx_context.cache_clear()
+    gx_frames.gx_context.cache_clear()
     monkeypatch.setattr(gx, "get_context", lambda **kw: made.append(kw) or real(**kw))
+    not_null = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}}
+    assert raw_gate.validate(pd.DataFrame({"x": [1, None]}), [not_null]).status == raw_gate.DATA_FAILED
     for _ in range(2):
         assert run_mart_gate(settings, ledger_con, suite_path=day_suite, scope=daily()).passed
-    assert made == [{"mode": "ephemeral"}]
+    assert len(made) == 1 and made[0]["mode"] == "ephemeral"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from growthops import gx_frames
 from growthops.config import REPO_ROOT
 from growthops.gate import reconcile
 from growthops.gate import suite as gate_suite
@@ -185,7 +186,7 @@ def test_gx_crash_is_a_validator_error_not_pass_not_data_failure(settings, con, 
     def broken(*args, **kwargs):
         raise RuntimeError("GX exploded (injected)")
 
-    gate_suite._gx_context.cache_clear()  # the process's context is made on first use
+    gx_frames.gx_context.cache_clear()  # the process's context is made on first use
     monkeypatch.setattr(gx, "get_context", broken)
     result = run_mart_gate(settings, con)
     assert result.status == "validator_error"
@@ -501,8 +502,6 @@ def test_no_mart_frame_outlives_its_checks(settings, con, monkeypatch):
     each table now has its own datasource, deleted with its frame before the next table."""
     import weakref
 
-    from growthops import gx_frames
-
     monkeypatch.setattr(gx_frames, "COLLECT_FROM_ROWS", 0)  # the hand-made marts are small
     frames: list[weakref.ref] = []
     read = gate_suite.read_frame
@@ -517,4 +516,4 @@ def test_no_mart_frame_outlives_its_checks(settings, con, monkeypatch):
     assert result.passed, result.message()
     assert len(frames) == len({e["meta"]["table"] for e in load_suite()["expectations"]}) > 5
     assert [f for f in frames if f() is not None] == []
-    assert gate_suite._gx_context().data_sources.all() == {}
+    assert gx_frames.gx_context().data_sources.all() == {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from growthops import gx_frames
 from growthops.ingest import gate
 
 PAIR = {
@@ -104,7 +105,7 @@ def test_a_validated_frame_is_freed_once_out_of_scope():
     del frame
     release_frames(COLLECT_FROM_ROWS)
     assert watched() is None
-    assert gate._context().data_sources.all() == {}
+    assert gx_frames.gx_context().data_sources.all() == {}
 
 
 def test_the_raw_gate_never_fingerprints_a_batch(monkeypatch):

@@ -129,6 +129,7 @@ def bench_pipeline(ctx: BenchContext) -> dict:
 
     from growthops.build.dbt import MANIFEST_PATH
     from growthops.commands.backfill import publish_backfill, run_backfill
+    from growthops.commands.bench_transform import transform_task_seconds
     from growthops.config import SOURCES, load_settings
     from growthops.orchestration.dags_test import dags_test_many
 
@@ -181,8 +182,6 @@ def bench_pipeline(ctx: BenchContext) -> dict:
     daily_seconds = time.perf_counter() - t
     if not all(r["ok"] for r in daily) or len(daily) < len(runs):
         raise RuntimeError(f"daily run failed: {daily}; log {ctx.workdir / 'pipeline-airflow.log'}")
-    from growthops.commands.bench_transform import transform_task_seconds
-
     transform_tasks = transform_task_seconds(airflow_home / "airflow.db")
     total = sum(result.seconds.values())
     return {

@@ -9,10 +9,8 @@ or a validator error (GX crashed or caught an exception: the data was not judged
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 import json
-import logging
 import threading
 import time
 from pathlib import Path
@@ -23,7 +21,7 @@ import duckdb
 from growthops.config import REPO_ROOT
 from growthops.gate.marts import MARTS_SCHEMA, SAMPLE_ROWS, quote
 from growthops.gate.result import CheckResult, jsonable
-from growthops.gx_frames import drop_datasource, frame_from_arrow, release_frames, skip_batch_fingerprints
+from growthops.gx_frames import drop_datasource, frame_from_arrow, gx_context, release_frames
 
 SUITE_PATH = REPO_ROOT / "expectations" / "marts.json"
 
@@ -123,7 +121,7 @@ def gx_checks(
         return []
     keys = suite.get("meta", {}).get("keys", {})
     try:
-        context = _gx_context()
+        context = gx_context()
     except Exception as exc:
         return [c for table, items in by_table.items() for c in _crashed(items, table, exc, parameters)]
     return _validate_tables(con, context, by_table, keys, parameters, timings, rows)
@@ -184,7 +182,7 @@ def warm_gx_context(suite: dict[str, Any], tables: list[str]) -> threading.Threa
     """Make the process's GX context in a background thread when the suite has expectations on
     ``tables`` and it is not made yet (importing GX takes seconds: the SQL checks run meanwhile).
     Join the thread before :func:`gx_checks`; a failure is raised again (and reported) there."""
-    if _gx_context.cache_info().currsize or not any(
+    if gx_context.cache_info().currsize or not any(
         e["meta"]["table"] in tables for e in suite["expectations"]
     ):
         return None
@@ -195,24 +193,7 @@ def warm_gx_context(suite: dict[str, Any], tables: list[str]) -> threading.Threa
 
 def _warm() -> None:
     with contextlib.suppress(Exception):  # not cached: gx_checks makes it again and reports why
-        _gx_context()
-
-
-@functools.cache
-def _gx_context() -> Any:
-    """The process's ephemeral GX context (quiet: no INFO logs, no progress bars), made on first use:
-    importing GX and making a context cost seconds, paid once per process and only by a gate that
-    runs expectations."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    # GX sets this logger to INFO itself ("Created temporary directory ... for ephemeral docs site")
-    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
-    context = gx.get_context(mode="ephemeral")
-    skip_batch_fingerprints()
-    # no tqdm bars in task logs (GX ignores environment variables for this)
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return context
+        gx_context()
 
 
 def _validate_table(

@@ -18,8 +18,8 @@ The outcome is three-valued and never ambiguous: ``passed``, ``data_failed`` (an
 evaluated and not met) or ``validator_error`` (GX raised, or reported an exception for an
 expectation). A validator error is never turned into "data failed" and never passes.
 
-GX is imported inside the functions (it costs seconds), with an ephemeral context, analytics off
-and progress bars off.
+GX is imported inside the functions (it costs seconds); validations run in the process's one
+ephemeral context (:func:`growthops.gx_frames.gx_context`: analytics and progress bars off).
 """
 
 from __future__ import annotations
@@ -32,15 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from growthops.config import REPO_ROOT
-from growthops.gx_frames import drop_datasource, skip_batch_fingerprints
-from growthops.logs import get_logger, quiet_third_party
+from growthops.gx_frames import drop_datasource, gx_context
+from growthops.logs import get_logger
 
 log = get_logger(__name__)
 
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 PASSED, DATA_FAILED, VALIDATOR_ERROR = "passed", "data_failed", "validator_error"
-
-_CONTEXT: Any = None
 
 
 @dataclass
@@ -105,33 +103,10 @@ def expectations_of(suite: dict[str, Any], level: str) -> list[dict[str, Any]]:
     return [e for e in suite["expectations"] if e.get("meta", {}).get("level", "row") == level]
 
 
-def _context() -> Any:
-    global _CONTEXT
-    if _CONTEXT is None:
-        quiet_third_party()
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import (
-            DataContextConfig,
-            InMemoryStoreBackendDefaults,
-            ProgressBarsConfig,
-        )
-
-        _CONTEXT = gx.get_context(
-            mode="ephemeral",
-            project_config=DataContextConfig(
-                store_backend_defaults=InMemoryStoreBackendDefaults(),
-                progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
-                analytics_enabled=False,
-            ),
-        )
-        skip_batch_fingerprints()
-    return _CONTEXT
-
-
 def warm_up() -> None:
     """Import GX and build its context now (seconds), e.g. before taking the warehouse write lock."""
     try:
-        _context()
+        gx_context()
     except Exception as exc:  # a broken GX install shows up as a validator error at validation time
         log.warning("raw gate: could not initialise Great Expectations: %s", exc)
 
@@ -212,7 +187,7 @@ def validate(
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
         from great_expectations.validator.v1_validator import Validator
 
-        ctx = _context()
+        ctx = gx_context()
         frame = _gx_frame(df, expectations)
         configs = [
             ExpectationConfiguration(
@@ -243,8 +218,8 @@ def validate(
             seconds=time.perf_counter() - started,
         )
     finally:
-        if _CONTEXT is not None:
-            drop_datasource(_CONTEXT, name)
+        if gx_context.cache_info().currsize:
+            drop_datasource(gx_context(), name)
 
     runs: list[ExpectationRun] = []
     errors: list[str] = []

@@ -29,7 +29,7 @@ import duckdb
 from growthops import erasure
 from growthops.config import Settings
 from growthops.errors import DataQualityError, NotReadyError, QualityCheck, QualityReport, TransientError
-from growthops.gx_frames import COLLECT_FROM_ROWS, release_frames, release_pool
+from growthops.gx_frames import release_frames, release_pool
 from growthops.ingest import gate, ledger, lost_build, storage
 from growthops.ingest.batch import gate_and_load
 from growthops.ingest.commit import write_ledger_rows
@@ -333,8 +333,7 @@ def load_range(
                     f"{source}: chunk {n}/{len(chunks)} ({chunk[0].day}..{chunk[-1].day}, {len(chunk)} files) "
                     f"in {batch.timings.get('total', 0):.1f}s — {result.rows_loaded} rows so far"
                 )
-    if len(chunks) > 1 or result.rows_loaded >= COLLECT_FROM_ROWS:
-        release_pool()  # the chunks' frame pages, kept by Arrow for a next chunk there is not
+    release_pool()  # the chunks' frame pages, kept by Arrow for a next chunk there is not
     result.seconds = time.perf_counter() - t0
     result.timings = dict(timings)
     return result
