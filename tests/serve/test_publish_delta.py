@@ -191,3 +191,84 @@ def test_fingerprints_see_content_not_order(settings):
     assert fp["a"].row_count == fp["c"].row_count == fp["e"].row_count == 3
     assert len({fp[n].content_hash for n in "acde"}) == 4
     assert fp["f"].shape_md5 != fp["a"].shape_md5  # same values, other column type: not carried
+
+
+@pytest.fixture
+def deltas(monkeypatch):
+    """Row deltas for the small test marts (any size); the list of every :class:`RowDelta` made."""
+    from growthops.serve import row_delta
+
+    monkeypatch.setattr(row_delta, "MIN_ROWS", 1)
+    made = []
+    original = row_delta.apply_row_delta
+
+    def spy(*args):
+        made.append((args[3], original(*args)))
+        return made[-1][1]
+
+    monkeypatch.setattr(row_delta, "apply_row_delta", spy)
+    return made
+
+
+def test_a_large_changed_mart_gets_only_its_changed_rows_and_equals_a_full_publication(
+    settings, build, full_publication, deltas
+):
+    build("one", rows=20)
+    first = pub.publish(settings, "one")
+    assert first.patched == [] and len(first.copied) == 6  # nothing to patch from
+    first_bytes = first.version_file.read_bytes()
+
+    _edit_build(
+        settings,
+        "update marts.fct_orders set amount = amount + 1 where id = 2",
+        "delete from marts.fct_orders where id = 3",
+        "insert into marts.fct_orders values (99, 'one', 0.5)",
+    )
+    second = pub.publish(settings, "two")
+    assert (second.patched, second.copied) == (["fct_orders"], [])
+    assert len(second.carried) == 5
+    [(name, delta)] = deltas
+    assert (name, delta.applied, delta.added, delta.removed, delta.dead) == ("fct_orders", True, 2, 2, 0)
+    served = _content(settings.serving_path)
+    assert served == _content(full_publication("two"))
+    ids = [r[0] for r in served["marts.fct_orders"][2]]
+    assert len(ids) == 20 and 3 not in ids and 99 in ids
+    assert served["marts.fct_orders"][2][2] == (2, "one", 4.0)  # 2 * 1.5 + 1
+    assert first.version_file.read_bytes() == first_bytes  # the previous version is never written
+    event = pub.read_history(settings)[-1]
+    assert (event["marts_copied"], event["marts_patched"]) == ([], ["fct_orders"])
+
+    # a delta on a version that was itself patched
+    _edit_build(settings, "update marts.fct_orders set amount = 0 where id = 4")
+    third = pub.publish(settings, "three")
+    assert third.patched == ["fct_orders"]
+    assert (deltas[-1][1].added, deltas[-1][1].removed) == (1, 1)
+    assert _content(settings.serving_path) == _content(full_publication("three"))
+
+
+def test_a_mart_with_most_rows_changed_is_copied_whole(settings, build, full_publication, deltas):
+    build("one", rows=20)
+    pub.publish(settings, "one")
+    build("two", rows=20)  # every row carries the new run_tag: every row changed
+    second = pub.publish(settings, "two")
+    assert second.patched == [] and len(second.copied) == 6
+    assert [(name, d.applied, d.added, d.removed) for name, d in deltas][:1] == [
+        ("dim_customers", False, 40, 40)
+    ]
+    assert all(not d.applied for _, d in deltas) and len(deltas) == 6
+    assert _content(settings.serving_path) == _content(full_publication("two"))
+
+
+def test_a_row_delta_on_repeated_rows_fails_verification_and_every_mart_is_copied(
+    settings, build, full_publication, deltas
+):
+    build("one", rows=20)
+    pub.publish(settings, "one")
+    # a second copy of a row: its hash is on both sides, so the delta misses it
+    _edit_build(settings, "insert into marts.fct_orders select * from marts.fct_orders where id = 1")
+    second = pub.publish(settings, "two")
+    assert [(name, d.applied, d.added, d.removed) for name, d in deltas] == [("fct_orders", True, 0, 0)]
+    assert second.patched == [] and len(second.copied) == 6  # started over as a full publication
+    served = _content(settings.serving_path)
+    assert served == _content(full_publication("two"))
+    assert [r[0] for r in served["marts.fct_orders"][2]].count(1) == 2

@@ -56,6 +56,11 @@ from rels left join cols on cols.table_name = rels.name
 """
 
 
+def row_hash_sql(columns: Collection[str]) -> str:
+    """DuckDB's 64-bit hash of the whole row, ``columns`` in table order (what a fingerprint sums)."""
+    return f"hash({', '.join(_quote(c) for c in columns)})"
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     row_count: int
@@ -74,8 +79,9 @@ def mart_fingerprints(
         if only is not None and name not in only:
             continue
         rel = f"{_quote(catalog)}.{MARTS_SCHEMA}.{_quote(name)}"
-        row_hash = f"hash({', '.join(_quote(c) for c in columns)})"  # the whole row, columns in order
-        rows, total = con.execute(f"select count(*), coalesce(sum({row_hash}), 0) from {rel}").fetchone()
+        rows, total = con.execute(
+            f"select count(*), coalesce(sum({row_hash_sql(columns)}), 0) from {rel}"
+        ).fetchone()
         out[name] = Fingerprint(row_count=int(rows), content_hash=str(total), shape_md5=shape)
     return out
 

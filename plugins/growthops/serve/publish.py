@@ -15,14 +15,15 @@ How a publication goes (:func:`publish`):
 2. the new version is written as ``versions/<name>.duckdb.building``, ATTACHed from the build
    connection: when marts are carried, the file starts as an independent file copy of the previous
    version (reflink or in-kernel copy) and only the other marts are dropped and copied again from
-   the build; otherwise it starts empty and every mart is copied. Either way with table and column
+   the build, except that a large mart with the previous version's shape gets only its changed
+   rows (:mod:`growthops.serve.row_delta`); otherwise it starts empty and every mart is copied. Either way with table and column
    comments (BI reads descriptions), and schema ``meta`` is written anew: ``meta.publish_log``
    (below), the data-quality summary and ``meta.mart_fingerprints``;
 3. ``CHECKPOINT`` and ``DETACH``; no ``.wal`` may remain (renaming a file whose data is still in its
    WAL publishes an empty database); the file is opened *read-only* and verified: same tables and
-   row counts as the build, in every carried mart the build's content fingerprint, its own
-   publish-log row on top. A carried mart that fails this (the previous version was rewritten since) makes the publication start
-   over as a full one;
+   row counts as the build, in every carried or patched mart the build's content fingerprint, its
+   own publish-log row on top. A kept mart that fails this (the previous version was rewritten
+   since) makes the publication start over as a full one;
 4. erasures (:mod:`growthops.erasure`) are applied to it, should the build still hold PII of an
    erased contact; the file is fsynced, and only then it becomes the serving file: copied to
    ``serving.duckdb.tmp`` (an independent copy, never a hard link: damage to what BI reads cannot
@@ -124,6 +125,9 @@ class PublishResult(Publication):
     serving_path: Path
     pruned: list[Path] = field(default_factory=list)
     copied: list[str] = field(default_factory=list)  # marts written from the build DB
+    patched: list[str] = field(
+        default_factory=list
+    )  # marts kept from the previous version, changed rows replaced
     carried: list[str] = field(default_factory=list)  # unchanged marts kept from the previous version
 
 
@@ -215,22 +219,23 @@ def _write_and_serve(
     final = settings.versions_dir / own_row["version_file"]
     building = final.with_name(final.name + BUILDING_SUFFIX)
 
-    def write_and_verify(plan: VersionPlan) -> None:
-        _write_version(con, catalog, building, relations, lineage, own_row, plan)
-        _verify_version(building, plan.fingerprints, own_row["run_id"], plan.carried)
+    def write_and_verify(plan: VersionPlan) -> VersionPlan:
+        written = _write_version(con, catalog, building, relations, lineage, own_row, plan)
+        _verify_version(building, plan.fingerprints, own_row["run_id"], written.kept)
+        return written
 
     try:
         try:
-            write_and_verify(plan)
+            plan = write_and_verify(plan)
         except ContentMismatch as exc:
             if plan.base is None:
                 raise
-            # a carried mart no longer matches its stored fingerprint: its version was rewritten
-            # (by an erasure) since; start over with every mart copied
+            # a kept mart does not match the build: a carried one's version was rewritten (by an
+            # erasure) since, or a row delta met a mart with repeated rows; start over with every
+            # mart copied
             log.warning("%s; writing the version again with every mart copied", exc)
             building.unlink()
-            plan = plan.full()
-            write_and_verify(plan)
+            plan = write_and_verify(plan.full())
         if scrub_file(building, list(erased_contacts(settings))):
             _verify_version(building, plan.fingerprints, own_row["run_id"])
         _fsync_file(building)
@@ -264,6 +269,7 @@ def _journal_publication(
             "published_at": own_row["published_at"].isoformat(),
             "source_batches": len(own_row["source_batches"]),
             "marts_copied": plan.copied,
+            "marts_patched": sorted(plan.patched),
             "marts_carried": sorted(plan.carried),
         },
     )
@@ -326,12 +332,14 @@ def publish(
             con.close()
     seconds = time.monotonic() - started
     log.info(
-        "published run %s as %s (%s) in %.2fs: %d mart(s) copied, %d carried from the previous version",
+        "published run %s as %s (%s) in %.2fs: %d mart(s) copied, %d patched by their changed rows, "
+        "%d carried from the previous version",
         run_id,
         name,
         counts,
         seconds,
         len(plan.copied),
+        len(plan.patched),
         len(plan.carried),
     )
     return PublishResult(
@@ -345,6 +353,7 @@ def publish(
         pruned=pruned,
         seconds=seconds,
         copied=plan.copied,
+        patched=sorted(plan.patched),
         carried=sorted(plan.carried),
     )
 

@@ -5,15 +5,17 @@
 are *carried*. With nothing to carry the new file starts empty (a full publication); otherwise it
 starts as an independent file copy of that previous version (a reflink where the filesystem can,
 else an in-kernel copy, either much cheaper than writing the tables through SQL), and only the
-changed, new and removed marts are replaced in it.
+changed, new and removed marts are replaced in it. A large changed mart with the stored shape is
+*patchable*: in the file copy only its changed rows are written (:mod:`growthops.serve.row_delta`;
+it is copied whole when too many rows changed).
 
-:func:`_write_version` then copies the marts not carried from the build DB (with table and column
-comments) into the file ATTACHed from the build connection, (re)writes schema ``meta``:
+:func:`_write_version` then copies the marts neither carried nor patched from the build DB (with
+table and column comments) into the file ATTACHed from the build connection, (re)writes schema ``meta``:
 ``meta.publish_log`` (the lineage carried forward plus the version's own row), the data-quality
 summary (``meta.load_ledger``, ``meta.rejects_summary``) and ``meta.mart_fingerprints``, and
 checkpoints it. :func:`_verify_version` opens the finished file read-only and checks it holds
 exactly what the build DB had: the same tables with the same row counts, and the same content
-fingerprint in every mart carried over. Either way the file holds the same tables, rows, columns and
+fingerprint in every mart carried over or patched. Either way the file holds the same tables, rows, columns and
 comments as a full publication would.
 """
 
@@ -21,13 +23,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from growthops.logs import get_logger
+from growthops.serve import row_delta
 from growthops.serve.audit import _mart_relations
 from growthops.serve.fingerprint import (
     Fingerprint,
@@ -57,15 +60,24 @@ class ContentMismatch(PublishError):
 @dataclass(frozen=True)
 class VersionPlan:
     """How to write a version: from scratch (``base`` None) or from a file copy of ``base``, keeping
-    its marts named in ``carried``; ``fingerprints`` are the build's (what the file must hold)."""
+    its marts named in ``carried`` and trying a row delta on those in ``patchable``;
+    ``fingerprints`` are the build's (what the file must hold). ``patched``: once written, the
+    patchable marts a row delta was applied to (the others were copied whole)."""
 
     fingerprints: dict[str, Fingerprint]
     base: Path | None = None
     carried: frozenset[str] = field(default_factory=frozenset)
+    patchable: frozenset[str] = field(default_factory=frozenset)
+    patched: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def copied(self) -> list[str]:
-        return sorted(set(self.fingerprints) - self.carried)
+        return sorted(set(self.fingerprints) - self.carried - self.patched)
+
+    @property
+    def kept(self) -> frozenset[str]:
+        """The marts not written from the build whole: their content is verified by fingerprint."""
+        return self.carried | self.patched
 
     def full(self) -> VersionPlan:
         return VersionPlan(self.fingerprints)
@@ -73,7 +85,8 @@ class VersionPlan:
 
 def plan_version(base: Path | None, fingerprints: dict[str, Fingerprint]) -> VersionPlan:
     """Carry the marts whose build fingerprint equals the one stored in ``base`` (the kept version
-    BI reads); a full publication when there is no such file, it is unreadable, or nothing matches."""
+    BI reads), and mark the large changed ones with its stored shape patchable; a full publication
+    when there is no such file, it is unreadable, or nothing is carried or patchable."""
     if base is None or not base.exists():
         return VersionPlan(fingerprints)
     try:
@@ -86,7 +99,17 @@ def plan_version(base: Path | None, fingerprints: dict[str, Fingerprint]) -> Ver
     finally:
         con.close()
     carried = frozenset(name for name, fp in fingerprints.items() if stored.get(name) == fp)
-    return VersionPlan(fingerprints, base, carried) if carried else VersionPlan(fingerprints)
+    patchable = frozenset(
+        name
+        for name, fp in fingerprints.items()
+        if name not in carried
+        and name in stored
+        and stored[name].shape_md5 == fp.shape_md5
+        and fp.row_count >= row_delta.MIN_ROWS
+    )
+    if not carried and not patchable:
+        return VersionPlan(fingerprints)
+    return VersionPlan(fingerprints, base, carried, patchable)
 
 
 PUBLISH_LOG_DDL = f"""
@@ -118,8 +141,10 @@ def _write_version(
     lineage: list[dict[str, Any]],
     own_row: dict[str, Any],
     plan: VersionPlan,
-) -> None:
+) -> VersionPlan:
+    """Write the version file ``building`` by ``plan``; returns the plan with the marts patched."""
     alias = "growthops_new_version"
+    patched = set()
     if plan.base is not None:
         clone_file(plan.base, building)
         building.chmod(0o644)
@@ -128,13 +153,29 @@ def _write_version(
         if plan.base is None:
             con.execute(f"create schema {alias}.{MARTS_SCHEMA}")
         else:
-            _drop_all_but(con, alias, plan.carried)
+            _drop_all_but(con, alias, plan.carried | plan.patchable)
         con.execute(f"create schema {alias}.{LOG_SCHEMA}")
         for name, comment in relations:
             if name in plan.carried:
                 continue
             src = f"{_quote(catalog)}.{MARTS_SCHEMA}.{_quote(name)}"
             dst = f"{alias}.{MARTS_SCHEMA}.{_quote(name)}"
+            if name in plan.patchable:
+                delta = row_delta.apply_row_delta(
+                    con, catalog, alias, name, plan.fingerprints[name].row_count
+                )
+                log.info(
+                    "%s: %s (+%d -%d rows, %d dead)",
+                    name,
+                    "row delta applied" if delta.applied else "too many rows changed, copying it whole",
+                    delta.added,
+                    delta.removed,
+                    delta.dead,
+                )
+                if delta.applied:
+                    patched.add(name)
+                    continue
+                con.execute(f"drop table {dst}")
             con.execute(f"create table {dst} as select * from {src}")
             if comment:
                 con.execute(f"comment on table {dst} is {_literal(comment)}")
@@ -169,15 +210,16 @@ def _write_version(
         con.execute(f"checkpoint {alias}")
     finally:
         con.execute(f"detach {alias}")
+    return replace(plan, patched=frozenset(patched))
 
 
-def _drop_all_but(con: duckdb.DuckDBPyConnection, alias: str, carried: frozenset[str]) -> None:
-    """In the copy of the previous version: drop every mart not carried, and schema meta."""
+def _drop_all_but(con: duckdb.DuckDBPyConnection, alias: str, kept: frozenset[str]) -> None:
+    """In the copy of the previous version: drop every mart not kept, and schema meta."""
     for (name,) in con.execute(
         "select table_name from duckdb_tables() where database_name = ? and schema_name = ?",
         [alias, MARTS_SCHEMA],
     ).fetchall():
-        if name not in carried:
+        if name not in kept:
             con.execute(f"drop table {alias}.{MARTS_SCHEMA}.{_quote(name)}")
     con.execute(f"drop schema if exists {alias}.{LOG_SCHEMA} cascade")
 
@@ -225,7 +267,8 @@ def _verify_version(
 ) -> None:
     """Open the finished file read-only and check it holds exactly what the build DB had: the same
     tables, each with the build's row count; the marts ``carried`` over from the previous version
-    (not written from the build by this publication) also with the build's content fingerprint."""
+    or patched by a row delta (not written from the build whole by this publication) also with the
+    build's content fingerprint."""
     if _wal(path).exists():
         raise PublishError(f"{path.name}: a WAL remains after CHECKPOINT/DETACH; not publishing")
     con = duckdb.connect(str(path), read_only=True)
@@ -245,7 +288,7 @@ def _verify_version(
         for name, got_fp in mart_fingerprints(con, catalog, only=carried).items():
             if got_fp != expected[name]:
                 raise ContentMismatch(
-                    f"{path.name}: {MARTS_SCHEMA}.{name}, carried from the previous version, differs "
+                    f"{path.name}: {MARTS_SCHEMA}.{name}, kept from the previous version, differs "
                     "from the build (content, columns or comments)"
                 )
         rows = _read_log(con, catalog)
