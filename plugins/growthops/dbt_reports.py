@@ -214,7 +214,102 @@ def _explain_fx(report: FailureReport, settings: Settings) -> None:
     report.source, report.day = "fx", str(min(g["first_day"] for g in gaps))
 
 
-def _dbt_failure_facts(exc: Any, settings: Settings) -> FailureReport:  # noqa: C901  (moved as is from reports.py, which had C901 ignored; to be split)
+def _outcome_check(outcome: Any, node: dict[str, Any], manifest: dict[str, Any]) -> Check:
+    """The report's check line of one failed dbt node (data test, unit test, model or other)."""
+    path = node.get("original_file_path") or ""
+    message = (outcome.message or "").strip()
+    if outcome.resource_type == "test":
+        _, target_name = _relation(manifest, node)
+        kwargs = (node.get("test_metadata") or {}).get("kwargs", {})
+        column = node.get("column_name") or kwargs.get("column_name")
+        on = f"{target_name}.{column}" if column else target_name
+        return Check(
+            name=f"dbt test {outcome.name}",
+            observed=f"{outcome.failures if outcome.failures is not None else '?'} failing row(s)",
+            expected="0 rows",
+            detail=f"on {on} ({path})" + (f": {message}" if message else ""),
+        )
+    if outcome.resource_type == "unit_test":
+        return Check(
+            name=f"dbt unit test {outcome.name}",
+            observed=message.splitlines()[0] if message else outcome.status,
+            expected="the unit test's expected rows",
+            detail=path,
+        )
+    return Check(
+        name=f"dbt {outcome.resource_type} {outcome.name}",
+        observed=_dbt_error(message) or outcome.status,
+        expected="builds without error",
+        detail=path,
+    )
+
+
+class _FailingRows:
+    """The failing rows of failed data tests, traced to their export files where the lineage allows;
+    the build DB is opened on first use (read-only when it can be) and closed by :meth:`close`."""
+
+    def __init__(self, settings: Settings, manifest: dict[str, Any], compiled_by_id: dict[str, Any]):
+        self.settings, self.manifest, self.compiled_by_id = settings, manifest, compiled_by_id
+        self.con = None
+        self.samples: list[dict[str, Any]] = []
+        self.notes: list[str] = []
+
+    def add(self, outcome: Any, node: dict[str, Any]) -> list[str]:
+        """Add the failing rows of one failed data test; returns the export files they trace to."""
+        compiled = self.compiled_by_id.get(outcome.unique_id)
+        if not compiled or len(self.samples) >= MAX_SAMPLE_ROWS:
+            return []
+        relation, _ = _relation(self.manifest, node)
+        try:
+            if self.con is None:
+                self.con = open_build(self.settings)
+            failing = _rows(self.con, f"select * from ({compiled}) as t limit {MAX_SAMPLE_ROWS}")
+            traced = _trace_to_files(self.con, relation, compiled, node, failing) if relation else []
+        except Exception as exc:  # samples are a help, never a reason not to report
+            self.notes.append(f"could not read the failing rows of {outcome.name}: {exc}")
+            return []
+        if traced:
+            self.samples += traced
+            return [str(r["file"]) for r in traced]
+        self.samples += [{"test": outcome.name, **r} for r in failing]
+        return []
+
+    def sha256(self, data_files: list[str]) -> str | None:
+        """The ledger's sha256 of the first export file named (None without one or a connection)."""
+        return _ledger_sha256(self.con, data_files[0]) if data_files and self.con is not None else None
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+
+
+def _export_files(files: list[str]) -> list[str]:
+    """The paths among ``files`` that are landing export files (``<source>/<day>/<file>``), in order."""
+    return [f for f in dict.fromkeys(files) if f.count("/") >= 2 and f.split("/")[0] in SOURCES]
+
+
+def _failure_summary(result: Any, failures: list[Any], samples: list[dict[str, Any]]) -> str:
+    """The report's one-line summary: what failed first, and that nothing was published."""
+    first = failures[0] if failures else None
+    if first is None:
+        return f"dbt could not run ({result.exception or 'no node result'}); nothing was published"
+    if first.resource_type in {"test", "unit_test"}:
+        what = ", ".join(o.name for o in failures[:3]) + (
+            f" and {len(failures) - 3} more" if len(failures) > 3 else ""
+        )
+        facts = [f"{first.failures} failing row(s)"] if first.failures else []
+        traced = [r for r in samples if "file" in r and "line" in r]
+        if traced:
+            facts.append(f"e.g. {traced[0]['file']} line {traced[0]['line']}")
+        facts_text = f" ({', '.join(facts)})" if facts else ""
+        return f"dbt test {what} failed{facts_text}; nothing downstream was built or published"
+    err = _dbt_error(first.message)[:200]
+    return f"dbt {first.resource_type} {first.name} failed to build: {err}; nothing was published"
+
+
+def _dbt_failure_facts(exc: Any, settings: Settings) -> FailureReport:
+    """The report of a failed ``dbt build``: a check per failed node, the failing rows of the failed
+    data tests traced to their export files, and dbt's own lines."""
     result = exc.result
     target = settings.data_dir / "dbt" / "target"
     manifest = _read_json(target / "manifest.json")
@@ -224,105 +319,33 @@ def _dbt_failure_facts(exc: Any, settings: Settings) -> FailureReport:  # noqa: 
     }
     nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
     failures = result.failures
-    kind = exc.kind if exc.kind in KINDS else "dbt model error"
     checks: list[Check] = []
-    samples: list[dict[str, Any]] = []
     files: list[str] = []
-    notes: list[str] = []
-    sha256 = None
-    con = None
+    rows = _FailingRows(settings, manifest, compiled_by_id)
     try:
         for outcome in failures:
             node = nodes.get(outcome.unique_id, {})
-            path = node.get("original_file_path") or ""
-            message = (outcome.message or "").strip()
+            checks.append(_outcome_check(outcome, node, manifest))
             if outcome.resource_type == "test":
-                relation, target_name = _relation(manifest, node)
-                column = node.get("column_name") or (node.get("test_metadata") or {}).get("kwargs", {}).get(
-                    "column_name"
-                )
-                on = f"{target_name}.{column}" if column else target_name
-                checks.append(
-                    Check(
-                        name=f"dbt test {outcome.name}",
-                        observed=f"{outcome.failures if outcome.failures is not None else '?'} failing row(s)",
-                        expected="0 rows",
-                        detail=f"on {on} ({path})" + (f": {message}" if message else ""),
-                    )
-                )
-                compiled = compiled_by_id.get(outcome.unique_id)
-                if not compiled or len(samples) >= MAX_SAMPLE_ROWS:
-                    continue
-                try:
-                    if con is None:
-                        con = open_build(settings)
-                    failing = _rows(con, f"select * from ({compiled}) as t limit {MAX_SAMPLE_ROWS}")
-                    traced = _trace_to_files(con, relation, compiled, node, failing) if relation else []
-                except Exception as sample_exc:  # samples are a help, never a reason not to report
-                    notes.append(f"could not read the failing rows of {outcome.name}: {sample_exc}")
-                    continue
-                if traced:
-                    samples += traced
-                    files += [str(r["file"]) for r in traced]
-                else:
-                    samples += [{"test": outcome.name, **r} for r in failing]
-            elif outcome.resource_type == "unit_test":
-                checks.append(
-                    Check(
-                        name=f"dbt unit test {outcome.name}",
-                        observed=message.splitlines()[0] if message else outcome.status,
-                        expected="the unit test's expected rows",
-                        detail=path,
-                    )
-                )
-            else:
-                checks.append(
-                    Check(
-                        name=f"dbt {outcome.resource_type} {outcome.name}",
-                        observed=_dbt_error(message) or outcome.status,
-                        expected="builds without error",
-                        detail=path,
-                    )
-                )
-                files.append(path)
-        data_files = [f for f in dict.fromkeys(files) if f.count("/") >= 2 and f.split("/")[0] in SOURCES]
-        if data_files and con is not None:
-            sha256 = _ledger_sha256(con, data_files[0])
+                files += rows.add(outcome, node)
+            elif outcome.resource_type != "unit_test":
+                files.append(node.get("original_file_path") or "")
+        sha256 = rows.sha256(_export_files(files))
     finally:
-        if con is not None:
-            con.close()
-    samples = samples[:MAX_SAMPLE_ROWS]
-    first = failures[0] if failures else None
-    if first is None:
-        summary = f"dbt could not run ({result.exception or 'no node result'}); nothing was published"
-    elif first.resource_type in {"test", "unit_test"}:
-        what = ", ".join(o.name for o in failures[:3]) + (
-            f" and {len(failures) - 3} more" if len(failures) > 3 else ""
-        )
-        facts = [f"{first.failures} failing row(s)"] if first.failures else []
-        traced = [r for r in samples if "file" in r and "line" in r]
-        if traced:
-            facts.append(f"e.g. {traced[0]['file']} line {traced[0]['line']}")
-        facts_text = f" ({', '.join(facts)})" if facts else ""
-        summary = f"dbt test {what} failed{facts_text}; nothing downstream was built or published"
-    else:
-        err = _dbt_error(first.message)[:200]
-        summary = f"dbt {first.resource_type} {first.name} failed to build: {err}; nothing was published"
+        rows.close()
+    samples = rows.samples[:MAX_SAMPLE_ROWS]
     skipped = sum(1 for o in result.outcomes if o.status == "skipped")
     passed = len(result.outcomes) - len(failures) - skipped
     dbt_lines = [line for line in result.lines() if not line.startswith(("PASS", "SUCCESS", "OK", "SKIP"))]
     dbt_lines.append(f"{len(failures)} failed, {skipped} skipped downstream, {passed} passed")
     details: dict[str, Any] = {"dbt": dbt_lines}
-    if notes:
-        details["notes"] = notes
-    source = day = None
-    data_files = [f for f in dict.fromkeys(files) if f.count("/") >= 2 and f.split("/")[0] in SOURCES]
-    if data_files:
-        parts = data_files[0].split("/")
-        source, day = parts[0], parts[1]
+    if rows.notes:
+        details["notes"] = rows.notes
+    data_files = _export_files(files)
+    source, day = data_files[0].split("/")[:2] if data_files else (None, None)
     return FailureReport(
-        kind=kind,
-        summary=summary,
+        kind=exc.kind if exc.kind in KINDS else "dbt model error",
+        summary=_failure_summary(result, failures, samples),
         source=source,
         day=day,
         source_file=", ".join(dict.fromkeys(files)) or None,
