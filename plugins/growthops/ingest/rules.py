@@ -153,28 +153,50 @@ def dst_rules(source: str, timezone: str, policy: tuple[str, str]) -> list[Rule]
 def value_rules(source: str) -> list[Rule]:
     """Rules 2-6 above, in priority order, for ``source``."""
     contract = CONTRACTS[source]
+    column, lo, hi = EXPORT_WINDOW[source]
+    window = Rule(
+        "outside_export_window",
+        column,
+        f"_window_offset not between {lo} and {hi}",
+        f"cast({ident(column)} as varchar) || ' (export day ' || day || ')'",
+    )
+    return [*_contract_rules(contract), *_business_rules(source, contract), window]
+
+
+def _contract_rules(contract: SourceContract) -> list[Rule]:
+    """What the contract declares: parseable typed values, required values, enumerations."""
     rules: list[Rule] = []
     for c in contract.columns:
         if _is_typed(c):
             txt = ident(f"__txt_{c.name}")
             rules.append(Rule("unparseable", c.name, f"{txt} is not null and {ident(c.name)} is null", txt))
-    for c in contract.columns:
-        if c.not_null:
-            rules.append(Rule("missing_value", c.name, f"{ident(c.name)} is null", "''"))
+    rules += [
+        Rule("missing_value", c.name, f"{ident(c.name)} is null", "''")
+        for c in contract.columns
+        if c.not_null
+    ]
     for col, values in contract.enums.items():
         vals = ", ".join(sql_str(v) for v in values)
         rules.append(
             Rule("not_in_enumeration", col, f"not list_contains([{vals}], {ident(col)})", ident(col))
         )
+    return rules
 
-    def money(col: str) -> str:
-        return f"cast({ident(col)} as varchar)"
 
+def _as_text(col: str) -> str:
+    return f"cast({ident(col)} as varchar)"
+
+
+def _business_rules(source: str, contract: SourceContract) -> list[Rule]:
+    """The source's own rules across values (SPEC §2): signs, sums, order of times, codes."""
+    rules: list[Rule] = []
     if source == "channel":
         rules.append(Rule("platform_mismatch", "platform", "__txt_platform <> export_key", "__txt_platform"))
-        for col in ("impressions", "clicks"):
-            rules.append(Rule("negative_count", col, f"{ident(col)} < 0", money(col)))
-        rules.append(Rule("negative_amount", "spend", "spend < 0", money("spend")))
+        rules += [
+            Rule("negative_count", col, f"{ident(col)} < 0", _as_text(col))
+            for col in ("impressions", "clicks")
+        ]
+        rules.append(Rule("negative_amount", "spend", "spend < 0", _as_text("spend")))
         rules.append(
             Rule(
                 "clicks_exceed_impressions",
@@ -184,8 +206,9 @@ def value_rules(source: str) -> list[Rule]:
             )
         )
     if source in ("orders", "messages", "costs"):
-        for col in contract.money_columns:
-            rules.append(Rule("negative_amount", col, f"{ident(col)} < 0", money(col)))
+        rules += [
+            Rule("negative_amount", col, f"{ident(col)} < 0", _as_text(col)) for col in contract.money_columns
+        ]
     if source == "orders":
         rules.append(
             Rule(
@@ -209,19 +232,10 @@ def value_rules(source: str) -> list[Rule]:
             Rule("invalid_country", "country", f"not regexp_full_match(country, '{COUNTRY_RE}')", "country")
         )
     if source == "fx":
-        rules.append(Rule("non_positive_rate", "usd_rate", "usd_rate <= 0", money("usd_rate")))
+        rules.append(Rule("non_positive_rate", "usd_rate", "usd_rate <= 0", _as_text("usd_rate")))
         rules.append(
-            Rule("usd_rate_not_one", "usd_rate", "currency = 'USD' and usd_rate <> 1", money("usd_rate"))
+            Rule("usd_rate_not_one", "usd_rate", "currency = 'USD' and usd_rate <> 1", _as_text("usd_rate"))
         )
-    column, lo, hi = EXPORT_WINDOW[source]
-    rules.append(
-        Rule(
-            "outside_export_window",
-            column,
-            f"_window_offset not between {lo} and {hi}",
-            f"cast({ident(column)} as varchar) || ' (export day ' || day || ')'",
-        )
-    )
     return rules
 
 
