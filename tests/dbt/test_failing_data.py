@@ -116,3 +116,66 @@ def test_missing_fx_rate_and_unknown_platform_fail_the_build(build_dir):
     ).fetchall()
     con.close()
     assert sorted(kept) == [("o1", "USD", 1, 10), ("o2", "CHF", None, None)]
+
+
+def test_a_file_is_judged_for_repeated_keys_by_the_build_that_stages_it(build_dir):
+    """The raw uniqueness test judges the files loaded after the staged watermark minus the 3-day
+    lookback: a repeated key in a file staged long ago is not judged again, one in a new file
+    is; a full refresh judges every file."""
+    warehouse = build_dir / "growthops.duckdb"
+    for leftover in (warehouse, warehouse.with_name(f"{warehouse.name}.wal")):
+        leftover.unlink(missing_ok=True)
+    old, staged, new = (
+        Batch("orders", DAY),
+        Batch("orders", date(2025, 1, 11)),
+        Batch("orders", date(2025, 1, 12)),
+    )
+    con = duckdb.connect(str(warehouse))
+    create_raw_tables(con)
+    insert_rows(con, "orders", [_order("o1", "k1", "USD", 10)], old)  # loaded 2025-01-02 06:00
+    insert_rows(con, "orders", [_order("o2", "k1", "USD", 20)], staged)  # loaded 2025-01-12 06:00
+    con.close()
+    only_orders = ["--select", "source:orders", "stg_orders__orders"]
+    first = run_dbt(warehouse, ["build", *only_orders], work_dir=build_dir)
+    assert first.success and first.statuses["stg_orders__orders"] == "success"
+
+    # the watermark is now 2025-01-12 06:00 - 3 days: the old file is not judged again
+    _insert(warehouse, [_order("o1", "k1", "USD", 10), _order("o1", "k1", "USD", 11)], old)
+    assert run_dbt(warehouse, ["build", *only_orders], work_dir=build_dir).success
+    _insert(warehouse, [_order("o3", "k1", "USD", 30), _order("o3", "k1", "USD", 31)], new)
+    daily = run_dbt(warehouse, ["build", *only_orders], work_dir=build_dir)
+    assert daily.failed() == {"raw_shop_orders_order_id_unique_within_file": "fail"}
+    assert daily.statuses["stg_orders__orders"] == "skipped"
+    assert _failing_keys(warehouse, build_dir) == [("o3", "orders/2025-01-12/hand-written.csv", 2)]
+
+    full = run_dbt(warehouse, ["build", "--full-refresh", *only_orders], work_dir=build_dir)
+    assert full.failed() == {"raw_shop_orders_order_id_unique_within_file": "fail"}
+    assert _failing_keys(warehouse, build_dir) == [
+        ("o1", "orders/2025-01-01/hand-written.csv", 3),
+        ("o3", "orders/2025-01-12/hand-written.csv", 2),
+    ]
+
+
+def _insert(warehouse: Path, orders: list[dict], batch: Batch) -> None:
+    con = duckdb.connect(str(warehouse))
+    try:
+        insert_rows(con, "orders", orders, batch)
+    finally:
+        con.close()
+
+
+def _failing_keys(warehouse: Path, build_dir: Path) -> list[tuple]:
+    """The rows the last build's raw orders uniqueness test found (its compiled SQL, run again)."""
+    import json
+
+    results = json.loads((build_dir / "target" / "run_results.json").read_text())
+    [sql] = [
+        r["compiled_code"]
+        for r in results["results"]
+        if r["unique_id"].startswith("test.growthops.raw_shop_orders_order_id_unique_within_file")
+    ]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return sorted(con.execute(sql).fetchall())
+    finally:
+        con.close()
