@@ -59,9 +59,7 @@ contacts as not materialized (
             previous_build.customer_id is not null
             and (
                 previous_build.order_id in (select reloaded_orders.order_id from reloaded_orders)
-                or previous_build.order_id not in (
-                    select upstream_orders.order_id from {{ ref('int_orders_converted') }} as upstream_orders
-                )
+                or {{ growthops.vanished_order('previous_build', ref('int_orders_converted')) }}
             )
 
         union all
