@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,25 +133,34 @@ def _ids_relation(ids: Iterable[str]) -> tuple[str, list[list[str]]]:
 
 def scrub_connection(con: duckdb.DuckDBPyConnection, catalog: str, ids: Iterable[str]) -> dict[str, int]:
     """Clear the PII of ``ids`` in every table of ``catalog`` (in place); rows changed per table."""
+    return {place: sum(rows.values()) for place, rows in scrub_by_contact(con, catalog, ids).items()}
+
+
+def scrub_by_contact(
+    con: duckdb.DuckDBPyConnection, catalog: str, ids: Iterable[str]
+) -> dict[str, Counter[str]]:
+    """Clear the PII of ``ids`` in every table of ``catalog`` (in place): per table changed, the rows
+    changed per contact (only the contacts that had PII there)."""
     ids = sorted(set(ids))
     if not ids:
         return {}
-    done: dict[str, int] = {}
+    done: dict[str, Counter[str]] = {}
     emails = _known_emails(con, catalog, ids)
     for schema, table, pii in pii_tables(con, catalog):
         rel = f"{_q(catalog)}.{_q(schema)}.{_q(table)}"
         sets = ", ".join(f"{_q(c)} = null" for c in pii)
         dirty = " or ".join(f"{_q(c)} is not null" for c in pii)
         sub, params = _ids_relation(ids)
-        n = con.execute(
-            f"update {rel} set {sets} where trim(contact_id) in {sub} and ({dirty})", params
-        ).fetchone()[0]
-        if n:
-            done[f"{schema}.{table}"] = int(n)
+        changed = con.execute(
+            f"update {rel} set {sets} where trim(contact_id) in {sub} and ({dirty}) returning trim(contact_id)",
+            params,
+        ).fetchall()  # the rows just scrubbed: a few per day
+        if changed:
+            done[f"{schema}.{table}"] = Counter(cid for (cid,) in changed)
     if emails and _has_table(con, catalog, "raw", "rejects"):
-        n = _scrub_rejects(con, catalog, emails)
-        if n:
-            done["raw.rejects"] = n
+        rejects = _scrub_rejects(con, catalog, emails)
+        if rejects:
+            done["raw.rejects"] = rejects
     return done
 
 
@@ -163,25 +173,31 @@ def _has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table:
     )
 
 
-def _known_emails(con: duckdb.DuckDBPyConnection, catalog: str, ids: list[str]) -> list[str]:
+def _known_emails(con: duckdb.DuckDBPyConnection, catalog: str, ids: list[str]) -> dict[str, str]:
+    """The emails still in clear in raw of the contacts ``ids``: email -> contact id."""
     if not _has_table(con, catalog, "raw", "crm_contacts"):
-        return []
+        return {}
     sub, params = _ids_relation(ids)
-    rows = con.execute(
-        f"select distinct trim(email) from {_q(catalog)}.raw.crm_contacts "
-        f"where trim(contact_id) in {sub} and nullif(trim(email), '') is not null",
+    # the email test in the aggregate's filter: it then runs on the contacts' rows only, not on
+    # every raw row before the id filter (1.7M CRM rows at 10M orders: 0.5-0.9 s -> 0.2 s)
+    (pairs,) = con.execute(
+        f"select list(distinct {{'email': trim(email), 'contact_id': trim(contact_id)}}) "
+        f"filter (where nullif(trim(email), '') is not null) "
+        f"from {_q(catalog)}.raw.crm_contacts where trim(contact_id) in {sub}",
         params,
-    ).fetchall()
-    return [r[0] for r in rows]
+    ).fetchone()
+    return {
+        p["email"]: p["contact_id"] for p in sorted(pairs or [], key=lambda p: (p["email"], p["contact_id"]))
+    }
 
 
-def _scrub_rejects(con: duckdb.DuckDBPyConnection, catalog: str, emails: list[str]) -> int:
-    """Rejected crm rows keep their raw record: cut the erased emails out of it."""
+def _scrub_rejects(con: duckdb.DuckDBPyConnection, catalog: str, emails: dict[str, str]) -> Counter[str]:
+    """Rejected crm rows keep their raw record: cut the erased emails out of it; rows per contact."""
     rel = f"{_q(catalog)}.raw.rejects"
-    total = 0
-    for email in emails:
+    total: Counter[str] = Counter()
+    for email, contact_id in emails.items():
         pattern = "(?i)" + "".join("\\" + ch if not ch.isalnum() else ch for ch in email)
-        total += con.execute(
+        total[contact_id] += con.execute(
             f"""
             update {rel}
             set raw_record = regexp_replace(raw_record, ?, ?, 'g'),
@@ -190,7 +206,7 @@ def _scrub_rejects(con: duckdb.DuckDBPyConnection, catalog: str, emails: list[st
             """,
             [pattern, ERASED_MARK, email, email, email],
         ).fetchone()[0]
-    return int(total)
+    return +total  # contacts with rows only
 
 
 # ------------------------------------------------------------------------------ the build database
@@ -227,14 +243,16 @@ def after_crm_load(settings: Settings, con: duckdb.DuckDBPyConnection) -> dict[s
     catalog = con.execute("select current_database()").fetchone()[0]
     con.execute("begin transaction")
     try:
-        scrubbed = scrub_connection(con, catalog, ids)
-        _audit(con, erased, {f"build: {t}": n for t, n in scrubbed.items()})
+        by_contact = scrub_by_contact(con, catalog, ids)
+        _audit(con, erased, {f"build: {t}": rows for t, rows in by_contact.items()})
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    files = scrub_published(settings, ids)
-    _audit(con, erased, {f"serving: {name}": n for name, n in files.items()})
+    scrubbed = {t: sum(rows.values()) for t, rows in by_contact.items()}
+    files_by_contact = scrub_published(settings, ids)
+    _audit(con, erased, {f"serving: {name}": rows for name, rows in files_by_contact.items()})
+    files = {name: sum(rows.values()) for name, rows in files_by_contact.items()}
     if new or scrubbed or files:
         log.warning(
             "erasure: %d contact(s) erased (%d new); scrubbed %s",
@@ -245,24 +263,41 @@ def after_crm_load(settings: Settings, con: duckdb.DuckDBPyConnection) -> dict[s
     return {"erased": ids, "new": [e["contact_id"] for e in new], "build": scrubbed, "files": files}
 
 
-def _audit(con: duckdb.DuckDBPyConnection, erased: dict[str, dict[str, Any]], where: dict[str, int]) -> None:
-    """One audit row per erased contact and place scrubbed (rows = rows cleared there in total)."""
-    if not where:
-        return
-    at = _now()
+def _audit(
+    con: duckdb.DuckDBPyConnection, erased: dict[str, dict[str, Any]], where: dict[str, Counter[str]]
+) -> None:
+    """One audit row per contact and place scrubbed, with the rows cleared there; one statement."""
     rows = [
-        [cid, entry.get("requested_at"), entry.get("batch_id"), at, location, n]
-        for location, n in where.items()
-        for cid, entry in sorted(erased.items())
+        (cid, erased.get(cid, {}).get("requested_at"), erased.get(cid, {}).get("batch_id"), location, n)
+        for location, counts in sorted(where.items())
+        for cid, n in sorted(counts.items())
     ]
-    con.executemany(f"insert into {AUDIT_TABLE} values (?, try_cast(? as timestamp), ?, ?, ?, ?)", rows)
+    if not rows:
+        return
+    cids, requested, batches, locations, counts = (list(column) for column in zip(*rows, strict=True))
+    con.execute(
+        f"""
+        insert into {AUDIT_TABLE}
+        select unnest($cid), try_cast(unnest($requested) as timestamp), unnest($batch), $at,
+               unnest($location), unnest($rows)
+        """,
+        {
+            "cid": cids,
+            "requested": requested,
+            "batch": batches,
+            "at": _now(),
+            "location": locations,
+            "rows": counts,
+        },
+    )
 
 
 # ------------------------------------------------------------------------------ serving files
 
 
-def scrub_published(settings: Settings, ids: list[str]) -> dict[str, int]:
-    """Scrub every serving version file and ``serving.duckdb`` (under the publication lock)."""
+def scrub_published(settings: Settings, ids: list[str]) -> dict[str, Counter[str]]:
+    """Scrub every serving version file and ``serving.duckdb`` (under the publication lock): per
+    file rewritten, the rows cleared per contact."""
     from growthops.warehouse import file_lock
 
     versions = settings.versions_dir
@@ -271,11 +306,11 @@ def scrub_published(settings: Settings, ids: list[str]) -> dict[str, int]:
         files.append(settings.serving_path)
     if not files:
         return {}
-    done: dict[str, int] = {}
+    done: dict[str, Counter[str]] = {}
     with file_lock(versions / ".publish.lock"):
         for path in files:
             try:
-                n = scrub_file(path, ids)
+                n = scrub_file_by_contact(path, ids)
             except duckdb.Error as exc:
                 log.error("erasure: could not scrub %s: %s (it will be retried)", path.name, exc)
                 continue
@@ -289,38 +324,48 @@ def file_has_pii(path: Path, ids: list[str]) -> int:
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"attach {_lit(str(path))} as src (read_only)")
-        return _dirty_rows(con, "src", ids)
+        return sum(_dirty_rows(con, "src", ids).values())
     finally:
         con.close()
 
 
-def _dirty_rows(con: duckdb.DuckDBPyConnection, catalog: str, ids: list[str]) -> int:
-    total = 0
+def _dirty_rows(con: duckdb.DuckDBPyConnection, catalog: str, ids: list[str]) -> Counter[str]:
+    """Rows with PII of the contacts ``ids`` in ``catalog``, per contact."""
+    total: Counter[str] = Counter()
     for schema, table, pii in pii_tables(con, catalog):
         sub, params = _ids_relation(ids)
         dirty = " or ".join(f"{_q(c)} is not null" for c in pii)
-        total += con.execute(
-            f"select count(*) from {_q(catalog)}.{_q(schema)}.{_q(table)} "
-            f"where trim(contact_id) in {sub} and ({dirty})",
-            params,
-        ).fetchone()[0]
-    return int(total)
+        total.update(
+            dict(
+                con.execute(
+                    f"select trim(contact_id), count(*) from {_q(catalog)}.{_q(schema)}.{_q(table)} "
+                    f"where trim(contact_id) in {sub} and ({dirty}) group by 1",
+                    params,
+                ).fetchall()
+            )
+        )
+    return total
 
 
 def scrub_file(path: Path, ids: Iterable[str]) -> int:
     """Rewrite ``path`` as a fresh copy without the PII of ``ids``; rows cleared (0: untouched)."""
+    return sum(scrub_file_by_contact(path, ids).values())
+
+
+def scrub_file_by_contact(path: Path, ids: Iterable[str]) -> Counter[str]:
+    """:func:`scrub_file`, with the rows cleared per contact (empty: the file was not touched)."""
     ids = sorted(set(ids))
     if not ids or not path.exists():
-        return 0
+        return Counter()
     tmp = path.with_name(path.name + SCRUB_SUFFIX)
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(":memory:")
     try:
         con.execute("set enable_progress_bar = false")
         con.execute(f"attach {_lit(str(path))} as src (read_only)")
-        dirty = _dirty_rows(con, "src", ids)
-        if not dirty:
-            return 0
+        by_contact = _dirty_rows(con, "src", ids)
+        if not by_contact:
+            return by_contact
         con.execute(f"attach {_lit(str(tmp))} as dst")
         _copy_scrubbed(con, ids)
         con.execute("checkpoint dst")
@@ -336,8 +381,8 @@ def scrub_file(path: Path, ids: Iterable[str]) -> int:
     tmp.chmod(mode)
     tmp.replace(path)
     _fsync(path.parent)
-    log.warning("erasure: rewrote %s without the PII of %d row(s)", path.name, dirty)
-    return dirty
+    log.warning("erasure: rewrote %s without the PII of %d row(s)", path.name, sum(by_contact.values()))
+    return by_contact
 
 
 def _copy_scrubbed(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:

@@ -196,3 +196,36 @@ def test_serving_is_an_independent_copy_of_its_version(settings):
     assert pub.current_version(settings).run_id == "run-1"
     [event] = [e for e in pub.read_history(settings) if e["event"] == "rollback"]
     assert "unreadable" in event["serving_was_unreadable"]
+
+
+def test_the_audit_names_each_contact_where_its_rows_were_scrubbed_and_how_many(settings):
+    """An erasure already done is not audited again when a later one is: each day's rows name the
+    contacts whose PII was cleared that day, place by place, with their own row counts."""
+    _put(settings, DAY1, _crm(DAY1, [(ERASED, EMAIL, False), (KEPT, "keep@example.com", False)]))
+    _load_build_publish(settings, DAY1, "run-1")
+    _put(settings, DAY2, _crm(DAY2, [(ERASED, EMAIL, True)]))
+    ingest_day(settings, "crm", DAY2)
+    _put(settings, DAY3, _crm(DAY3, [(KEPT, "keep@example.com", True)]))
+    ingest_day(settings, "crm", DAY3)
+    assert leaks(settings.data_dir) == []
+
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        audit = con.execute(
+            f"select contact_id, location, rows_scrubbed, split_part(batch_id, '@', 1) from {AUDIT_TABLE} "
+            "where location not like 'serving: serving-%' order by scrubbed_at, contact_id, location"
+        ).fetchall()
+    finally:
+        con.close()
+    assert audit == [
+        # day 2: C1's export row and its erasure row in raw, its hash in both tables and the served file
+        (ERASED, "build: intermediate.int_contacts", 1, "crm/2025-01-03/contacts.csv"),
+        (ERASED, "build: marts.dim_customers", 1, "crm/2025-01-03/contacts.csv"),
+        (ERASED, "build: raw.crm_contacts", 2, "crm/2025-01-03/contacts.csv"),
+        (ERASED, "serving: serving.duckdb", 1, "crm/2025-01-03/contacts.csv"),
+        # day 3: C2 only
+        (KEPT, "build: intermediate.int_contacts", 1, "crm/2025-01-04/contacts.csv"),
+        (KEPT, "build: marts.dim_customers", 1, "crm/2025-01-04/contacts.csv"),
+        (KEPT, "build: raw.crm_contacts", 2, "crm/2025-01-04/contacts.csv"),
+        (KEPT, "serving: serving.duckdb", 1, "crm/2025-01-04/contacts.csv"),
+    ]
