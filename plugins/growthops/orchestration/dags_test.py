@@ -143,6 +143,21 @@ def _ticker(stop: threading.Event, log_path: Path, on_tick, every: float) -> Non
         on_tick(time.monotonic() - started, last_task_state(log_path))
 
 
+def peak_rss_mb() -> float | None:
+    """This process's peak RSS (MB) since it started its program: ``VmHWM`` of /proc/self/status
+    (Linux; None elsewhere). Not ``ru_maxrss``: Linux carries the RSS a process had when it was
+    forked into its child's ``ru_maxrss`` across ``exec``, so a child of a large process reports
+    at least the parent's size."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)  # kB
+    return None
+
+
 def _main(argv: list[str]) -> int:
     runs, log_path, fd = json.loads(argv[0]), Path(argv[1]), int(argv[2])
     dags_folder = Path(
@@ -154,12 +169,8 @@ def _main(argv: list[str]) -> int:
     with os.fdopen(fd, "w", encoding="utf-8") as out:
 
         def progress(r: DagTestResult) -> None:
-            out.write(
-                json.dumps(
-                    {"dag_id": r.dag_id, "logical_date": r.logical_date, "ok": r.ok, "seconds": r.seconds}
-                )
-                + "\n"
-            )
+            item = {"dag_id": r.dag_id, "logical_date": r.logical_date, "ok": r.ok, "seconds": r.seconds}
+            out.write(json.dumps({**item, "peak_rss_mb": peak_rss_mb()}) + "\n")
             out.flush()
 
         results = run_in_process(runs, dags_folder=dags_folder, log_path=log_path, progress=progress)
