@@ -16,7 +16,8 @@ stays (counted anonymously): only PII columns are cleared.
   reader that has the old file open keeps a consistent view until it reopens.
 
 This module is a root module: the ingest stage calls :func:`after_crm_load`, the serve stage calls
-:func:`scrub_file` (publication, rollback); it imports no stage package.
+:func:`scrub_file` (publication, rollback); it imports no stage package. Which tables hold PII and
+how one catalog is cleared is :mod:`growthops.pii`.
 """
 
 from __future__ import annotations
@@ -33,13 +34,12 @@ import duckdb
 
 from growthops.config import Settings
 from growthops.logs import get_logger
+from growthops.pii import dirty_rows, pii_tables, quote, scrub_by_contact
 
 log = get_logger(__name__)
 
-PII_COLUMNS = ("email", "email_sha256")
 AUDIT_TABLE = "raw.erasure_log"
 JOURNAL = "erasures.jsonl"
-ERASED_MARK = "[erased]"
 SCRUB_SUFFIX = ".erasing"
 
 AUDIT_DDL = f"""
@@ -56,10 +56,6 @@ create table if not exists {AUDIT_TABLE} (
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _lit(text: str) -> str:
@@ -98,115 +94,6 @@ def _journal_append(settings: Settings, entries: list[dict[str, Any]]) -> None:
             fh.write(json.dumps(entry, default=str, sort_keys=True) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
-
-
-# ------------------------------------------------------------------------------ one connection
-
-
-def pii_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str, list[str]]]:
-    """(schema, table, PII columns) of every base table of ``catalog`` keyed by ``contact_id``."""
-    rows = con.execute(
-        """
-        select schema_name, table_name, list(column_name order by column_index)
-        from duckdb_columns() where database_name = ? and not internal
-        group by all
-        """,
-        [catalog],
-    ).fetchall()
-    tables = {
-        (s, t)
-        for s, t in con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = ?", [catalog]
-        ).fetchall()
-    }
-    out = []
-    for schema, table, columns in rows:
-        pii = [c for c in columns if c in PII_COLUMNS]
-        if (schema, table) in tables and "contact_id" in columns and pii:
-            out.append((schema, table, pii))
-    return sorted(out)
-
-
-def _ids_relation(ids: Iterable[str]) -> tuple[str, list[list[str]]]:
-    return "(select trim(unnest(?::varchar[])))", [sorted(set(ids))]
-
-
-def scrub_connection(con: duckdb.DuckDBPyConnection, catalog: str, ids: Iterable[str]) -> dict[str, int]:
-    """Clear the PII of ``ids`` in every table of ``catalog`` (in place); rows changed per table."""
-    return {place: sum(rows.values()) for place, rows in scrub_by_contact(con, catalog, ids).items()}
-
-
-def scrub_by_contact(
-    con: duckdb.DuckDBPyConnection, catalog: str, ids: Iterable[str]
-) -> dict[str, Counter[str]]:
-    """Clear the PII of ``ids`` in every table of ``catalog`` (in place): per table changed, the rows
-    changed per contact (only the contacts that had PII there)."""
-    ids = sorted(set(ids))
-    if not ids:
-        return {}
-    done: dict[str, Counter[str]] = {}
-    emails = _known_emails(con, catalog, ids)
-    for schema, table, pii in pii_tables(con, catalog):
-        rel = f"{_q(catalog)}.{_q(schema)}.{_q(table)}"
-        sets = ", ".join(f"{_q(c)} = null" for c in pii)
-        dirty = " or ".join(f"{_q(c)} is not null" for c in pii)
-        sub, params = _ids_relation(ids)
-        changed = con.execute(
-            f"update {rel} set {sets} where trim(contact_id) in {sub} and ({dirty}) returning trim(contact_id)",
-            params,
-        ).fetchall()  # the rows just scrubbed: a few per day
-        if changed:
-            done[f"{schema}.{table}"] = Counter(cid for (cid,) in changed)
-    if emails and _has_table(con, catalog, "raw", "rejects"):
-        rejects = _scrub_rejects(con, catalog, emails)
-        if rejects:
-            done["raw.rejects"] = rejects
-    return done
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
-            [catalog, schema, table],
-        ).fetchone()[0]
-    )
-
-
-def _known_emails(con: duckdb.DuckDBPyConnection, catalog: str, ids: list[str]) -> dict[str, str]:
-    """The emails still in clear in raw of the contacts ``ids``: email -> contact id."""
-    if not _has_table(con, catalog, "raw", "crm_contacts"):
-        return {}
-    sub, params = _ids_relation(ids)
-    # the email test in the aggregate's filter: it then runs on the contacts' rows only, not on
-    # every raw row before the id filter (1.7M CRM rows at 10M orders: 0.5-0.9 s -> 0.2 s)
-    (pairs,) = con.execute(
-        f"select list(distinct {{'email': trim(email), 'contact_id': trim(contact_id)}}) "
-        f"filter (where nullif(trim(email), '') is not null) "
-        f"from {_q(catalog)}.raw.crm_contacts where trim(contact_id) in {sub}",
-        params,
-    ).fetchone()
-    return {
-        p["email"]: p["contact_id"] for p in sorted(pairs or [], key=lambda p: (p["email"], p["contact_id"]))
-    }
-
-
-def _scrub_rejects(con: duckdb.DuckDBPyConnection, catalog: str, emails: dict[str, str]) -> Counter[str]:
-    """Rejected crm rows keep their raw record: cut the erased emails out of it; rows per contact."""
-    rel = f"{_q(catalog)}.raw.rejects"
-    total: Counter[str] = Counter()
-    for email, contact_id in emails.items():
-        pattern = "(?i)" + "".join("\\" + ch if not ch.isalnum() else ch for ch in email)
-        total[contact_id] += con.execute(
-            f"""
-            update {rel}
-            set raw_record = regexp_replace(raw_record, ?, ?, 'g'),
-                value = case when lower(trim(value)) = lower(?) then null else value end
-            where source = 'crm' and (contains(lower(raw_record), lower(?)) or lower(trim(value)) = lower(?))
-            """,
-            [pattern, ERASED_MARK, email, email, email],
-        ).fetchone()[0]
-    return +total  # contacts with rows only
 
 
 # ------------------------------------------------------------------------------ the build database
@@ -324,27 +211,9 @@ def file_has_pii(path: Path, ids: list[str]) -> int:
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"attach {_lit(str(path))} as src (read_only)")
-        return sum(_dirty_rows(con, "src", ids).values())
+        return sum(dirty_rows(con, "src", ids).values())
     finally:
         con.close()
-
-
-def _dirty_rows(con: duckdb.DuckDBPyConnection, catalog: str, ids: list[str]) -> Counter[str]:
-    """Rows with PII of the contacts ``ids`` in ``catalog``, per contact."""
-    total: Counter[str] = Counter()
-    for schema, table, pii in pii_tables(con, catalog):
-        sub, params = _ids_relation(ids)
-        dirty = " or ".join(f"{_q(c)} is not null" for c in pii)
-        total.update(
-            dict(
-                con.execute(
-                    f"select trim(contact_id), count(*) from {_q(catalog)}.{_q(schema)}.{_q(table)} "
-                    f"where trim(contact_id) in {sub} and ({dirty}) group by 1",
-                    params,
-                ).fetchall()
-            )
-        )
-    return total
 
 
 def scrub_file(path: Path, ids: Iterable[str]) -> int:
@@ -363,7 +232,7 @@ def scrub_file_by_contact(path: Path, ids: Iterable[str]) -> Counter[str]:
     try:
         con.execute("set enable_progress_bar = false")
         con.execute(f"attach {_lit(str(path))} as src (read_only)")
-        by_contact = _dirty_rows(con, "src", ids)
+        by_contact = dirty_rows(con, "src", ids)
         if not by_contact:
             return by_contact
         con.execute(f"attach {_lit(str(tmp))} as dst")
@@ -391,7 +260,7 @@ def _copy_scrubbed(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
         "select schema_name, table_name, comment from duckdb_tables() where database_name = 'src' order by all"
     ).fetchall()
     for schema in sorted({s for s, _, _ in tables}):
-        con.execute(f"create schema if not exists dst.{_q(schema)}")
+        con.execute(f"create schema if not exists dst.{quote(schema)}")
     for schema, table, comment in tables:
         columns = con.execute(
             "select column_name, comment from duckdb_columns() where database_name = 'src' "
@@ -400,19 +269,19 @@ def _copy_scrubbed(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
         ).fetchall()
         cleared = pii.get((schema, table), [])
         select = ", ".join(
-            f"case when trim(contact_id) in (select trim(unnest($ids::varchar[]))) then null else {_q(c)} end as {_q(c)}"
+            f"case when trim(contact_id) in (select trim(unnest($ids::varchar[]))) then null else {quote(c)} end as {quote(c)}"
             if c in cleared
-            else _q(c)
+            else quote(c)
             for c, _ in columns
         )
-        dst = f"dst.{_q(schema)}.{_q(table)}"
-        sql = f"create table {dst} as select {select} from src.{_q(schema)}.{_q(table)}"
+        dst = f"dst.{quote(schema)}.{quote(table)}"
+        sql = f"create table {dst} as select {select} from src.{quote(schema)}.{quote(table)}"
         con.execute(sql, {"ids": ids} if cleared else None)
         if comment:
             con.execute(f"comment on table {dst} is {_lit(comment)}")
         for column, col_comment in columns:
             if col_comment:
-                con.execute(f"comment on column {dst}.{_q(column)} is {_lit(col_comment)}")
+                con.execute(f"comment on column {dst}.{quote(column)} is {_lit(col_comment)}")
 
 
 def _fsync(path: Path) -> None:
