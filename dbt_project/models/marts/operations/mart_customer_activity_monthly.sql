@@ -140,38 +140,41 @@ events as (
 
 ),
 
--- every customer counts in its first-touch channel and in `all`
-events_with_all as (
-
-    select * from events
-
-    union all
+-- per channel first; `all` is then the sum over the channels: an event counts once in its
+-- customer's first-touch channel and once in `all`, so `all` adds up the channels' sums (exact:
+-- counts and decimals; one pass over the events, not a second one over a copy of them)
+channel_totals as (
 
     select
-        'all' as channel,
+        events.channel,
         events.activity_month,
-        {{ growthops.relation_columns('events', customer_counts + net_revenues) }}
+        {{ growthops.sum_columns('events', customer_counts + net_revenues) }}
 
     from events
+    group by events.channel, events.activity_month
 
 ),
 
 totals as (
 
-    select
-        events_with_all.channel,
-        events_with_all.activity_month,
-        {{ growthops.sum_columns('events_with_all', customer_counts + net_revenues) }}
+    select * from channel_totals
 
-    from events_with_all
-    group by events_with_all.channel, events_with_all.activity_month
+    union all
+
+    select
+        'all' as channel,
+        channel_totals.activity_month,
+        {{ growthops.sum_columns('channel_totals', customer_counts + net_revenues) }}
+
+    from channel_totals
+    group by channel_totals.activity_month
 
 ),
 
 channels as (
 
-    select distinct events_with_all.channel
-    from events_with_all
+    select distinct totals.channel
+    from totals
 
 ),
 

@@ -42,44 +42,43 @@ active_weeks as (
 
 ),
 
--- every customer counts in its first-touch channel and in `all`
-active_weeks_with_all as (
+-- per channel first; `all` is then the sum over the channels: a customer-week row counts once in
+-- its channel and once in `all`, so `all` adds up the channels' counts (one pass over the
+-- customer-weeks, not a second one over a copy of them)
+channel_totals as (
 
     select
         active_weeks.channel,
         active_weeks.week_start,
-        active_weeks.is_new
+        count(*) as active_customers,
+        sum(case when active_weeks.is_new then 1 else 0 end) as new_customers
 
     from active_weeks
-
-    union all
-
-    select
-        'all' as channel,
-        active_weeks.week_start,
-        active_weeks.is_new
-
-    from active_weeks
+    group by active_weeks.channel, active_weeks.week_start
 
 ),
 
 totals as (
 
-    select
-        active_weeks_with_all.channel,
-        active_weeks_with_all.week_start,
-        count(*) as active_customers,
-        sum(case when active_weeks_with_all.is_new then 1 else 0 end) as new_customers
+    select * from channel_totals
 
-    from active_weeks_with_all
-    group by active_weeks_with_all.channel, active_weeks_with_all.week_start
+    union all
+
+    select
+        'all' as channel,
+        channel_totals.week_start,
+        sum(channel_totals.active_customers) as active_customers,
+        sum(channel_totals.new_customers) as new_customers
+
+    from channel_totals
+    group by channel_totals.week_start
 
 ),
 
 channels as (
 
-    select distinct active_weeks_with_all.channel
-    from active_weeks_with_all
+    select distinct totals.channel
+    from totals
 
 ),
 

@@ -50,40 +50,47 @@ members as (
 
 ),
 
--- every customer counts in its first-touch channel and in `all`
-members_with_all as (
-
-    select * from members
-
-    union all
+-- per channel first; `all` is then the sum over the channels: a customer counts once in its
+-- first-touch channel and once in `all`, so `all` adds up the channels' sums (exact: counts and
+-- decimals; one pass over the members, not a second one over a copy of them)
+channel_totals as (
 
     select
         members.segment_date,
-        'all' as channel,
+        members.channel,
         members.segment,
-        members.previous_segment,
-        members.net_revenue_last_90d
+        count(*) as customers,
+        sum(members.net_revenue_last_90d) as net_revenue_last_90d,
+        sum(case when members.previous_segment = '(none)' then 1 else 0 end) as from_none,
+        {% for segment in segments -%}
+            sum(case when members.previous_segment = '{{ segment }}' then 1 else 0 end)
+                as from_{{ segment }}{% if not loop.last %},{% endif %}
+        {% endfor %}
 
     from members
+    group by members.segment_date, members.channel, members.segment
 
 ),
 
 totals as (
 
+    select * from channel_totals
+
+    union all
+
     select
-        members_with_all.segment_date,
-        members_with_all.channel,
-        members_with_all.segment,
-        count(*) as customers,
-        sum(members_with_all.net_revenue_last_90d) as net_revenue_last_90d,
-        sum(case when members_with_all.previous_segment = '(none)' then 1 else 0 end) as from_none,
+        channel_totals.segment_date,
+        'all' as channel,
+        channel_totals.segment,
+        sum(channel_totals.customers) as customers,
+        sum(channel_totals.net_revenue_last_90d) as net_revenue_last_90d,
+        sum(channel_totals.from_none) as from_none,
         {% for segment in segments -%}
-            sum(case when members_with_all.previous_segment = '{{ segment }}' then 1 else 0 end)
-                as from_{{ segment }}{% if not loop.last %},{% endif %}
+            sum(channel_totals.from_{{ segment }}) as from_{{ segment }}{% if not loop.last %},{% endif %}
         {% endfor %}
 
-    from members_with_all
-    group by members_with_all.segment_date, members_with_all.channel, members_with_all.segment
+    from channel_totals
+    group by channel_totals.segment_date, channel_totals.segment
 
 ),
 
@@ -100,8 +107,8 @@ segment_dates as (
 
 channels as (
 
-    select distinct members_with_all.channel
-    from members_with_all
+    select distinct totals.channel
+    from totals
 
 ),
 
