@@ -71,3 +71,10 @@ def test_rows_an_earlier_delta_left_deleted_count_against_the_share(files, monke
     delta = row_delta.apply_row_delta(con, "build", "v", "t", ROWS)
     assert (delta.applied, delta.dead) == (True, 300)
     assert _same_content(con)
+
+
+def test_a_mart_missing_from_the_previous_file_is_left_to_be_copied(files):
+    con, _ = files
+    con.execute("drop table v.marts.t")
+    delta = row_delta.apply_row_delta(con, "build", "v", "t", ROWS)
+    assert (delta.applied, delta.added, delta.removed, delta.dead) == (False, 0, 0, 0)

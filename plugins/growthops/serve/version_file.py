@@ -175,7 +175,7 @@ def _write_version(
                 if delta.applied:
                     patched.add(name)
                     continue
-                con.execute(f"drop table {dst}")
+                con.execute(f"drop table if exists {dst}")
             con.execute(f"create table {dst} as select * from {src}")
             if comment:
                 con.execute(f"comment on table {dst} is {_literal(comment)}")
