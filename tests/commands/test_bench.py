@@ -93,7 +93,12 @@ def test_summary_shows_each_backfill_stage_with_the_peak_memory_at_its_end():
     assert "growthops_transform 335.5" in text
     assert "by task" not in text and "daily run (its" not in text  # an older result: no such lines
     with_rss = summary_markdown({"pipeline": {**pipeline, "daily_peak_rss_mb": 3456.7}})
-    assert "- peak RSS of the daily run (its process, dbt builds included): 3,457 MB" in with_rss
+    assert "- peak RSS of the daily run (its process, dbt builds included): 3,457 MB\n" in with_rss
+    after = {"growthops_ingest_fx": 812.4, "growthops_transform": 3456.7}
+    by_run = summary_markdown(
+        {"pipeline": {**pipeline, "daily_peak_rss_mb": 3456.7, "daily_peak_rss_mb_after_run": after}}
+    )
+    assert "3,457 MB (so far, after each DAG run: ingest_fx 812, transform 3,457)" in by_run
     tasks = {"dbt.build": 141.6, "mart_gate": 42.7, "publish": 22.9, "dbt node tasks (43)": 6.7}
     by_task = summary_markdown({"pipeline": {**pipeline, "daily_transform_task_seconds": tasks}})
     assert (
