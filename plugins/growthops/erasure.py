@@ -206,16 +206,6 @@ def scrub_published(settings: Settings, ids: list[str]) -> dict[str, Counter[str
     return done
 
 
-def file_has_pii(path: Path, ids: list[str]) -> int:
-    """Rows of ``ids`` with PII in the DuckDB file ``path`` (opened read-only)."""
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute(f"attach {_lit(str(path))} as src (read_only)")
-        return sum(dirty_rows(con, "src", ids).values())
-    finally:
-        con.close()
-
-
 def scrub_file(path: Path, ids: Iterable[str]) -> int:
     """Rewrite ``path`` as a fresh copy without the PII of ``ids``; rows cleared (0: untouched)."""
     return sum(scrub_file_by_contact(path, ids).values())
