@@ -36,8 +36,13 @@ def compiled_sql(work_dir: Path, model: str) -> str:
 class IncrementalModel:
     name: str
     schema: str
-    unique_key: str
+    unique_key: str | list[str]
     compiled_path: Path  # under the work dir's target/compiled/growthops/
+
+    @property
+    def key_columns(self) -> str:
+        """The unique key as a column list for ``order by``."""
+        return self.unique_key if isinstance(self.unique_key, str) else ", ".join(self.unique_key)
 
 
 def incremental_models(work_dir: Path) -> list[IncrementalModel]:
@@ -60,7 +65,7 @@ def model_table(warehouse: Path, model: IncrementalModel) -> list[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return con.execute(
-            f"select * from {model.schema}.{model.name} order by {model.unique_key}"
+            f"select * from {model.schema}.{model.name} order by {model.key_columns}"
         ).fetchall()
     finally:
         con.close()

@@ -1,5 +1,5 @@
-"""Every incremental model (the latest-version staging models and the order chain) built after late
-updates equals a full refresh, row for row (the shared warehouse; per-model rebuild counts and
+"""Every incremental model (the latest-version staging models, the order chain, the customer segments)
+built after late updates equals a full refresh, row for row (the shared warehouse; per-model rebuild counts and
 more late cases: test_incremental_order_chain.py, test_incremental_staging.py)."""
 
 from __future__ import annotations
@@ -9,14 +9,21 @@ from conftest import ORACLE_VARS
 from dbt_helpers import explain, put_back, run_dbt
 from dbt_order_chain import CHAIN, incremental_models, model_table
 
+# what only the incremental branch of each kind of incremental model compiles
+INCREMENTAL_BRANCH = {
+    **{model: "rebuild_loaded_after" for model in CHAIN},
+    "int_customer_segments_dated": "stored_customers",
+}
+
 
 def test_second_build_was_incremental_and_not_everything_was_rebuilt(built_warehouse):
-    # the second build ran the incremental branch (watermark filter + delete+insert) of every
-    # incremental model: the latest-version staging models and the order chain ...
+    # the second build ran the incremental branch (watermark filter or stored fingerprints +
+    # delete+insert) of every incremental model: the latest-version staging models, the order
+    # chain and the customer segments ...
     compiled = built_warehouse["second_incremental_sql"]
-    assert set(CHAIN) < set(compiled)
+    assert set(INCREMENTAL_BRANCH) < set(compiled)
     for model, sql in compiled.items():
-        assert ("rebuild_loaded_after" if model in CHAIN else "restage_loaded_after") in sql, model
+        assert INCREMENTAL_BRANCH.get(model, "restage_loaded_after") in sql, model
     # ... and the watermark left orders out: it was not a disguised full rebuild
     con = duckdb.connect(str(built_warehouse["path"]), read_only=True)
     cutoff = built_warehouse["first_watermark"]
@@ -75,7 +82,88 @@ def test_incremental_run_caught_the_late_updates(built_warehouse):
 
 def test_every_incremental_model_is_covered(built_warehouse, dbt_work_dir):
     names = {m.name for m in incremental_models(dbt_work_dir)}
-    assert set(CHAIN) | {"stg_orders__orders", "stg_crm__contacts", "stg_messages__sends"} <= names
+    assert (
+        set(INCREMENTAL_BRANCH) | {"stg_orders__orders", "stg_crm__contacts", "stg_messages__sends"} <= names
+    )
+
+
+SEGMENTS = "intermediate.int_customer_segments_dated"
+
+
+def test_segments_rebuild_changed_customers_and_moved_months_only(built_warehouse, dbt_work_dir):
+    """An incremental build of int_customer_segments_dated rewrites the customers whose inputs
+    changed (all their months), every customer's months from the first month whose date moved, and
+    deletes the rows nobody has any more; it leaves every other row as it was stored."""
+    warehouse = built_warehouse["path"]
+    with put_back(warehouse):
+        con = duckdb.connect(str(warehouse))
+        expected = con.execute(f"select * from {SEGMENTS} order by customer_id, segment_month").fetchall()
+        columns = [d[0] for d in con.description]
+        (as_of_month,) = con.execute(f"select max(segment_month) from {SEGMENTS}").fetchone()
+        first_month, first_date, first_complete = con.execute(
+            f"select segment_month, segment_date, is_complete from {SEGMENTS} order by segment_month limit 1"
+        ).fetchone()
+        # three customers whose rows begin after the first month and span two months before the
+        # as-of month: kept, changed, and one whose as-of row is wrong
+        kept, changed, wrong_as_of = (
+            r[0]
+            for r in con.execute(
+                f"select customer_id from {SEGMENTS} where segment_month < ? group by customer_id "
+                "having count(*) >= 2 and min(segment_month) > ? order by customer_id limit 3",
+                [as_of_month, first_month],
+            ).fetchall()
+        )
+        own_first = f"(select min(segment_month) from {SEGMENTS} where customer_id = ?)"
+        # kept: a stored row marked; the customer's inputs did not change, its month did not move
+        con.execute(
+            f"update {SEGMENTS} set segment = 'marked' where customer_id = ? and segment_month = {own_first}",
+            [kept, kept],
+        )
+        # changed: another stored fingerprint (its orders changed since), a wrong row, a row of a
+        # month before its first order
+        con.execute(f"update {SEGMENTS} set orders_fingerprint = 0 where customer_id = ?", [changed])
+        con.execute(
+            f"update {SEGMENTS} set segment = 'marked' where customer_id = ? and segment_month = {own_first}",
+            [changed, changed],
+        )
+        con.execute(
+            f"insert into {SEGMENTS} select * replace (?::date as segment_month, ?::date as segment_date, "
+            f"?::boolean as is_complete) from {SEGMENTS} where customer_id = ? and segment_month = {own_first}",
+            [first_month, first_date, first_complete, changed, changed],
+        )
+        # the as-of month as the day before stored it (its date moved since), one of its rows wrong
+        con.execute(
+            f"update {SEGMENTS} set segment_date = segment_date - 1 where segment_month = ?", [as_of_month]
+        )
+        con.execute(
+            f"update {SEGMENTS} set segment = 'marked' where customer_id = ? and segment_month = ?",
+            [wrong_as_of, as_of_month],
+        )
+        # a customer without any valid order
+        con.execute(
+            f"insert into {SEGMENTS} select * replace ('nobody' as customer_id) from {SEGMENTS} limit 1"
+        )
+        con.close()
+
+        run = run_dbt(
+            warehouse,
+            ["run", "--select", "int_customer_segments_dated"],
+            work_dir=dbt_work_dir,
+            vars=ORACLE_VARS,
+        )
+        assert run.success, explain(run)
+        con = duckdb.connect(str(warehouse), read_only=True)
+        rebuilt = con.execute(f"select * from {SEGMENTS} order by customer_id, segment_month").fetchall()
+        con.close()
+
+    # every row as a full build has it, but the kept customer's marked row: it was not rebuilt
+    position = {name: i for i, name in enumerate(columns)}
+    assert len(rebuilt) == len(expected)
+    differing = [(before, after) for before, after in zip(expected, rebuilt, strict=True) if before != after]
+    assert len(differing) == 1
+    before, after = differing[0]
+    assert after[position["customer_id"]] == kept
+    assert after[position["segment"]] == "marked" != before[position["segment"]]
 
 
 def test_incremental_equals_full_refresh(built_warehouse, dbt_work_dir):

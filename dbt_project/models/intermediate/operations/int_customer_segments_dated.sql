@@ -1,10 +1,16 @@
 {%- set new_days = var('new_days') | int -%}
 {%- set active_days = var('active_days') | int -%}
 {%- set reactivation_days = var('reactivation_days') | int -%}
+{#- a table built before the fingerprints (no orders_fingerprint) is read as no previous build: the
+    run then stops on the schema change (on_schema_change fail) and asks for a full refresh -#}
+{%- set incremental = is_incremental() and 'orders_fingerprint' in (
+    adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
+) -%}
 
 with
 
-orders as (
+-- read where used (three readers of 9.6M orders at 10M: a materialized copy made the window spill)
+orders as not materialized (
 
     select * from {{ ref('int_orders_attributed') }}
 
@@ -35,6 +41,99 @@ segment_dates as (
 
 ),
 
+-- each customer's inputs as one number (macros/customer_segments_incremental.sql)
+fingerprints as (
+
+    {{ growthops.segment_fingerprints('orders', 'first_orders') }}
+
+),
+
+{% if incremental %}
+previous_build as not materialized (
+
+    select * from {{ this }}
+
+),
+
+stored_customers as (
+
+    select distinct
+        previous_build.customer_id,
+        previous_build.orders_fingerprint
+
+    from previous_build
+
+),
+
+stored_dates as (
+
+    select distinct
+        previous_build.segment_month,
+        previous_build.segment_date,
+        previous_build.is_complete
+
+    from previous_build
+
+),
+
+{% endif -%}
+-- rebuilt whole: the customers whose fingerprint is not stored (new ones included); none on a
+-- full build
+rebuilt_customers as (
+
+    select fingerprints.customer_id
+
+    from fingerprints
+    {%- if incremental %}
+        left join stored_customers
+            on
+                fingerprints.customer_id = stored_customers.customer_id
+                and fingerprints.orders_fingerprint = stored_customers.orders_fingerprint
+        where stored_customers.customer_id is null
+    {%- else %}
+        where false
+    {%- endif %}
+
+),
+
+-- rebuilt for every customer: the months from the first one whose segment date is not stored
+-- (the as-of month once the as-of date moved; a month loaded for the first time) on; every
+-- month on a full build; none when every month's date is stored (9999-12-31)
+rebuild_window as (
+
+    select coalesce(min(segment_dates.segment_month), cast('9999-12-31' as date)) as rebuild_from_month
+
+    from segment_dates
+    {%- if incremental %}
+        left join stored_dates
+            on
+                segment_dates.segment_month = stored_dates.segment_month
+                and segment_dates.segment_date = stored_dates.segment_date
+                and segment_dates.is_complete = stored_dates.is_complete
+        where stored_dates.segment_month is null
+    {%- endif %}
+
+),
+
+-- each customer's first rebuilt segment date: any for a customer rebuilt whole, else the
+-- rebuild window's
+customer_scope as (
+
+    select
+        fingerprints.customer_id,
+        fingerprints.orders_fingerprint,
+        case
+            when rebuilt_customers.customer_id is not null then cast('1900-01-01' as date)
+            else rebuild_window.rebuild_from_month
+        end as rebuild_from_date
+
+    from fingerprints
+    cross join rebuild_window
+    left join rebuilt_customers
+        on fingerprints.customer_id = rebuilt_customers.customer_id
+
+),
+
 -- each valid order with the customer's valid order before and after it (by created_at, order_id)
 valid_orders as (
 
@@ -58,25 +157,78 @@ valid_orders as (
 
 ),
 
--- the customer's latest valid order on or before each segment date (none before its first);
--- two plain inequalities (no `or`): one range join, not every later segment date then a filter
--- (10M orders: 160M pairs filtered to 6.2M rows)
+-- the orders that are a customer's latest on one of its rebuilt dates: the order covers the days
+-- from its own date (or the customer's first rebuilt date, the later) to the next order's
+covering_orders as (
+
+    select
+        valid_orders.*,
+        customer_scope.orders_fingerprint,
+        greatest(valid_orders.order_date, customer_scope.rebuild_from_date) as covers_from,
+        coalesce(valid_orders.next_order_date, cast('9999-12-31' as date)) as covers_until
+
+    from valid_orders
+    inner join customer_scope
+        on valid_orders.customer_id = customer_scope.customer_id
+    where coalesce(valid_orders.next_order_date, cast('9999-12-31' as date)) > customer_scope.rebuild_from_date
+
+),
+
+-- the customer's latest valid order on or before each rebuilt segment date (none before its
+-- first); two plain inequalities (no `or`): one range join, not every later segment date then a
+-- filter (10M orders: 160M pairs filtered to 6.2M rows)
 latest_orders as (
 
     select
         segment_dates.segment_month,
         segment_dates.segment_date,
         segment_dates.is_complete,
-        valid_orders.customer_id,
-        valid_orders.order_date as latest_order_date,
-        valid_orders.previous_order_date,
-        valid_orders.valid_order_number as valid_orders_to_date
+        covering_orders.customer_id,
+        covering_orders.orders_fingerprint,
+        covering_orders.order_date as latest_order_date,
+        covering_orders.previous_order_date,
+        covering_orders.valid_order_number as valid_orders_to_date
 
-    from valid_orders
+    from covering_orders
     inner join segment_dates
         on
-            valid_orders.order_date <= segment_dates.segment_date
-            and coalesce(valid_orders.next_order_date, cast('9999-12-31' as date)) > segment_dates.segment_date
+            covering_orders.covers_from <= segment_dates.segment_date
+            and covering_orders.covers_until > segment_dates.segment_date
+
+),
+
+-- net revenue (valid and refunded orders) of each customer in the 90 days d - 89 ... d of each
+-- rebuilt date: only the orders that can fall in one
+revenue_orders as (
+
+    select
+        orders.customer_id,
+        orders.order_date,
+        orders.net_revenue
+
+    from orders
+    inner join customer_scope
+        on orders.customer_id = customer_scope.customer_id
+    where
+        orders.is_revenue_counted
+        and orders.order_date >= {{ growthops.add_days('customer_scope.rebuild_from_date', '-89') }}
+
+),
+
+revenue_last_90d as (
+
+    select
+        latest_orders.customer_id,
+        latest_orders.segment_date,
+        sum(revenue_orders.net_revenue) as net_revenue
+
+    from latest_orders
+    inner join revenue_orders
+        on
+            latest_orders.customer_id = revenue_orders.customer_id
+            and latest_orders.segment_date >= revenue_orders.order_date
+            and {{ growthops.add_days('latest_orders.segment_date', '-89') }} <= revenue_orders.order_date
+    group by latest_orders.customer_id, latest_orders.segment_date
 
 ),
 
@@ -99,11 +251,17 @@ measured as (
         cast(
             {{ growthops.days_between('latest_orders.previous_order_date', 'latest_orders.latest_order_date') }}
             as integer
-        ) as previous_gap_days
+        ) as previous_gap_days,
+        cast(coalesce(revenue_last_90d.net_revenue, 0) as decimal(18, 4)) as net_revenue_last_90d,
+        latest_orders.orders_fingerprint
 
     from latest_orders
     inner join first_orders
         on latest_orders.customer_id = first_orders.customer_id
+    left join revenue_last_90d
+        on
+            latest_orders.customer_id = revenue_last_90d.customer_id
+            and latest_orders.segment_date = revenue_last_90d.segment_date
 
 ),
 
@@ -127,8 +285,33 @@ classified as (
 
 ),
 
+-- the stored segment of the month before the rebuild window, of the customers not rebuilt whole:
+-- the previous segment of their first rebuilt row
+stored_previous_months as (
+
+    {%- if incremental %}
+        select
+            previous_build.customer_id,
+            previous_build.segment
+
+        from previous_build
+        cross join rebuild_window
+        where
+            previous_build.segment_month = {{ growthops.add_months('rebuild_window.rebuild_from_month', '-1') }}
+            and previous_build.customer_id not in (select rebuilt_customers.customer_id from rebuilt_customers)
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as customer_id,
+            cast(null as {{ dbt.type_string() }}) as segment
+
+        where false
+    {%- endif %}
+
+),
+
 -- a customer has a segment on every date from its first valid order on, so the row before is the
--- previous month's; `(none)` for the month of its first valid order
+-- previous month's (rebuilt, or stored before the rebuild window); `(none)` for the month of its
+-- first valid order
 final as (
 
     select
@@ -143,6 +326,7 @@ final as (
                 partition by classified.customer_id
                 order by classified.segment_date
             ),
+            stored_previous_months.segment,
             '(none)'
         ) as previous_segment,
         classified.first_order_date,
@@ -151,9 +335,13 @@ final as (
         classified.valid_orders_to_date,
         classified.days_since_first_order,
         classified.days_since_latest_order,
-        classified.previous_gap_days
+        classified.previous_gap_days,
+        classified.net_revenue_last_90d,
+        classified.orders_fingerprint
 
     from classified
+    left join stored_previous_months
+        on classified.customer_id = stored_previous_months.customer_id
 
 )
 

@@ -8,67 +8,26 @@ segments as (
 
 ),
 
-orders as (
-
-    select * from {{ ref('int_orders_attributed') }}
-
-),
-
--- net revenue (valid and refunded orders) of each customer in the 90 days d - 89 ... d
-revenue_last_90d as (
-
-    select
-        segments.customer_id,
-        segments.segment_date,
-        sum(orders.net_revenue) as net_revenue
-
-    from segments
-    inner join orders
-        on
-            segments.customer_id = orders.customer_id
-            and segments.segment_date >= orders.order_date
-            and {{ growthops.add_days('segments.segment_date', '-89') }} <= orders.order_date
-    where orders.is_revenue_counted
-    group by segments.customer_id, segments.segment_date
-
-),
-
-members as (
+-- per channel first; `all` is then the sum over the channels: a customer counts once in its
+-- first-touch channel and once in `all`, so `all` adds up the channels' sums (exact: counts and
+-- decimals; one pass over the customer rows, not a second one over a copy of them);
+-- net_revenue_last_90d: each customer's net revenue of d - 89 ... d (int_customer_segments_dated)
+channel_totals as (
 
     select
         segments.segment_date,
         segments.channel,
         segments.segment,
-        segments.previous_segment,
-        coalesce(revenue_last_90d.net_revenue, 0) as net_revenue_last_90d
-
-    from segments
-    left join revenue_last_90d
-        on
-            segments.customer_id = revenue_last_90d.customer_id
-            and segments.segment_date = revenue_last_90d.segment_date
-
-),
-
--- per channel first; `all` is then the sum over the channels: a customer counts once in its
--- first-touch channel and once in `all`, so `all` adds up the channels' sums (exact: counts and
--- decimals; one pass over the members, not a second one over a copy of them)
-channel_totals as (
-
-    select
-        members.segment_date,
-        members.channel,
-        members.segment,
         count(*) as customers,
-        sum(members.net_revenue_last_90d) as net_revenue_last_90d,
-        sum(case when members.previous_segment = '(none)' then 1 else 0 end) as from_none,
+        sum(segments.net_revenue_last_90d) as net_revenue_last_90d,
+        sum(case when segments.previous_segment = '(none)' then 1 else 0 end) as from_none,
         {% for segment in segments -%}
-            sum(case when members.previous_segment = '{{ segment }}' then 1 else 0 end)
+            sum(case when segments.previous_segment = '{{ segment }}' then 1 else 0 end)
                 as from_{{ segment }}{% if not loop.last %},{% endif %}
         {% endfor %}
 
-    from members
-    group by members.segment_date, members.channel, members.segment
+    from segments
+    group by segments.segment_date, segments.channel, segments.segment
 
 ),
 
