@@ -193,7 +193,9 @@ def _newest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
     versions (10M orders) a ``row_number()`` over them ran out of a 4 GB ``memory_limit``. Each
     version gets one 128-bit code in the newest-first order (updated_at, then its file's rank by
     batch day, load time, batch id and file name, then the line); an order's newest version is the
-    version whose code is the order's ``max``.
+    one with the order's largest code, taken with its columns in the same pass (``arg_max``; a
+    ``max`` and then a semi join of every version with the winning codes read the 24M versions
+    twice: at 10M orders 9.9-10.9 s -> 7.8-8.1 s).
     """
     batch = "_batch_day, _loaded_at, _batch_id, _source_file"
     con.execute(
@@ -206,21 +208,30 @@ def _newest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
     con.execute(
         f"""
         create or replace temp table gate_newest_orders as
-        with coded as not materialized (
-            select raw.*, files.file_rank,
-                (coalesce(epoch_us(raw.updated_at), -4611686018427387904)::hugeint << 64)
-                + (files.file_rank::hugeint << 32) + raw._source_line as version_code
+        with newest as (
+            select
+                trim(raw.order_id) as order_id,
+                arg_max(
+                    {{
+                        'status': lower(trim(raw.status)),
+                        'currency': upper(trim(raw.currency)),
+                        'order_date': {order_date},
+                        'net_local': cast(raw.gross_amount as double) - cast(raw.discount_amount as double)
+                            - cast(raw.refund_amount as double),
+                        'file_rank': files.file_rank,
+                        'source_line': raw._source_line,
+                    }},
+                    (coalesce(epoch_us(raw.updated_at), -4611686018427387904)::hugeint << 64)
+                    + (files.file_rank::hugeint << 32) + raw._source_line
+                ) as version
             from raw.shop_orders as raw
             inner join gate_order_files as files using ({batch})
             where raw.order_id is not null and trim(raw.order_id) <> ''
-        ),
-        newest_codes as (select max(version_code) as version_code from coded group by trim(order_id))
-        select trim(order_id) as order_id, lower(trim(status)) as status, upper(trim(currency)) as currency,
-            {order_date} as order_date,
-            cast(gross_amount as double) - cast(discount_amount as double)
-                - cast(refund_amount as double) as net_local,
-            file_rank, _source_line as source_line
-        from coded semi join newest_codes on coded.version_code = newest_codes.version_code
+            group by trim(raw.order_id)
+        )
+        select order_id, version.status, version.currency, version.order_date, version.net_local,
+            version.file_rank, version.source_line
+        from newest
         """
     )
 
