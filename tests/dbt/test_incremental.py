@@ -183,3 +183,36 @@ def test_incremental_equals_full_refresh(built_warehouse, dbt_work_dir):
         full = refreshed[model]
         assert len(full) == len(rows) > 0, model
         assert full == rows, model
+
+
+def test_segments_rebuild_everyone_when_an_older_month_moved(built_warehouse, dbt_work_dir):
+    """When a month before the stored last one has another date than stored (not a day's move of
+    the as-of date), stored rows cannot be carried forward: every customer is rebuilt from its
+    orders and the table equals a full build."""
+    warehouse = built_warehouse["path"]
+    with put_back(warehouse):
+        con = duckdb.connect(str(warehouse))
+        expected = con.execute(f"select * from {SEGMENTS} order by customer_id, segment_month").fetchall()
+        months = [
+            r[0] for r in con.execute(f"select distinct segment_month from {SEGMENTS} order by 1").fetchall()
+        ]
+        assert len(months) >= 3
+        # an older month stored with a wrong date, and a wrong row in a month before it
+        con.execute(
+            f"update {SEGMENTS} set segment_date = segment_date - 1 where segment_month = ?", [months[-2]]
+        )
+        con.execute(f"update {SEGMENTS} set segment = 'marked' where segment_month = ?", [months[0]])
+        con.close()
+
+        run = run_dbt(
+            warehouse,
+            ["run", "--select", "int_customer_segments_dated"],
+            work_dir=dbt_work_dir,
+            vars=ORACLE_VARS,
+        )
+        assert run.success, explain(run)
+        con = duckdb.connect(str(warehouse), read_only=True)
+        rebuilt = con.execute(f"select * from {SEGMENTS} order by customer_id, segment_month").fetchall()
+        con.close()
+
+    assert rebuilt == expected

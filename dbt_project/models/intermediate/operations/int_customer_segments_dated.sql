@@ -77,31 +77,18 @@ stored_dates as (
 ),
 
 {% endif -%}
--- rebuilt whole: the customers whose fingerprint is not stored (new ones included); none on a
--- full build
-rebuilt_customers as (
-
-    select fingerprints.customer_id
-
-    from fingerprints
-    {%- if incremental %}
-        left join stored_customers
-            on
-                fingerprints.customer_id = stored_customers.customer_id
-                and fingerprints.orders_fingerprint = stored_customers.orders_fingerprint
-        where stored_customers.customer_id is null
-    {%- else %}
-        where false
-    {%- endif %}
-
-),
-
 -- rebuilt for every customer: the months from the first one whose segment date is not stored
--- (the as-of month once the as-of date moved; a month loaded for the first time) on; every
--- month on a full build; none when every month's date is stored (9999-12-31)
+-- (the as-of month once the as-of date moved; a month loaded for the first time) on; none when
+-- every month's date is stored (9999-12-31). A full build rebuilds every customer whole instead.
 rebuild_window as (
 
-    select coalesce(min(segment_dates.segment_month), cast('9999-12-31' as date)) as rebuild_from_month
+    select
+        coalesce(min(segment_dates.segment_month), cast('9999-12-31' as date)) as rebuild_from_month,
+        {%- if incremental %}
+            (select max(stored_dates.segment_month) from stored_dates) as stored_last_month
+        {%- else %}
+            cast(null as date) as stored_last_month
+        {%- endif %}
 
     from segment_dates
     {%- if incremental %}
@@ -111,6 +98,28 @@ rebuild_window as (
                 and segment_dates.segment_date = stored_dates.segment_date
                 and segment_dates.is_complete = stored_dates.is_complete
         where stored_dates.segment_month is null
+    {%- endif %}
+
+),
+
+-- rebuilt whole, from their orders: every customer on a full build; incrementally the customers
+-- whose fingerprint is not stored (new ones included), or every customer when the window reaches
+-- back before the stored last month (not a day's move: the first month loaded moved, or older
+-- months' dates changed)
+rebuilt_customers as (
+
+    select fingerprints.customer_id
+
+    from fingerprints
+    {%- if incremental %}
+        cross join rebuild_window
+        left join stored_customers
+            on
+                fingerprints.customer_id = stored_customers.customer_id
+                and fingerprints.orders_fingerprint = stored_customers.orders_fingerprint
+        where
+            stored_customers.customer_id is null
+            or rebuild_window.rebuild_from_month < rebuild_window.stored_last_month
     {%- endif %}
 
 ),
@@ -134,7 +143,8 @@ customer_scope as (
 
 ),
 
--- each valid order with the customer's valid order before and after it (by created_at, order_id)
+-- each valid order of the customers rebuilt whole with their valid order before and after it (by
+-- created_at, order_id)
 valid_orders as (
 
     select
@@ -153,7 +163,38 @@ valid_orders as (
     from orders
     where
         orders.is_valid
-        and orders.customer_id is not null
+        and orders.customer_id in (select rebuilt_customers.customer_id from rebuilt_customers)
+
+),
+
+-- the other customers' orders did not change, and the window starts at or after the stored last
+-- month, whose date was at or after each of their orders: their latest valid order is the one
+-- stored in that month, on every rebuilt date (carried forward, not recomputed from the orders)
+carried_orders as (
+
+    {%- if incremental %}
+        select
+            previous_build.customer_id,
+            previous_build.latest_order_date as order_date,
+            previous_build.valid_orders_to_date as valid_order_number,
+            previous_build.previous_order_date,
+            cast(null as date) as next_order_date
+
+        from previous_build
+        cross join rebuild_window
+        where
+            previous_build.segment_month = rebuild_window.stored_last_month
+            and previous_build.customer_id not in (select rebuilt_customers.customer_id from rebuilt_customers)
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as customer_id,
+            cast(null as date) as order_date,
+            cast(null as bigint) as valid_order_number,
+            cast(null as date) as previous_order_date,
+            cast(null as date) as next_order_date
+
+        where false
+    {%- endif %}
 
 ),
 
@@ -162,15 +203,19 @@ valid_orders as (
 covering_orders as (
 
     select
-        valid_orders.*,
+        customer_orders.*,
         customer_scope.orders_fingerprint,
-        greatest(valid_orders.order_date, customer_scope.rebuild_from_date) as covers_from,
-        coalesce(valid_orders.next_order_date, cast('9999-12-31' as date)) as covers_until
+        greatest(customer_orders.order_date, customer_scope.rebuild_from_date) as covers_from,
+        coalesce(customer_orders.next_order_date, cast('9999-12-31' as date)) as covers_until
 
-    from valid_orders
+    from (
+        select * from valid_orders
+        union all
+        select * from carried_orders
+    ) as customer_orders
     inner join customer_scope
-        on valid_orders.customer_id = customer_scope.customer_id
-    where coalesce(valid_orders.next_order_date, cast('9999-12-31' as date)) > customer_scope.rebuild_from_date
+        on customer_orders.customer_id = customer_scope.customer_id
+    where coalesce(customer_orders.next_order_date, cast('9999-12-31' as date)) > customer_scope.rebuild_from_date
 
 ),
 
