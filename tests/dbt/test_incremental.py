@@ -90,6 +90,19 @@ def test_every_incremental_model_is_covered(built_warehouse, dbt_work_dir):
 SEGMENTS = "intermediate.int_customer_segments_dated"
 
 
+def _build_segments_incrementally(warehouse, dbt_work_dir) -> list[tuple]:
+    """``dbt run`` of the segments model on the warehouse as it is; its rows after."""
+    run = run_dbt(
+        warehouse, ["run", "--select", "int_customer_segments_dated"], work_dir=dbt_work_dir, vars=ORACLE_VARS
+    )
+    assert run.success, explain(run)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(f"select * from {SEGMENTS} order by customer_id, segment_month").fetchall()
+    finally:
+        con.close()
+
+
 def test_segments_rebuild_changed_customers_and_moved_months_only(built_warehouse, dbt_work_dir):
     """An incremental build of int_customer_segments_dated rewrites the customers whose inputs
     changed (all their months), every customer's months from the first month whose date moved, and
@@ -144,17 +157,7 @@ def test_segments_rebuild_changed_customers_and_moved_months_only(built_warehous
             f"insert into {SEGMENTS} select * replace ('nobody' as customer_id) from {SEGMENTS} limit 1"
         )
         con.close()
-
-        run = run_dbt(
-            warehouse,
-            ["run", "--select", "int_customer_segments_dated"],
-            work_dir=dbt_work_dir,
-            vars=ORACLE_VARS,
-        )
-        assert run.success, explain(run)
-        con = duckdb.connect(str(warehouse), read_only=True)
-        rebuilt = con.execute(f"select * from {SEGMENTS} order by customer_id, segment_month").fetchall()
-        con.close()
+        rebuilt = _build_segments_incrementally(warehouse, dbt_work_dir)
 
     # every row as a full build has it, but the kept customer's marked row: it was not rebuilt
     position = {name: i for i, name in enumerate(columns)}
@@ -203,16 +206,6 @@ def test_segments_rebuild_everyone_when_an_older_month_moved(built_warehouse, db
         )
         con.execute(f"update {SEGMENTS} set segment = 'marked' where segment_month = ?", [months[0]])
         con.close()
-
-        run = run_dbt(
-            warehouse,
-            ["run", "--select", "int_customer_segments_dated"],
-            work_dir=dbt_work_dir,
-            vars=ORACLE_VARS,
-        )
-        assert run.success, explain(run)
-        con = duckdb.connect(str(warehouse), read_only=True)
-        rebuilt = con.execute(f"select * from {SEGMENTS} order by customer_id, segment_month").fetchall()
-        con.close()
+        rebuilt = _build_segments_incrementally(warehouse, dbt_work_dir)
 
     assert rebuilt == expected
