@@ -7,10 +7,12 @@
     revenue; its first-touch channel and first order day; the segment rules' vars). Stored with
     every row; a customer whose current number is not stored is rebuilt whole.
 
-    delete_stale_segments(orders, first_orders, report_periods): the post-hook that deletes the
-    rows whose customer's fingerprint is no longer theirs (rows a customer lost: months before a
-    first order that moved later, a customer left without a valid order) and the rows of a month
-    whose segment date is no longer the month's (the as-of date moved back).
+    delete_stale_segments(first_orders, report_periods): the post-hook that deletes the rows of a
+    customer left without a valid order, the rows whose fingerprint is not the one on their
+    customer's as-of month row (rows a customer lost: months before a first order that moved
+    later), and the rows of a month whose segment date is no longer the month's (the as-of date
+    moved back). It relies on every customer having a row in every month from its first valid
+    order's to the as-of month, which the model keeps.
 -#}
 {% macro segment_fingerprints(orders, first_orders) -%}
     select
@@ -44,15 +46,25 @@
         on first_orders.customer_id = customer_orders.customer_id
 {%- endmacro %}
 
-{% macro delete_stale_segments(orders, first_orders, report_periods) -%}
+{% macro delete_stale_segments(first_orders, report_periods) -%}
+    {%- set as_of_month -%}
+        select max(months.period_start)
+        from {{ report_periods }} as months
+        where months.period_grain = 'month'
+    {%- endset -%}
     delete from {{ this }} as stale
     where
-        not exists (
+        stale.customer_id not in (select first_orders.customer_id from {{ first_orders }} as first_orders)
+        -- every customer with a valid order has a row in the as-of month with its current
+        -- fingerprint (rebuilt, carried forward or stored unchanged by this run): a row with
+        -- another one is stale
+        or not exists (
             select 1
-            from ({{ growthops.segment_fingerprints(orders, first_orders) }}) as current_customers
+            from {{ this }} as as_of_rows
             where
-                current_customers.customer_id = stale.customer_id
-                and current_customers.orders_fingerprint = stale.orders_fingerprint
+                as_of_rows.segment_month = ({{ as_of_month }})
+                and as_of_rows.customer_id = stale.customer_id
+                and as_of_rows.orders_fingerprint = stale.orders_fingerprint
         )
         or not exists (
             select 1

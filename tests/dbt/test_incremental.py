@@ -152,9 +152,12 @@ def test_segments_rebuild_changed_customers_and_moved_months_only(built_warehous
             f"update {SEGMENTS} set segment = 'marked' where customer_id = ? and segment_month = ?",
             [wrong_as_of, as_of_month],
         )
-        # a customer without any valid order
+        # a customer whose valid orders all vanished since: every row of a customer (its
+        # fingerprint on each, its as-of row among them) under an id with no valid order
         con.execute(
-            f"insert into {SEGMENTS} select * replace ('nobody' as customer_id) from {SEGMENTS} limit 1"
+            f"insert into {SEGMENTS} select * replace ('nobody' as customer_id) from {SEGMENTS} "
+            "where customer_id = ?",
+            [kept],
         )
         con.close()
         rebuilt = _build_segments_incrementally(warehouse, dbt_work_dir)
