@@ -61,26 +61,51 @@ def parse_page(path: Path) -> PageParser:
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-def chromium(profile: Path, url: str, *args: str, window: str = "1400,2600", budget_ms: int = 20000) -> str:
+def chromium(
+    profile: Path,
+    url: str,
+    *args: str,
+    window: str = "1400,2600",
+    budget_ms: int = 20000,
+    attempts: int = 2,
+    timeout_s: int = 150,
+) -> str:
     """Run headless Chromium on ``url`` (``--dump-dom`` / ``--screenshot=…`` in ``args``); its stdout.
 
-    ``budget_ms`` of virtual time lets plotly.js draw, or the Airflow UI fetch and render, first."""
+    ``budget_ms`` of virtual time lets plotly.js draw, or the Airflow UI fetch and render, first.
+    Now and then headless Chromium never leaves a page that keeps polling (the Airflow UI) and
+    does not exit: after ``timeout_s`` its whole process group is killed and it starts again,
+    with a fresh profile, up to ``attempts`` times (a browser hang, not a finding of the test)."""
+    import os
+    import signal
     import subprocess
 
-    cmd = [
-        str(CHROMIUM),
-        "--headless",
-        "--disable-gpu",
-        "--no-sandbox",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-        f"--window-size={window}",
-        f"--virtual-time-budget={budget_ms}",
-        *args,
-        url,
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+    import pytest
+
+    for attempt in range(attempts):
+        cmd = [
+            str(CHROMIUM),
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}-{attempt}",
+            f"--window-size={window}",
+            f"--virtual-time-budget={budget_ms}",
+            *args,
+            url,
+        ]
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        try:
+            out, err = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the browser and its renderer/GPU children
+            proc.communicate()
+            continue
+        assert proc.returncode == 0, err[-2000:]
+        return out
+    pytest.fail(f"headless Chromium did not finish {url} in {attempts} tries of {timeout_s} s")
