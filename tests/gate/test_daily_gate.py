@@ -209,6 +209,108 @@ def test_what_only_the_full_gate_catches_in_an_untouched_day(
     assert {c.name for c in full.failed} == full_only
 
 
+def serve_current_marts(settings, con, tamper: str | None = None) -> None:
+    """Publish, as the served file, the build's order and funnel marts as they are now (``tamper``:
+    SQL run on the served copy, schema ``gate_test_served.marts``)."""
+    settings.serving_path.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"attach '{settings.serving_path}' as gate_test_served")
+    con.execute("create schema gate_test_served.marts")
+    for table in ("fct_orders", "mart_channel_funnel_daily"):
+        con.execute(f"create table gate_test_served.marts.{table} as select * from marts.{table}")
+    if tamper:
+        con.execute(tamper)
+    con.execute("detach gate_test_served")
+
+
+def test_untouched_days_take_their_totals_from_the_served_publication(settings, ledger_con, day_suite):
+    """The build equals the served publication on 2025-01-02: its totals are the served ones, and
+    only the touched day's orders are looked up in raw (hand computation: as without a serving file)."""
+    serve_current_marts(settings, ledger_con)
+    result = run_mart_gate(settings, ledger_con, suite_path=day_suite, scope=daily())
+    assert result.status == "passed", result.message()
+    assert (result.scope.days, result.scope.moved, result.scope.served_basis_missing) == ((DAY3,), (), None)
+    assert result.to_dict()["scope"]["other_days_from"] == "served publication"
+    assert (check(result, REVENUE_NAME).observed, check(result, REVENUE_NAME).expected) == (25.0, 25.0)
+    assert check(result, DAY_REVENUE).expected == 150.0  # 125.00 served + 25.00 raw
+    assert check(result, ORDER_COUNT).expected == {"rows": 5, "distinct_keys": 5}  # 2 served + 3 raw
+    # the served totals are what the untouched day is held to: a raw order changed in place,
+    # with no load to touch its day, is not seen (the full gate sees it; without a serving file
+    # the global totals from raw do)
+    ledger_con.execute("update raw.shop_orders set gross_amount = 60 where order_id = 'o2'")
+    assert run_mart_gate(settings, ledger_con, suite_path=day_suite, scope=daily()).passed
+    assert REVENUE_NAME in {c.name for c in run_mart_gate(settings, ledger_con, suite_path=day_suite).failed}
+    settings.serving_path.unlink()
+    without = run_mart_gate(settings, ledger_con, suite_path=day_suite, scope=daily())
+    assert without.scope.served_basis_missing.startswith("FileNotFoundError: no serving file")
+    assert without.to_dict()["scope"]["other_days_from"] == "raw"
+    assert DAY_REVENUE in {c.name for c in without.failed}
+
+
+@pytest.mark.parametrize(
+    ("tamper", "failed", "sample"),
+    [
+        (
+            "update marts.fct_orders set net_revenue = 60 where order_id = 'o2'",
+            {DAY_REVENUE, REVENUE_NAME},
+            {"order_id": "o2", "mart_net_revenue": 60.0, "raw_net_revenue": 55.0},
+        ),
+        (
+            "update marts.mart_channel_funnel_daily set attributed_revenue = 69 where report_date = '2025-01-02' and channel = 'google_ads'",
+            {"attributed revenue equals net revenue of the latest raw orders"},
+            None,
+        ),
+        (
+            "insert into marts.fct_orders select * from marts.fct_orders where order_id = 'o2'",
+            {ORDER_COUNT, KEYS_NAME},
+            {"problem": "duplicated in fct_orders", "order_id": "o2", "times_in_mart": 2},
+        ),
+        ("delete from marts.fct_orders where order_id = 'o1'", {ORDER_COUNT, KEYS_NAME, DAY_REVENUE}, None),
+    ],
+    ids=["order-revenue", "funnel-revenue", "order-twice", "order-missing"],
+)
+def test_an_untouched_day_that_moved_from_the_served_publication_is_judged_against_raw(
+    settings, ledger_con, day_suite, tamper, failed, sample
+):
+    serve_current_marts(settings, ledger_con)
+    ledger_con.execute(tamper)  # a dbt fault in the build, on a day no load touched
+    result = run_mart_gate(settings, ledger_con, suite_path=day_suite, scope=daily())
+    assert (result.scope.days, result.scope.moved) == ((DAY2, DAY3), (DAY2,))
+    assert (
+        "(loads since 2025-01-04 12:00:00 UTC; 1 of them moved from the served publication: 2025-01-02)"
+        in (result.message())
+    )
+    assert result.status == "data_failed"
+    assert failed <= {c.name for c in result.failed}
+    if sample is not None:
+        name = REVENUE_NAME if "mart_net_revenue" in sample else KEYS_NAME
+        assert sample.items() <= check(result, name).sample_rows[0].items()
+    assert result.to_failure_report().details["days gated"] == ["2025-01-02", "2025-01-03"]
+
+
+def test_a_served_publication_behind_raw_moves_the_day_and_raw_judges_it(settings, ledger_con, day_suite):
+    """The served file missed o1's restatement (as when a load lands between a run's build and its
+    publication): 2025-01-02 moved, and the build, right by raw, passes."""
+    serve_current_marts(
+        settings,
+        ledger_con,
+        "update gate_test_served.marts.fct_orders set net_revenue = 90, status = 'paid' where order_id = 'o1'",
+    )
+    result = run_mart_gate(settings, ledger_con, suite_path=day_suite, scope=daily())
+    assert result.status == "passed", result.message()
+    assert result.scope.moved == (DAY2,)
+    assert (check(result, REVENUE_NAME).observed, check(result, REVENUE_NAME).expected) == (150.0, 150.0)
+
+
+def test_an_unreadable_served_publication_takes_every_day_from_raw(settings, ledger_con, day_suite):
+    serve_current_marts(settings, ledger_con, "drop table gate_test_served.marts.mart_channel_funnel_daily")
+    ledger_con.execute("update marts.fct_orders set net_revenue = 60 where order_id = 'o2'")
+    result = run_mart_gate(settings, ledger_con, suite_path=day_suite, scope=daily())
+    assert "mart_channel_funnel_daily" in result.scope.served_basis_missing
+    assert (result.scope.days, result.scope.moved) == ((DAY3,), ())
+    failed = {c.name for c in result.failed}
+    assert DAY_REVENUE in failed and REVENUE_NAME not in failed  # the global totals from raw
+
+
 def test_requested_scope_is_full_unless_a_daily_gate_is_safe(settings, monkeypatch):
     assert requested_scope(settings).reason == "nothing published yet"  # no serving file
     monkeypatch.setattr(gate_scope, "_served_publication", lambda s: SINCE)

@@ -10,8 +10,9 @@
    and every order key of the marts against the latest raw rows, computed independently of dbt.
 
 The **scope** (:mod:`.scope`) is every day (the full gate) or, for a daily run, the days the loads
-since the served publication touched: expectations and per-order reconciliations on those days'
-rows, plus cheap per-day totals and order counts over every day (:mod:`.totals`).
+since the served publication touched, and the days whose totals moved from it (:mod:`.served`):
+expectations and per-order reconciliations on those days' rows, plus cheap per-day totals and
+order counts over every day (:mod:`.totals`).
 
 The result (:mod:`.result`) keeps a *data failure* (the marts are wrong: no publication, no retry)
 apart from a *validator error* (GX or a query crashed: the data was not judged; never a pass, never
@@ -22,6 +23,7 @@ which turns a failed result into its report and :class:`growthops.failures.Stage
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from pathlib import Path
 
@@ -31,7 +33,8 @@ from growthops.config import Settings
 from growthops.gate.reconcile import reconciliation_checks
 from growthops.gate.result import CheckResult, GateResult
 from growthops.gate.schema import existing_columns, schema_checks
-from growthops.gate.scope import FULL, SCOPE_TEMP, GateScope, touched_scope
+from growthops.gate.scope import FULL, SCOPE_TEMP, TOUCHED_DAYS, GateScope, touched_scope
+from growthops.gate.served import SERVED_TEMP, moved_days, read_served_days
 from growthops.gate.suite import SUITE_PATH, gx_checks, load_suite, warm_gx_context
 from growthops.logs import get_logger
 
@@ -83,7 +86,7 @@ def run_mart_gate(
             )
         )
     finally:
-        for temp in SCOPE_TEMP:
+        for temp in (*SCOPE_TEMP, *SERVED_TEMP):
             with contextlib.suppress(duckdb.Error):
                 con.execute(f"drop table if exists temp.{temp}")
     result = GateResult(checks=checks, seconds=time.monotonic() - started, timings=timings, scope=scope)
@@ -104,6 +107,20 @@ def _resolve(
     except duckdb.Error as exc:
         log.warning("mart gate: the touched days are unknown (%s): gating every day", exc)
         return GateScope(full=True, reason=f"touched days unknown: {str(exc).splitlines()[0][:200]}")
+    missing = read_served_days(con, settings)
+    if missing is None:
+        try:
+            moved = moved_days(con, TOUCHED_DAYS)
+        except duckdb.Error as exc:  # the build's marts lack a column: the schema checks say which
+            missing = f"the build's days are unreadable: {str(exc).splitlines()[0][:200]}"
+    if missing is None:
+        days = tuple(sorted({*resolved.days, *moved}))
+        resolved = dataclasses.replace(resolved, days=days, moved=moved, served_basis_missing=None)
+    else:
+        log.warning(
+            "mart gate: the served publication's days are unreadable (%s): every day from raw", missing
+        )
+        resolved = dataclasses.replace(resolved, served_basis_missing=missing)
     timings["scope"] = time.monotonic() - phase
     log.info("mart gate scope: %s", resolved.describe())
     return resolved

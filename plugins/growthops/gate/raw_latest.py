@@ -25,6 +25,7 @@ RAW_TEMP_TABLES = (
     "gate_costs",
     "gate_orders",
     "gate_order_days",
+    "gate_scope_orders",
 )
 
 
@@ -35,7 +36,13 @@ def local_date_sql(column: str, timezone: str) -> str:
     return f"cast(({column} at time zone 'UTC') at time zone {literal(timezone)} as date)"
 
 
-def prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings, days: str | None = None) -> None:
+def prepare_raw(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    days: str | None = None,
+    *,
+    served: str | None = None,
+) -> None:
     """Temp tables of the latest raw channel rows and orders, converted to the reporting currency.
 
     Computed from the raw tables only: the newest file per (date, platform, campaign_id) and the
@@ -43,29 +50,40 @@ def prepare_raw(con: duckdb.DuckDBPyConnection, settings: Settings, days: str | 
     latest usd_rate on or before the day (the newest file per rate day), USD being 1; the
     reporting rate usd_rate(R) likewise; order days are created_at in the reporting timezone.
     Rates are resolved once per (day, currency) pair, then hash-joined to the rows. The newest
-    version of every order is found once (``gate_newest_orders``, narrow) and read by both
+    version of the orders is found once (``gate_newest_orders``, narrow) and read by both
     ``gate_orders`` and the per-day totals.
 
     ``days``: a table of days (column ``day``, the daily gate): ``gate_orders`` then holds only the
-    orders with a version on one of them, and ``gate_order_days`` the net revenue of the latest
-    version of every order per day, summed per (day, currency) before conversion (cheap).
+    orders with a version on one of them or without a day, and ``gate_order_days`` the net revenue
+    of the latest version of the orders per day, summed per (day, currency) before conversion
+    (cheap). Its other days come from raw too (the newest version of every order is found), or
+    from ``served``, SQL of their rows in the served publication
+    (:func:`growthops.gate.served.served_order_days_sql`): the newest version is then found for
+    the scoped orders only.
     The channel and cost rows (small) are always all of them.
     """
     order_date = local_date_sql("created_at", settings.reporting_timezone)
+    scoped = None if days is None else f"{order_date} in (select day from {days}) or {order_date} is null"
     _latest_rates(con)
-    _newest_orders(con, order_date)
+    if scoped is not None and served is not None:
+        con.execute(
+            "create or replace temp table gate_scope_orders as "
+            f"select distinct trim(order_id) as order_id from raw.shop_orders where {scoped}"
+        )
+        _newest_orders(con, order_date, "trim(raw.order_id) in (select order_id from gate_scope_orders)")
+    else:
+        _newest_orders(con, order_date)
     _rates_per_day(con, settings.reporting_currency)
     _latest_channel(con)
     _latest_costs(con)
     in_scope = (
         "true"
-        if days is None
-        else f"newest.order_id in (select trim(order_id) from raw.shop_orders "
-        f"where {order_date} in (select day from {days}))"
+        if scoped is None or served is not None
+        else f"newest.order_id in (select trim(order_id) from raw.shop_orders where {scoped})"
     )
     _latest_orders(con, in_scope)
     if days is not None:
-        _order_days(con)
+        _order_days(con, None if served is None else days, served)
     con.execute("drop table if exists temp.gate_newest_orders")
 
 
@@ -185,7 +203,7 @@ def _latest_costs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _newest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
+def _newest_orders(con: duckdb.DuckDBPyConnection, order_date: str, where: str = "true") -> None:
     """``gate_newest_orders``: the newest version of every raw order, the columns the checks read
     (its file as a rank into ``gate_order_files``).
 
@@ -195,7 +213,8 @@ def _newest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
     batch day, load time, batch id and file name, then the line); an order's newest version is the
     one with the order's largest code, taken with its columns in the same pass (``arg_max``; a
     ``max`` and then a semi join of every version with the winning codes read the 24M versions
-    twice: at 10M orders 10.2 -> 8.8 s, for 1.2 GB more RSS; DECISIONLOG 73).
+    twice: at 10M orders 10.2 -> 8.8 s, for 1.2 GB more RSS; DECISIONLOG 73). ``where``: which
+    raw versions (SQL on ``raw``): the daily gate's scoped orders (DECISIONLOG 74).
     """
     batch = "_batch_day, _loaded_at, _batch_id, _source_file"
     con.execute(
@@ -226,7 +245,7 @@ def _newest_orders(con: duckdb.DuckDBPyConnection, order_date: str) -> None:
                 ) as version
             from raw.shop_orders as raw
             inner join gate_order_files as files using ({batch})
-            where raw.order_id is not null and trim(raw.order_id) <> ''
+            where raw.order_id is not null and trim(raw.order_id) <> '' and ({where})
             group by trim(raw.order_id)
         )
         select order_id, version.status, version.currency, version.order_date, version.net_local,
@@ -256,22 +275,25 @@ def _latest_orders(con: duckdb.DuckDBPyConnection, in_scope: str) -> None:
     )
 
 
-def _order_days(con: duckdb.DuckDBPyConnection) -> None:
+def _order_days(con: duckdb.DuckDBPyConnection, days: str | None, served: str | None) -> None:
     """``gate_order_days`` (the daily gate only): per (order day, currency) of the newest version of
-    every order, the orders, the counted ones and their net revenue, summed in the order currency
-    and then converted to the reporting currency (null: no rate)."""
+    the orders, the orders, the counted ones and their net revenue, summed in the order currency
+    and then converted to the reporting currency (null: no rate). ``days``: only the newest
+    versions on those days or without a day; ``served``: SQL of the rows of the other days."""
     counted = f"status in ({REVENUE_STATUSES_SQL})"
+    where = "true" if days is None else f"order_date in (select day from {days}) or order_date is null"
     con.execute(
         f"""
         create or replace temp table gate_order_days as
         with local_days as (
             select order_date as day, currency, count(*) as orders, count(*) filter (where {counted}) as rows,
                    coalesce(sum(net_local) filter (where {counted}), 0.0) as net_local
-            from gate_newest_orders group by all
+            from gate_newest_orders where {where} group by all
         )
         select o.day, o.currency, o.orders, o.rows,
                o.net_local * r.usd_rate / r.reporting_usd_rate as net_revenue
         from local_days as o
         left join gate_rates as r on o.day = r.day and o.currency = r.currency
+        {"" if served is None else "union all " + served}
         """
     )

@@ -20,6 +20,7 @@ from growthops.gate.marts import COLUMNS, MARTS_SCHEMA, SAMPLE_ROWS, fetch_sampl
 from growthops.gate.raw_latest import RAW_TEMP_TABLES, REVENUE_STATUSES_SQL, prepare_raw
 from growthops.gate.result import CheckResult
 from growthops.gate.scope import FULL, TOUCHED_DAYS, GateScope, mart_orders_view
+from growthops.gate.served import served_order_days_sql
 from growthops.gate.totals import ORDER_COUNT, ORDER_DAYS_SQL, check_order_count, orders_per_day_sql
 
 # Money is decimal(18,4) in the marts: each converted amount may be rounded once to 4 places
@@ -367,7 +368,10 @@ def _crashed(name: str, table: str, exc: BaseException) -> CheckResult:
 
 def _run_sql_plan(con, settings, existing, plan, scope: GateScope) -> list[CheckResult]:
     try:
-        prepare_raw(con, settings, None if scope.full else TOUCHED_DAYS)
+        served = None
+        if not scope.full and scope.served_basis_missing is None:
+            served = served_order_days_sql(TOUCHED_DAYS, settings.reporting_currency)
+        prepare_raw(con, settings, None if scope.full else TOUCHED_DAYS, served=served)
         mart_orders_view(con, scope)
     except Exception as exc:
         return [_crashed(name, table, exc) for name, table, _, _ in plan]

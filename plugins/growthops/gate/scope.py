@@ -43,7 +43,11 @@ class GateScope:
     full: bool
     reason: str  # why full, or what the touched days were computed from
     since: datetime | None = None  # the served publication the daily gate compares with
-    days: tuple[date, ...] = field(default=())
+    days: tuple[date, ...] = field(default=())  # every day judged against raw (touched or moved)
+    # the days no load touched whose build figures differ from the served publication's (.served)
+    moved: tuple[date, ...] = field(default=())
+    # the other days' totals: from the served publication (None), or why from raw (see .served)
+    served_basis_missing: str | None = "not read"
 
     def describe(self) -> str:
         if self.full:
@@ -52,9 +56,13 @@ class GateScope:
             return f"daily gate: no day touched since {self.since:%Y-%m-%d %H:%M:%S} UTC (global totals only)"
         first, last = self.days[0], self.days[-1]
         span = f"{first}" if first == last else f"{first} .. {last}"
+        moved = ""
+        if self.moved:
+            listed = ", ".join(str(d) for d in self.moved[:5]) + (", …" if len(self.moved) > 5 else "")
+            moved = f"; {len(self.moved)} of them moved from the served publication: {listed}"
         return (
             f"daily gate: {len(self.days)} touched day(s) {span} (loads since "
-            f"{self.since:%Y-%m-%d %H:%M:%S} UTC) + global totals"
+            f"{self.since:%Y-%m-%d %H:%M:%S} UTC{moved}) + global totals"
         )
 
     def rows(self) -> dict[str, str]:
@@ -71,6 +79,8 @@ class GateScope:
             "reason": self.reason,
             "since": self.since.isoformat() if self.since else None,
             "days": [d.isoformat() for d in self.days],
+            "moved": [d.isoformat() for d in self.moved],
+            "other_days_from": "served publication" if self.served_basis_missing is None else "raw",
         }
 
 
