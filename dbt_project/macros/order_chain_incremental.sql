@@ -14,7 +14,8 @@
     (a restated order). The newest load among the orders up to an order does not see an order
     leave, so these customers' orders are rebuilt whole.
 
-    delete_vanished_orders(upstream): the post-hook that deletes those orders from the table.
+    delete_vanished_orders(upstream, key_column='order_id'): the post-hook that deletes those
+    orders from the table (also used by int_messages_converted, keyed by message_id).
 
     select_changed_orders(loaded_at_column, key_column, rebuilt_keys): the orders a model builds from
     its import CTE `orders`: all of them on a full build; incrementally those whose
@@ -63,9 +64,9 @@
         )
 {%- endmacro %}
 
-{% macro delete_vanished_orders(upstream) -%}
+{% macro delete_vanished_orders(upstream, key_column='order_id') -%}
     delete from {{ this }} as vanished
-    where {{ growthops.vanished_order('vanished', upstream) }}
+    where {{ growthops.vanished_order('vanished', upstream, key_column) }}
 {%- endmacro %}
 
 {#- vanished_order(alias, upstream): predicate on a row `alias` of the model's table: its order is
@@ -75,7 +76,7 @@
     rows whose source_batch_id is in no upstream row can have vanished, and only those few are
     looked up by order_id (not every upstream order id hashed: at 10M orders 0.74-1.14 s ->
     0.23-0.27 s per use; DECISIONLOG 69). -#}
-{% macro vanished_order(alias, upstream) -%}
+{% macro vanished_order(alias, upstream, key_column='order_id') -%}
     {%- set upstream_batches -%}
         select distinct upstream_batches.source_batch_id
         from {{ upstream }} as upstream_batches
@@ -83,13 +84,13 @@
     {%- endset -%}
     (
         {{ alias }}.source_batch_id not in ({{ upstream_batches }})
-        and {{ alias }}.order_id not in (
-            -- the upstream orders among the few candidates: upstream probes them (uncorrelated,
-            -- so it stays cheap under an `or`, where a correlated not exists hashed every order)
-            select upstream_orders.order_id
+        and {{ alias }}.{{ key_column }} not in (
+            -- the upstream keys among the few candidates: upstream probes them (uncorrelated,
+            -- so it stays cheap under an `or`, where a correlated not exists hashed every key)
+            select upstream_orders.{{ key_column }}
             from {{ upstream }} as upstream_orders
-            where upstream_orders.order_id in (
-                select candidates.order_id
+            where upstream_orders.{{ key_column }} in (
+                select candidates.{{ key_column }}
                 from {{ this }} as candidates
                 where candidates.source_batch_id not in ({{ upstream_batches }})
             )

@@ -141,12 +141,54 @@ def dbt_failure_report(exc: Any, settings: Settings) -> FailureReport:
     """A FailureReport for a ``DbtFailure``: one check per failed node, failing rows traced to files;
     a missing fx rate is explained by currency, days, rows affected and files."""
     report = _dbt_failure_facts(exc, settings)
+    _explain_schema_drift(report, exc, settings)
     if any("fx_rate_is_available" in (o.name or "") for o in exc.result.failures):
         try:
             _explain_fx(report, settings)
         except Exception as fx_exc:  # an explanation is a help, never a reason not to report
             report.details.setdefault("notes", []).append(f"could not explain the missing fx rate: {fx_exc}")
     return report
+
+
+# dbt's message when an incremental model's columns differ from its stored table (on_schema_change: fail)
+SCHEMA_DRIFT = "schemas on this incremental model are out of sync"
+
+
+def _explain_schema_drift(report: FailureReport, exc: Any, settings: Settings) -> None:
+    """An incremental table built by an earlier version of the project: say so, and how to rebuild.
+
+    A release can add columns to an incremental model (e.g. DECISIONLOG 72, 75); its stored table
+    then cannot be extended, and dbt stops. Nothing is wrong with the data: one full refresh
+    rebuilds the incremental tables, and a backfill of the newest export day does that without
+    loading anything again (its files are skipped as already loaded)."""
+    drifted = [
+        o.name
+        for o in exc.result.failures
+        if o.resource_type == "model" and SCHEMA_DRIFT in (o.message or "")
+    ]
+    if not drifted:
+        return
+    day = "<newest export day>"
+    try:
+        con = open_build(settings)
+        try:
+            (newest,) = con.execute("select max(day) from raw.load_ledger").fetchone()
+        finally:
+            con.close()
+        if newest is not None:
+            day = str(newest)
+    except Exception as ledger_exc:  # the command with a placeholder is still the fix
+        report.details.setdefault("notes", []).append(f"could not read the newest export day: {ledger_exc}")
+    report.summary = (
+        f"the stored table of {', '.join(drifted)} was built by an earlier version of the project "
+        "(its columns differ from the model's), so an incremental build cannot extend it; nothing is "
+        "wrong with the data: rebuild the incremental tables once with a full refresh, then the "
+        "daily runs go on"
+    )
+    report.commands = [
+        f"growthops backfill --start {day} --end {day} --full-refresh"
+        "   # a full dbt build, gate and publication; the day's files are skipped (already loaded)"
+    ]
 
 
 def fx_gaps(con: Any, reporting_currency: str) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Every incremental model (the latest-version staging models, the order chain, the customer segments)
+"""Every incremental model (the latest-version staging models, the order chain, the messages, the customer segments)
 built after late updates equals a full refresh, row for row (the shared warehouse; per-model rebuild counts and
 more late cases: test_incremental_order_chain.py, test_incremental_staging.py)."""
 
@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import duckdb
 from conftest import ORACLE_VARS
-from dbt_helpers import explain, put_back, run_dbt
+from dbt_helpers import explain, put_back, release_duckdb, run_dbt
 from dbt_order_chain import CHAIN, incremental_models, model_table
 
 # what only the incremental branch of each kind of incremental model compiles
 INCREMENTAL_BRANCH = {
     **{model: "rebuild_loaded_after" for model in CHAIN},
+    "int_messages_converted": "rebuild_loaded_after",
     "int_customer_segments_dated": "stored_customers",
 }
 
@@ -19,7 +20,7 @@ INCREMENTAL_BRANCH = {
 def test_second_build_was_incremental_and_not_everything_was_rebuilt(built_warehouse):
     # the second build ran the incremental branch (watermark filter or stored fingerprints +
     # delete+insert) of every incremental model: the latest-version staging models, the order
-    # chain and the customer segments ...
+    # chain, the messages and the customer segments ...
     compiled = built_warehouse["second_incremental_sql"]
     assert set(INCREMENTAL_BRANCH) < set(compiled)
     for model, sql in compiled.items():
@@ -170,6 +171,142 @@ def test_segments_rebuild_changed_customers_and_moved_months_only(built_warehous
     before, after = differing[0]
     assert after[position["customer_id"]] == kept
     assert after[position["segment"]] == "marked" != before[position["segment"]]
+
+
+MESSAGES = "intermediate.int_messages_converted"
+
+
+def _run_messages(warehouse, dbt_work_dir, *flags: str) -> list[tuple]:
+    run = run_dbt(
+        warehouse,
+        ["run", "--select", "int_messages_converted", *flags],
+        work_dir=dbt_work_dir,
+        vars=ORACLE_VARS,
+    )
+    assert run.success, explain(run)
+    release_duckdb()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(f"select * from {MESSAGES} order by message_id").fetchall()
+    finally:
+        con.close()
+
+
+def test_messages_rebuild_what_moved_and_keep_the_rest(built_warehouse, dbt_work_dir):
+    """An incremental build of int_messages_converted rewrites the messages whose contact, fx rate
+    or batch moved since (not only those loaded since), deletes those no longer staged, and leaves
+    every other stored row as it was: it equals a full refresh of the same inputs but for one
+    stored row marked on purpose."""
+    warehouse = built_warehouse["path"]
+    with put_back(warehouse):
+        con = duckdb.connect(str(warehouse))
+        # five messages of five different contacts (a contact's change rebuilds its messages)
+        picked: dict[str, str] = {}
+        contacts: set[str] = set()
+        wanted = {
+            "rerated": lambda has_cost, known: has_cost,
+            "known_now": lambda has_cost, known: known,
+            "gone_contact": lambda has_cost, known: known,
+            "kept": lambda has_cost, known: not has_cost,
+            "rebatched": lambda has_cost, known: not has_cost,
+        }
+        rows = con.execute(
+            f"select message_id, contact_id, cost_local is not null, is_known_contact from {MESSAGES} "
+            "order by message_id"
+        ).fetchall()
+        for role, fits in wanted.items():
+            message_id, contact_id = next(
+                (m, c) for m, c, has_cost, known in rows if fits(has_cost, known) and c not in contacts
+            )
+            picked[role] = message_id
+            contacts.add(contact_id)
+        kept, rerated, known_now, gone_contact, rebatched = (
+            picked[role] for role in ("kept", "rerated", "known_now", "gone_contact", "rebatched")
+        )
+        # kept: a stored row marked; nothing it is computed from moved
+        con.execute(f"update {MESSAGES} set campaign_name = 'marked' where message_id = ?", [kept])
+        # rerated: its day's rate loaded since, with another value
+        con.execute(
+            "update intermediate.int_fx_rates_filled_daily as r "
+            "set to_reporting_rate = r.to_reporting_rate * 2, source_loaded_at = '2100-01-01' "
+            f"from {MESSAGES} as m where m.message_id = ? and r.currency = m.currency and r.rate_day = m.sent_date",
+            [rerated],
+        )
+        # known_now: stored as unknown, its contact loaded since; gone_contact: its contact is gone
+        con.execute(f"update {MESSAGES} set is_known_contact = false where message_id = ?", [known_now])
+        con.execute(
+            "update intermediate.int_contacts_attributed set source_loaded_at = '2100-01-01' "
+            f"where contact_id = (select contact_id from {MESSAGES} where message_id = ?)",
+            [known_now],
+        )
+        con.execute(
+            "delete from intermediate.int_contacts_attributed "
+            f"where contact_id = (select contact_id from {MESSAGES} where message_id = ?)",
+            [gone_contact],
+        )
+        # rebatched: stored from a batch staging no longer holds; vanished: no staged version left
+        con.execute(
+            f"update {MESSAGES} set source_batch_id = 'gone', campaign_name = 'marked' where message_id = ?",
+            [rebatched],
+        )
+        con.execute(
+            f"insert into {MESSAGES} select * replace ('vanished' as message_id, 'gone' as source_batch_id) "
+            f"from {MESSAGES} where message_id = ?",
+            [kept],
+        )
+        con.close()
+        incremental = _run_messages(warehouse, dbt_work_dir)
+        full = _run_messages(warehouse, dbt_work_dir, "--full-refresh")
+
+    assert len(incremental) == len(full)
+    differing = [(i, f) for i, f in zip(incremental, full, strict=True) if i != f]
+    assert [(i[0], "marked" in i) for i, _ in differing] == [(kept, True)]
+    by_id = {row[0]: row for row in full}
+    assert "vanished" not in by_id and rerated in by_id and known_now in by_id
+
+
+def test_a_table_built_by_an_earlier_release_stops_the_build_with_the_fix(
+    built_warehouse, dbt_work_dir, growthops_settings
+):
+    """A release that adds a column to an incremental model (as DECISIONLOG 75 did): the stored
+    table lacks it, dbt refuses to extend it, and the on-call report says what happened and the
+    one command that rebuilds it."""
+    from types import SimpleNamespace
+
+    from growthops.dbt_reports import SCHEMA_DRIFT, dbt_failure_report
+
+    warehouse = built_warehouse["path"]
+    with put_back(warehouse):
+        con = duckdb.connect(str(warehouse))
+        con.execute(
+            f"alter table {MESSAGES} drop column reporting_timezone"
+        )  # as the earlier release built it
+        (newest_day,) = con.execute("select max(day) from raw.load_ledger").fetchone()
+        con.close()
+        run = run_dbt(
+            warehouse, ["run", "--select", "int_messages_converted"], work_dir=dbt_work_dir, vars=ORACLE_VARS
+        )
+        assert run.failed() == {"int_messages_converted": "error"}
+        assert SCHEMA_DRIFT in " ".join(run.messages["int_messages_converted"].split())
+        outcome = SimpleNamespace(
+            unique_id="model.growthops.int_messages_converted",
+            resource_type="model",
+            name="int_messages_converted",
+            message=run.messages["int_messages_converted"],
+            failures=None,
+            status="error",
+            seconds=0.1,
+        )
+        result = SimpleNamespace(failures=[outcome], outcomes=[outcome], lines=lambda: [], exception=None)
+        report = dbt_failure_report(
+            SimpleNamespace(kind="dbt model error", result=result), growthops_settings
+        )
+    assert report.summary.startswith(
+        "the stored table of int_messages_converted was built by an earlier version of the project"
+    )
+    assert report.commands[0].startswith(
+        f"growthops backfill --start {newest_day} --end {newest_day} --full-refresh"
+    )
 
 
 def test_incremental_equals_full_refresh(built_warehouse, dbt_work_dir):

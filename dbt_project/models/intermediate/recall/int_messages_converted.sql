@@ -1,3 +1,10 @@
+{#- a table built before this model was incremental (without the reporting currency and timezone
+    columns) is read as no previous build: the run then stops on the schema change
+    (on_schema_change fail) and asks for a full refresh -#}
+{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
+    if is_incremental() else [] -%}
+{%- set incremental = 'reporting_currency' in stored_columns and 'reporting_timezone' in stored_columns -%}
+
 with
 
 messages as (
@@ -18,13 +25,74 @@ fx_rates as (
 
 ),
 
+{% if incremental %}
+    -- incremental (DECISIONLOG 75): the messages whose latest version was loaded after the newest
+    -- load already in the table minus the lookback, and the messages whose other inputs moved:
+    -- a contact loaded since (it may be known to the CRM now) or known before and gone, the days
+    -- whose fx rate was loaded since, a batch the staging model no longer holds (another version
+    -- is the latest now, or none: the post-hook deletes it); everything when the reporting
+    -- currency or timezone changed
+    rebuild_window as (
+
+        select {{ growthops.rebuild_loaded_after('source_loaded_at') }} as rebuild_loaded_after
+
+    ),
+
+    moved_messages as (
+
+        select previous_build.message_id
+        from {{ this }} as previous_build
+        inner join fx_rates
+            on
+                previous_build.currency = fx_rates.currency
+                and previous_build.sent_date = fx_rates.rate_day
+        cross join rebuild_window
+        where fx_rates.source_loaded_at > rebuild_window.rebuild_loaded_after
+
+        union all
+
+        select previous_build.message_id
+        from {{ this }} as previous_build
+        where
+            previous_build.source_batch_id not in (
+                select distinct staged.source_batch_id from messages as staged
+            )
+            or (
+                previous_build.is_known_contact
+                and previous_build.contact_id not in (select known.contact_id from contacts as known)
+            )
+
+        union all
+
+        select messages.message_id
+        from messages
+        inner join contacts
+            on messages.contact_id = contacts.contact_id
+        cross join rebuild_window
+        where contacts.source_loaded_at > rebuild_window.rebuild_loaded_after
+
+    ),
+{% endif %}
+
+changed_messages as (
+
+    select messages.*
+    from messages
+    {%- if incremental %}
+        where
+            messages.source_loaded_at > (select rebuild_window.rebuild_loaded_after from rebuild_window)
+            or messages.message_id in (select moved_messages.message_id from moved_messages)
+    {%- endif %}
+
+),
+
 dated as (
 
     select
-        messages.*,
-        {{ growthops.to_reporting_date('messages.sent_at') }} as sent_date
+        changed_messages.*,
+        {{ growthops.to_reporting_date('changed_messages.sent_at') }} as sent_date
 
-    from messages
+    from changed_messages
 
 ),
 
@@ -49,7 +117,9 @@ converted as (
         case when dated.cost_local is not null then fx_rates.to_reporting_rate end as fx_rate,
         {{ growthops.convert_money('dated.cost_local', 'fx_rates.to_reporting_rate') }} as message_cost,
         dated.source_batch_id,
-        dated.source_loaded_at
+        dated.source_loaded_at,
+        '{{ var("reporting_currency") | upper }}' as reporting_currency,
+        '{{ var("reporting_timezone") }}' as reporting_timezone
 
     from dated
     left join contacts
