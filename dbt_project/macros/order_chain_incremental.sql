@@ -120,3 +120,18 @@
         cast('1900-01-01' as timestamp)
     )
 {%- endmacro %}
+
+{#- rerated_rows(key_column, date_column): the keys of the model's stored rows (aliased
+    previous_build) whose day's fx rate (`fx_rates`: the import CTE of int_fx_rates_filled_daily)
+    was loaded after the model's `rebuild_window` CTE: a late or re-delivered rate converts them
+    again. -#}
+{% macro rerated_rows(key_column, date_column) -%}
+    select previous_build.{{ key_column }}
+    from {{ this }} as previous_build
+    inner join fx_rates
+        on
+            previous_build.currency = fx_rates.currency
+            and previous_build.{{ date_column }} = fx_rates.rate_day
+    cross join rebuild_window
+    where fx_rates.source_loaded_at > rebuild_window.rebuild_loaded_after
+{%- endmacro %}

@@ -91,17 +91,23 @@ def test_every_incremental_model_is_covered(built_warehouse, dbt_work_dir):
 SEGMENTS = "intermediate.int_customer_segments_dated"
 
 
-def _build_segments_incrementally(warehouse, dbt_work_dir) -> list[tuple]:
-    """``dbt run`` of the segments model on the warehouse as it is; its rows after."""
-    run = run_dbt(
-        warehouse, ["run", "--select", "int_customer_segments_dated"], work_dir=dbt_work_dir, vars=ORACLE_VARS
-    )
+def _run_model(warehouse, dbt_work_dir, model: str, table: str, order_by: str, *flags: str) -> list[tuple]:
+    """``dbt run`` of one model on the warehouse as it is (``flags``: e.g. ``--full-refresh``); its
+    table's rows after, in ``order_by`` order."""
+    run = run_dbt(warehouse, ["run", "--select", model, *flags], work_dir=dbt_work_dir, vars=ORACLE_VARS)
     assert run.success, explain(run)
+    release_duckdb()
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return con.execute(f"select * from {SEGMENTS} order by customer_id, segment_month").fetchall()
+        return con.execute(f"select * from {table} order by {order_by}").fetchall()
     finally:
         con.close()
+
+
+def _build_segments_incrementally(warehouse, dbt_work_dir) -> list[tuple]:
+    return _run_model(
+        warehouse, dbt_work_dir, "int_customer_segments_dated", SEGMENTS, "customer_id, segment_month"
+    )
 
 
 def test_segments_rebuild_changed_customers_and_moved_months_only(built_warehouse, dbt_work_dir):
@@ -177,19 +183,7 @@ MESSAGES = "intermediate.int_messages_converted"
 
 
 def _run_messages(warehouse, dbt_work_dir, *flags: str) -> list[tuple]:
-    run = run_dbt(
-        warehouse,
-        ["run", "--select", "int_messages_converted", *flags],
-        work_dir=dbt_work_dir,
-        vars=ORACLE_VARS,
-    )
-    assert run.success, explain(run)
-    release_duckdb()
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(f"select * from {MESSAGES} order by message_id").fetchall()
-    finally:
-        con.close()
+    return _run_model(warehouse, dbt_work_dir, "int_messages_converted", MESSAGES, "message_id", *flags)
 
 
 def test_messages_rebuild_what_moved_and_keep_the_rest(built_warehouse, dbt_work_dir):

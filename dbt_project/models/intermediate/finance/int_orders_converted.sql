@@ -24,14 +24,7 @@ fx_rates as (
 
     rerated_orders as (
 
-        select previous_build.order_id
-        from {{ this }} as previous_build
-        inner join fx_rates
-            on
-                previous_build.currency = fx_rates.currency
-                and previous_build.order_date = fx_rates.rate_day
-        cross join rebuild_window
-        where fx_rates.source_loaded_at > rebuild_window.rebuild_loaded_after
+        {{ growthops.rerated_rows('order_id', 'order_date') }}
 
     ),
 {% endif %}

@@ -40,14 +40,7 @@ fx_rates as (
 
     moved_messages as (
 
-        select previous_build.message_id
-        from {{ this }} as previous_build
-        inner join fx_rates
-            on
-                previous_build.currency = fx_rates.currency
-                and previous_build.sent_date = fx_rates.rate_day
-        cross join rebuild_window
-        where fx_rates.source_loaded_at > rebuild_window.rebuild_loaded_after
+        {{ growthops.rerated_rows('message_id', 'sent_date') }}
 
         union all
 
