@@ -7,9 +7,9 @@
     table minus var fct_orders_lookback_days; 1900-01-01 (everything) when the table is empty or
     was built with another reporting currency or timezone (every amount or day would change).
 
-    moved_order_customers(upstream): the customers whose orders before others may have left them:
-    orders of the table no longer in `upstream` (vanished_order: their batch was replaced or
-    removed without them), or whose
+    moved_order_customers(upstream): the customers whose orders before others may have left or
+    changed them: orders of the table whose batch left `upstream` (batch_left: replaced or removed,
+    without them or with an older version of them as the latest), or whose
     upstream row loaded after the model's `rebuild_window` has another customer_id or created_at
     (a restated order). The newest load among the orders up to an order does not see an order
     leave, so these customers' orders are rebuilt whole.
@@ -17,10 +17,11 @@
     delete_vanished_orders(upstream, key_column='order_id'): the post-hook that deletes those
     orders from the table (also used by int_messages_converted, keyed by message_id).
 
-    select_changed_orders(loaded_at_column, key_column, rebuilt_keys): the orders a model builds from
-    its import CTE `orders`: all of them on a full build; incrementally those whose
-    `loaded_at_column` is after the model's `rebuild_window` CTE (a select of rebuild_loaded_after)
-    and those whose `key_column` is in `rebuilt_keys` (a single-column select).
+    select_changed_orders(loaded_at_column, key_column, rebuilt_keys, rebuilt_orders): the orders a
+    model builds from its import CTE `orders`: all of them on a full build; incrementally those
+    whose `loaded_at_column` is after the model's `rebuild_window` CTE (a select of
+    rebuild_loaded_after), those whose `key_column` is in `rebuilt_keys` (a single-column select)
+    and those whose order_id is in `rebuilt_orders` (optional, a single-column select).
 -#}
 {% macro rebuild_loaded_after(loaded_at_column) -%}
     (
@@ -46,7 +47,7 @@
     from {{ this }} as previous_build
     where
         previous_build.customer_id is not null
-        and {{ growthops.vanished_order('previous_build', upstream) }}
+        and {{ growthops.batch_left('previous_build', upstream) }}
 
     union
 
@@ -76,12 +77,31 @@
     rows whose source_batch_id is in no upstream row can have vanished, and only those few are
     looked up by order_id (not every upstream order id hashed: at 10M orders 0.74-1.14 s ->
     0.23-0.27 s per use; DECISIONLOG 69). -#}
+{% macro upstream_batches(upstream) -%}
+    select distinct upstream_batches.source_batch_id
+    from {{ upstream }} as upstream_batches
+    where upstream_batches.source_batch_id is not null
+{%- endmacro %}
+
+{#- batch_left(alias, upstream): predicate on a row `alias` of the model's table: its version's
+    batch is in no upstream row. The row's key vanished (vanished_order), or another version of
+    it is the latest upstream now: a re-delivered file withdrew the newest version and an older
+    one, with its older load time, took its place; no load watermark sees that (DECISIONLOG 76). -#}
+{% macro batch_left(alias, upstream) -%}
+    {{ alias }}.source_batch_id not in ({{ growthops.upstream_batches(upstream) }})
+{%- endmacro %}
+
+{#- rebatched_rows(upstream, key_column): the keys of the model's stored rows (aliased
+    previous_build) whose batch left upstream (batch_left): rebuilt from their latest version, or
+    deleted by the post-hook when they have none. -#}
+{% macro rebatched_rows(upstream, key_column='order_id') -%}
+    select previous_build.{{ key_column }}
+    from {{ this }} as previous_build
+    where {{ growthops.batch_left('previous_build', upstream) }}
+{%- endmacro %}
+
 {% macro vanished_order(alias, upstream, key_column='order_id') -%}
-    {%- set upstream_batches -%}
-        select distinct upstream_batches.source_batch_id
-        from {{ upstream }} as upstream_batches
-        where upstream_batches.source_batch_id is not null
-    {%- endset -%}
+    {%- set upstream_batches = growthops.upstream_batches(upstream) -%}
     (
         {{ alias }}.source_batch_id not in ({{ upstream_batches }})
         and {{ alias }}.{{ key_column }} not in (
@@ -98,13 +118,16 @@
     )
 {%- endmacro %}
 
-{% macro select_changed_orders(loaded_at_column, key_column, rebuilt_keys) -%}
+{% macro select_changed_orders(loaded_at_column, key_column, rebuilt_keys, rebuilt_orders=none) -%}
     select orders.*
     from orders
     {%- if is_incremental() %}
         where
             orders.{{ loaded_at_column }} > (select rebuild_window.rebuild_loaded_after from rebuild_window)
             or orders.{{ key_column }} in ({{ rebuilt_keys }})
+            {%- if rebuilt_orders %}
+            or orders.order_id in ({{ rebuilt_orders }})
+            {%- endif %}
     {%- endif %}
 {%- endmacro %}
 

@@ -7,7 +7,8 @@ and late updates: those of ``dbt_late_updates`` (a refunded first order, a conta
 its orders, an fx day re-delivered with a corrected rate) and those written here: an existing
 customer's contact re-exported with another first touch (its orders change channel), an orders
 file re-delivered without one first order (the order vanishes; the customer's next valid order
-becomes the first), and two first orders restated: one to a time after its customer's second
+becomes the first), another without one order's newest version (its older version, with its
+older load time, is the latest again: DECISIONLOG 76), and two first orders restated: one to a time after its customer's second
 order, one to another customer (either way the customer's second order becomes the first, with
 no new load time of its own). The chain then runs one model at a time; before each model runs, its
 compiled incremental select is run on the warehouse: the orders that run rebuilds.
@@ -45,6 +46,8 @@ class ChainUpdates:
     promoted_by_vanishing_id: str  # the customer's second valid order
     restated: dict[str, tuple[str, str]]  # how -> (restated first order, the second that is first now)
     new_owner_id: str  # the customer the "to another customer" order moved to
+    # an order whose newest version's file was re-delivered without it, and its older status
+    rebatched: tuple[str, str]
 
 
 def _landing_query(landing: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -101,6 +104,39 @@ def _withdraw_a_first_order(landing: Path, late: LateUpdates) -> tuple[str, str,
     with path.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
     return order_id, contact_id, day, promoted
+
+
+def _withdraw_a_newer_version(landing: Path, taken: set[str]) -> tuple[str, date, str]:
+    """Re-write the orders file of an early day without one order's newest version (an order with
+    an older version, of another status, in an earlier file): that older version is the latest
+    again, with its older load time. Return the order, the day rewritten and the older status."""
+    order_id, day, older_status = _landing_query(
+        landing,
+        """
+        with versions as (
+            select *, row_number() over (
+                partition by order_id order by cast(updated_at as timestamptz) desc, landing_day desc
+            ) as newest
+            from orders
+        )
+        select newest.order_id, newest.landing_day, older.status
+        from versions as newest
+        join versions as older
+            on newest.order_id = older.order_id and older.newest = 2
+        where newest.newest = 1 and older.landing_day < newest.landing_day
+          and older.status <> newest.status and newest.landing_day < ?
+          and coalesce(newest.contact_id, '') not in (select unnest(?::varchar[]))
+        order by newest.order_id
+        limit 1
+        """,
+        [SPLIT - timedelta(days=14), sorted(taken)],
+    )[0]
+    path = landing / "orders" / day.isoformat() / "orders.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = [row for row in csv.reader(fh) if row[0] != order_id]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return order_id, day, older_status
 
 
 def _move_a_first_touch(landing: Path, late: LateUpdates, taken: str) -> str:
@@ -226,9 +262,13 @@ def chain(tmp_path_factory) -> dict:
     restated, new_owner = _restate_first_orders(
         landing, late, {vanished_contact, moved, late.new_contact_id, late.restaged_contact_id}
     )
+    taken = {vanished_contact, moved, late.new_contact_id, late.restaged_contact_id, new_owner}
+    taken |= {order for pair in restated.values() for order in pair}
+    rebatched, rebatched_day, older_status = _withdraw_a_newer_version(landing, taken)
     ingest(settings, SPLIT + timedelta(days=1), late.day)
     ingest(settings, late.fx_day, late.fx_day, sources=("fx",))  # the corrected file replaces the batch
-    ingest(settings, vanished_day, vanished_day, sources=("orders",))
+    for day in sorted({vanished_day, rebatched_day}):
+        ingest(settings, day, day, sources=("orders",))
     # the chain's inputs first; then the chain, one model at a time, each counted before it runs
     _dbt(warehouse, ["run", "--select", "+fct_orders", "--exclude", *CHAIN], work)
     _dbt(warehouse, ["compile", "--select", *CHAIN], work)
@@ -239,7 +279,9 @@ def chain(tmp_path_factory) -> dict:
     return {
         "warehouse": warehouse,
         "work": work,
-        "updates": ChainUpdates(late, moved, vanished, vanished_day, promoted, restated, new_owner),
+        "updates": ChainUpdates(
+            late, moved, vanished, vanished_day, promoted, restated, new_owner, (rebatched, older_status)
+        ),
         "first_watermark": first_watermark,
         "rebuilt": rebuilt,
         "incremental": {model: chain_table(warehouse, model) for model in CHAIN},
@@ -270,7 +312,10 @@ def test_every_incremental_run_rebuilt_only_part_of_its_table(chain):
         "select order_id from intermediate.int_orders_converted where inputs_loaded_at > ?",
         [watermark],
     )
-    assert chain["rebuilt"]["int_orders_converted"] == {r[0] for r in second_load}
+    # ... and the order whose newest version was withdrawn: its older version's load time is old
+    rebatched = chain["updates"].rebatched[0]
+    assert chain["rebuilt"]["int_orders_converted"] == {r[0] for r in second_load} | {rebatched}
+    assert rebatched not in {r[0] for r in second_load}
     # ... rates included: the re-delivered day and late-arriving rates (in Asia/Tokyo, an order of
     # the last UTC evening of the first load falls on a day whose rate came with the second load)
     rerated_days = _query(
@@ -347,6 +392,12 @@ def test_the_incremental_chain_carries_the_updates(chain):
     assert all(
         updates.vanished_order_id not in (r[0] for r in table) for table in chain["incremental"].values()
     )
+    # the withdrawn newest version: every model of the chain is back to the older one
+    order_id, older_status = updates.rebatched
+    statuses = _query(
+        chain["warehouse"], "select status from marts.fct_orders where order_id = ?", [order_id]
+    )
+    assert statuses == [(older_status,)]
 
 
 def test_an_order_added_after_a_customers_history_rebuilds_only_itself(chain):

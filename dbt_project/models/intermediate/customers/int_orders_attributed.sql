@@ -37,8 +37,9 @@ contacts as not materialized (
     ),
 
     -- where each change sits in its customer's order history: an order loaded after the window
-    -- (its new and its previous customer and time: a restated order can move), an order that
-    -- vanished (its previous place), a re-exported contact (from the beginning)
+    -- (its new and its previous customer and time: a restated order can move), an order whose
+    -- batch left upstream (its previous place, and its current one: an older version is the
+    -- latest now, DECISIONLOG 76; or it vanished), a re-exported contact (from the beginning)
     change_positions as (
 
         select
@@ -51,6 +52,17 @@ contacts as not materialized (
         union all
 
         select
+            orders.contact_id as customer_id,
+            orders.created_at
+
+        from orders
+        where
+            orders.contact_id is not null
+            and orders.order_id in ({{ growthops.rebatched_rows(ref('int_orders_converted')) }})
+
+        union all
+
+        select
             previous_build.customer_id,
             previous_build.created_at
 
@@ -59,7 +71,7 @@ contacts as not materialized (
             previous_build.customer_id is not null
             and (
                 previous_build.order_id in (select reloaded_orders.order_id from reloaded_orders)
-                or {{ growthops.vanished_order('previous_build', ref('int_orders_converted')) }}
+                or {{ growthops.batch_left('previous_build', ref('int_orders_converted')) }}
             )
 
         union all
@@ -91,7 +103,8 @@ contacts as not materialized (
 changed_orders as not materialized (
 
     {{ growthops.select_changed_orders(
-        'inputs_loaded_at', 'contact_id', 'select changed_customers.customer_id from changed_customers'
+        'inputs_loaded_at', 'contact_id', 'select changed_customers.customer_id from changed_customers',
+        growthops.rebatched_rows(ref('int_orders_converted')) if is_incremental() else none
     ) }}
 
 ),

@@ -26,6 +26,11 @@ fx_rates as (
 
         {{ growthops.rerated_rows('order_id', 'order_date') }}
 
+        union all
+
+        -- and the orders whose stored version's batch left staging (DECISIONLOG 76)
+        {{ growthops.rebatched_rows(ref('stg_orders__orders')) }}
+
     ),
 {% endif %}
 

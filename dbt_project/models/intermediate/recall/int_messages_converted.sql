@@ -47,9 +47,7 @@ fx_rates as (
         select previous_build.message_id
         from {{ this }} as previous_build
         where
-            previous_build.source_batch_id not in (
-                select distinct staged.source_batch_id from messages as staged
-            )
+            {{ growthops.batch_left('previous_build', ref('stg_messages__sends')) }}
             or (
                 previous_build.is_known_contact
                 and previous_build.contact_id not in (select known.contact_id from contacts as known)

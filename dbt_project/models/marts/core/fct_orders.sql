@@ -21,7 +21,8 @@ orders as (
 changed_orders as (
 
     {{ growthops.select_changed_orders(
-        'inputs_loaded_at', 'customer_id', growthops.moved_order_customers(ref('int_orders_attributed'))
+        'inputs_loaded_at', 'customer_id', growthops.moved_order_customers(ref('int_orders_attributed')),
+        growthops.rebatched_rows(ref('int_orders_attributed')) if is_incremental() else none
     ) }}
 
 ),
