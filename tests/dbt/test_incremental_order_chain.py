@@ -68,6 +68,15 @@ def _landing_query(landing: Path, sql: str, params: list | None = None) -> list[
         con.close()
 
 
+def _drop_order_rows(landing: Path, day: date, order_id: str) -> None:
+    """Re-write the orders file of ``day`` without the rows of ``order_id`` (a re-delivery)."""
+    path = landing / "orders" / day.isoformat() / "orders.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = [row for row in csv.reader(fh) if row[0] != order_id]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+
+
 def _withdraw_a_first_order(landing: Path, late: LateUpdates) -> tuple[str, str, date, str]:
     """Re-write the orders file of an early day without a customer's first valid order (one
     delivered in that file only); return the order, its customer, its day and the second order."""
@@ -98,11 +107,7 @@ def _withdraw_a_first_order(landing: Path, late: LateUpdates) -> tuple[str, str,
         """,
         [late.refunded_first_order_id, late.new_contact_id, SPLIT - timedelta(days=14)],
     )[0]
-    path = landing / "orders" / day.isoformat() / "orders.csv"
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = [row for row in csv.reader(fh) if row[0] != order_id]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
+    _drop_order_rows(landing, day, order_id)
     return order_id, contact_id, day, promoted
 
 
@@ -131,11 +136,7 @@ def _withdraw_a_newer_version(landing: Path, taken: set[str]) -> tuple[str, date
         """,
         [SPLIT - timedelta(days=14), sorted(taken)],
     )[0]
-    path = landing / "orders" / day.isoformat() / "orders.csv"
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = [row for row in csv.reader(fh) if row[0] != order_id]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
+    _drop_order_rows(landing, day, order_id)
     return order_id, day, older_status
 
 
