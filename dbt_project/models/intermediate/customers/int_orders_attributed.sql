@@ -36,6 +36,14 @@ contacts as not materialized (
 
     ),
 
+    -- the stored orders whose batch left upstream: vanished, or an older version is the latest
+    -- again (DECISIONLOG 76); found once for the three readers below
+    rebatched_orders as materialized (
+
+        {{ growthops.rebatched_rows(ref('int_orders_converted')) }}
+
+    ),
+
     -- where each change sits in its customer's order history: an order loaded after the window
     -- (its new and its previous customer and time: a restated order can move), an order whose
     -- batch left upstream (its previous place, and its current one: an older version is the
@@ -58,7 +66,7 @@ contacts as not materialized (
         from orders
         where
             orders.contact_id is not null
-            and orders.order_id in ({{ growthops.rebatched_rows(ref('int_orders_converted')) }})
+            and orders.order_id in (select rebatched_orders.order_id from rebatched_orders)
 
         union all
 
@@ -71,7 +79,7 @@ contacts as not materialized (
             previous_build.customer_id is not null
             and (
                 previous_build.order_id in (select reloaded_orders.order_id from reloaded_orders)
-                or {{ growthops.batch_left('previous_build', ref('int_orders_converted')) }}
+                or previous_build.order_id in (select rebatched_orders.order_id from rebatched_orders)
             )
 
         union all
@@ -104,7 +112,7 @@ changed_orders as not materialized (
 
     {{ growthops.select_changed_orders(
         'inputs_loaded_at', 'contact_id', 'select changed_customers.customer_id from changed_customers',
-        growthops.rebatched_rows(ref('int_orders_converted')) if is_incremental() else none
+        'select rebatched_orders.order_id from rebatched_orders' if is_incremental() else none
     ) }}
 
 ),
