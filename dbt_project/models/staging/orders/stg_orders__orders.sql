@@ -27,8 +27,11 @@ renamed as not materialized (
 
 -- incremental: every version of the orders with a version loaded after the newest load already
 -- in the table minus the lookback, or whose stored version's batch was replaced or removed
--- (macros/incremental_latest_version.sql); everything on a full refresh or an empty table
-changed_versions as not materialized (
+-- (macros/incremental_latest_version.sql); everything on a full refresh or an empty table.
+-- Materialized on an incremental run: newest_version reads it three times, and each read trimmed
+-- and cast every raw version before finding the few keys (DECISIONLOG 77). Not on a full refresh:
+-- a copy of every raw version is slower and needs twice the memory
+changed_versions as {{ 'materialized' if is_incremental() else 'not materialized' }} (
 
     {{ growthops.changed_versions('renamed', 'order_id') }}
 
