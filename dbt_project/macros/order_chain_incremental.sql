@@ -9,7 +9,9 @@
 
     moved_order_customers(upstream): the customers whose orders before others may have left or
     changed them: orders of the table whose batch left `upstream` (batch_left: replaced or removed,
-    without them or with an older version of them as the latest), or whose
+    without them or with an older version of them as the latest), whose contact version's batch
+    left `upstream` (the contact is gone, or an older version of it is the latest again:
+    contact_batch_left, DECISIONLOG 78), or whose
     upstream row loaded after the model's `rebuild_window` has another customer_id or created_at
     (a restated order). The newest load among the orders up to an order does not see an order
     leave, so these customers' orders are rebuilt whole.
@@ -17,8 +19,9 @@
     delete_vanished_orders(upstream, key_column='order_id'): the post-hook that deletes those
     orders from the table (also used by int_messages_converted, keyed by message_id).
 
-    select_changed_orders(loaded_at_column, key_column, rebuilt_keys, rebuilt_orders): the orders a
-    model builds from its import CTE `orders`: all of them on a full build; incrementally those
+    select_changed_orders(loaded_at_column, key_column, rebuilt_keys, rebuilt_orders, incremental):
+    the orders a model builds from its import CTE `orders`: all of them on a full build (or when
+    `incremental` is false: a stored table of an earlier release); incrementally those
     whose `loaded_at_column` is after the model's `rebuild_window` CTE (a select of
     rebuild_loaded_after), those whose `key_column` is in `rebuilt_keys` (a single-column select)
     and those whose order_id is in `rebuilt_orders` (optional, a single-column select).
@@ -51,6 +54,10 @@
 
     union
 
+    {{ growthops.contact_batch_left(upstream, 'contact_batch_id') }}
+
+    union
+
     select previous_build.customer_id
     from {{ this }} as previous_build
     inner join {{ upstream }} as upstream_orders
@@ -77,18 +84,32 @@
     rows whose source_batch_id is in no upstream row can have vanished, and only those few are
     looked up by order_id (not every upstream order id hashed: at 10M orders 0.74-1.14 s ->
     0.23-0.27 s per use; DECISIONLOG 69). -#}
-{% macro upstream_batches(upstream) -%}
-    select distinct upstream_batches.source_batch_id
+{% macro upstream_batches(upstream, column='source_batch_id') -%}
+    select distinct upstream_batches.{{ column }}
     from {{ upstream }} as upstream_batches
-    where upstream_batches.source_batch_id is not null
+    where upstream_batches.{{ column }} is not null
 {%- endmacro %}
 
-{#- batch_left(alias, upstream): predicate on a row `alias` of the model's table: its version's
-    batch is in no upstream row. The row's key vanished (vanished_order), or another version of
-    it is the latest upstream now: a re-delivered file withdrew the newest version and an older
-    one, with its older load time, took its place; no load watermark sees that (DECISIONLOG 76). -#}
-{% macro batch_left(alias, upstream) -%}
-    {{ alias }}.source_batch_id not in ({{ growthops.upstream_batches(upstream) }})
+{#- batch_left(alias, upstream, column, upstream_column): predicate on a row `alias` of the model's
+    table: its version's batch (`column`, default source_batch_id) is in no upstream row (its
+    `upstream_column`, default the same). The row's key vanished (vanished_order), or another
+    version of it is the latest upstream now: a re-delivered file withdrew the newest version and
+    an older one, with its older load time, took its place; no load watermark sees that
+    (DECISIONLOG 76). -#}
+{% macro batch_left(alias, upstream, column='source_batch_id', upstream_column=none) -%}
+    {{ alias }}.{{ column }} not in ({{ growthops.upstream_batches(upstream, upstream_column or column) }})
+{%- endmacro %}
+
+{#- contact_batch_left(contacts, batch_column): the customers of the model's stored rows (aliased
+    previous_build) attributed from a contact version whose batch is in no row of `contacts` (its
+    `batch_column`): a re-delivered CRM file withdrew the contact (it is gone: its orders are
+    unattributed now) or its newest version (an older one is the latest again, with its older
+    load time: no watermark sees either; DECISIONLOG 78). Guest orders and orders of contacts
+    unknown to the CRM have no contact batch. -#}
+{% macro contact_batch_left(contacts, batch_column) -%}
+    select previous_build.customer_id
+    from {{ this }} as previous_build
+    where {{ growthops.batch_left('previous_build', contacts, 'contact_batch_id', batch_column) }}
 {%- endmacro %}
 
 {#- rebatched_rows(upstream, key_column): the keys of the model's stored rows (aliased
@@ -118,10 +139,12 @@
     )
 {%- endmacro %}
 
-{% macro select_changed_orders(loaded_at_column, key_column, rebuilt_keys, rebuilt_orders=none) -%}
+{% macro select_changed_orders(
+    loaded_at_column, key_column, rebuilt_keys, rebuilt_orders=none, incremental=none
+) -%}
     select orders.*
     from orders
-    {%- if is_incremental() %}
+    {%- if (is_incremental() if incremental is none else incremental) %}
         where
             orders.{{ loaded_at_column }} > (select rebuild_window.rebuild_loaded_after from rebuild_window)
             or orders.{{ key_column }} in ({{ rebuilt_keys }})

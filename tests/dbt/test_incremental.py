@@ -5,6 +5,7 @@ more late cases: test_incremental_order_chain.py, test_incremental_staging.py)."
 from __future__ import annotations
 
 import duckdb
+import pytest
 from conftest import ORACLE_VARS
 from dbt_helpers import explain, put_back, release_duckdb, run_dbt
 from dbt_order_chain import CHAIN, incremental_models, model_table
@@ -259,12 +260,20 @@ def test_messages_rebuild_what_moved_and_keep_the_rest(built_warehouse, dbt_work
     assert "vanished" not in by_id and rerated in by_id and known_now in by_id
 
 
+@pytest.mark.parametrize(
+    ("model", "table", "added_column"),
+    [
+        ("int_messages_converted", MESSAGES, "reporting_timezone"),  # DECISIONLOG 75
+        ("int_orders_attributed", "intermediate.int_orders_attributed", "contact_batch_id"),  # 78
+        ("fct_orders", "marts.fct_orders", "contact_batch_id"),  # 78
+    ],
+)
 def test_a_table_built_by_an_earlier_release_stops_the_build_with_the_fix(
-    built_warehouse, dbt_work_dir, growthops_settings
+    built_warehouse, dbt_work_dir, growthops_settings, model, table, added_column
 ):
-    """A release that adds a column to an incremental model (as DECISIONLOG 75 did): the stored
-    table lacks it, dbt refuses to extend it, and the on-call report says what happened and the
-    one command that rebuilds it."""
+    """A release that adds a column to an incremental model (as DECISIONLOG 75 and 78 did): the
+    stored table lacks it, dbt refuses to extend it, and the on-call report says what happened and
+    the one command that rebuilds it."""
     from types import SimpleNamespace
 
     from growthops.dbt_reports import SCHEMA_DRIFT, dbt_failure_report
@@ -272,21 +281,17 @@ def test_a_table_built_by_an_earlier_release_stops_the_build_with_the_fix(
     warehouse = built_warehouse["path"]
     with put_back(warehouse):
         con = duckdb.connect(str(warehouse))
-        con.execute(
-            f"alter table {MESSAGES} drop column reporting_timezone"
-        )  # as the earlier release built it
+        con.execute(f"alter table {table} drop column {added_column}")  # as the earlier release built it
         (newest_day,) = con.execute("select max(day) from raw.load_ledger").fetchone()
         con.close()
-        run = run_dbt(
-            warehouse, ["run", "--select", "int_messages_converted"], work_dir=dbt_work_dir, vars=ORACLE_VARS
-        )
-        assert run.failed() == {"int_messages_converted": "error"}
-        assert SCHEMA_DRIFT in " ".join(run.messages["int_messages_converted"].split())
+        run = run_dbt(warehouse, ["run", "--select", model], work_dir=dbt_work_dir, vars=ORACLE_VARS)
+        assert run.failed() == {model: "error"}
+        assert SCHEMA_DRIFT in " ".join(run.messages[model].split())
         outcome = SimpleNamespace(
-            unique_id="model.growthops.int_messages_converted",
+            unique_id=f"model.growthops.{model}",
             resource_type="model",
-            name="int_messages_converted",
-            message=run.messages["int_messages_converted"],
+            name=model,
+            message=run.messages[model],
             failures=None,
             status="error",
             seconds=0.1,
@@ -296,7 +301,7 @@ def test_a_table_built_by_an_earlier_release_stops_the_build_with_the_fix(
             SimpleNamespace(kind="dbt model error", result=result), growthops_settings
         )
     assert report.summary.startswith(
-        "the stored table of int_messages_converted was built by an earlier version of the project"
+        f"the stored table of {model} was built by an earlier version of the project"
     )
     assert report.commands[0].startswith(
         f"growthops backfill --start {newest_day} --end {newest_day} --full-refresh"

@@ -48,6 +48,9 @@ class ChainUpdates:
     new_owner_id: str  # the customer the "to another customer" order moved to
     # an order whose newest version's file was re-delivered without it, and its older status
     rebatched: tuple[str, str]
+    gone_contact_id: str  # its only version's CRM file re-delivered without it
+    # its newer version (utm google / cpc, in the first load) withdrawn by a re-delivered CRM file
+    withdrawn_touch_contact_id: str
 
 
 def _landing_query(landing: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -77,9 +80,10 @@ def _drop_order_rows(landing: Path, day: date, order_id: str) -> None:
         csv.writer(fh).writerows(rows)
 
 
-def _withdraw_a_first_order(landing: Path, late: LateUpdates) -> tuple[str, str, date, str]:
+def _withdraw_a_first_order(landing: Path, late: LateUpdates, spared: str) -> tuple[str, str, date, str]:
     """Re-write the orders file of an early day without a customer's first valid order (one
-    delivered in that file only); return the order, its customer, its day and the second order."""
+    delivered in that file only; a file without orders of the ``spared`` customer); return the
+    order, its customer, its day and the second order."""
     valid = ", ".join(f"'{s}'" for s in VALID_ORDER_STATUSES)
     order_id, contact_id, day, promoted = _landing_query(
         landing,
@@ -96,25 +100,27 @@ def _withdraw_a_first_order(landing: Path, late: LateUpdates) -> tuple[str, str,
             ) as n
             from latest
             where newest = 1 and status in ({valid}) and contact_id is not null
-              and contact_id not in (select contact_id from orders where order_id = ? union select ?)
+              and contact_id not in (select contact_id from orders where order_id = ? union select ? union select ?)
         )
         select first.order_id, first.contact_id, first.landing_day, second.order_id
         from ranked as first
         join ranked as second on first.contact_id = second.contact_id and second.n = 2
         where first.n = 1 and first.versions = 1 and first.landing_day < ?
+          and first.landing_day not in (select landing_day from orders where contact_id = ?)
         order by first.order_id
         limit 1
         """,
-        [late.refunded_first_order_id, late.new_contact_id, SPLIT - timedelta(days=14)],
+        [late.refunded_first_order_id, late.new_contact_id, spared, SPLIT - timedelta(days=14), spared],
     )[0]
     _drop_order_rows(landing, day, order_id)
     return order_id, contact_id, day, promoted
 
 
-def _withdraw_a_newer_version(landing: Path, taken: set[str]) -> tuple[str, date, str]:
+def _withdraw_a_newer_version(landing: Path, taken: set[str], spared: str) -> tuple[str, date, str]:
     """Re-write the orders file of an early day without one order's newest version (an order with
-    an older version, of another status, in an earlier file): that older version is the latest
-    again, with its older load time. Return the order, the day rewritten and the older status."""
+    an older version, of another status, in an earlier file; a file without orders of the
+    ``spared`` customer): that older version is the latest again, with its older load time. Return
+    the order, the day rewritten and the older status."""
     order_id, day, older_status = _landing_query(
         landing,
         """
@@ -131,13 +137,95 @@ def _withdraw_a_newer_version(landing: Path, taken: set[str]) -> tuple[str, date
         where newest.newest = 1 and older.landing_day < newest.landing_day
           and older.status <> newest.status and newest.landing_day < ?
           and coalesce(newest.contact_id, '') not in (select unnest(?::varchar[]))
+          and newest.landing_day not in (select landing_day from orders where contact_id = ?)
         order by newest.order_id
         limit 1
         """,
-        [SPLIT - timedelta(days=14), sorted(taken)],
+        [SPLIT - timedelta(days=14), sorted(taken), spared],
     )[0]
     _drop_order_rows(landing, day, order_id)
     return order_id, day, older_status
+
+
+def _quiet_customers(before: date, reloaded: set[date] = frozenset()) -> str:
+    """Select of the customers with a valid order whose every order version landed before
+    ``before`` and on none of the ``reloaded`` days (their orders reload or re-rate on nothing)."""
+    valid = ", ".join(f"'{s}'" for s in VALID_ORDER_STATUSES)
+    days = ", ".join(f"date '{day.isoformat()}'" for day in sorted({date.min, *reloaded}))
+    return f"""
+        select contact_id from orders where contact_id is not null
+        group by contact_id
+        having max(landing_day) < date '{before.isoformat()}' and bool_or(status in ({valid}))
+            and not bool_or(landing_day in ({days}))
+    """
+
+
+def _add_a_later_first_touch(landing: Path) -> tuple[str, date]:
+    """Before the first load: append to an early CRM file a newer version of a customer's contact
+    with another first touch (utm google / cpc), so that the first load attributes its orders to
+    google_ads. Return the contact and the file's day."""
+    row = _landing_query(
+        landing,
+        f"""
+        select * exclude (filename, landing_day, rn) from (
+            select *, row_number() over (
+                partition by contact_id order by cast(updated_at as timestamptz) desc, landing_day desc
+            ) as rn
+            from crm
+        )
+        where rn = 1 and coalesce(utm_source, '') not in ('google', '') and landing_day < ?
+          and contact_id in ({_quiet_customers(SPLIT - timedelta(days=21))})
+        order by contact_id desc  -- the late updates take the lowest ids
+        limit 1
+        """,
+        [SPLIT - timedelta(days=28)],
+    )[0]
+    version = dict(zip(CRM.names, row, strict=True))
+    ((day,),) = _landing_query(
+        landing, "select max(landing_day) from crm where contact_id = ?", [version["contact_id"]]
+    )
+    day += timedelta(days=7)
+    version.update(
+        updated_at=f"{day.isoformat()}T09:00:00+00:00",
+        utm_source="google",
+        utm_medium="cpc",
+        utm_campaign="withdrawn touch",
+    )
+    with (landing / "crm" / day.isoformat() / "contacts.csv").open("a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerow([version[name] for name in CRM.names])
+    return version["contact_id"], day
+
+
+def _drop_contact_rows(landing: Path, day: date, contact_id: str) -> None:
+    """Re-write the CRM file of ``day`` without the rows of ``contact_id`` (a re-delivery)."""
+    path = landing / "crm" / day.isoformat() / "contacts.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = [row for row in csv.reader(fh) if row[0] != contact_id]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+def _withdraw_a_contact(landing: Path, taken: set[str], reloaded: set[date]) -> tuple[str, date]:
+    """Re-write an early CRM file without a customer's contact whose only version it held (a
+    customer with a first touch, none of whose orders reload): the contact is gone, its orders
+    are unattributed now. Return the contact and the day rewritten."""
+    contact_id, day = _landing_query(
+        landing,
+        f"""
+        select contact_id, max(landing_day)
+        from crm
+        where coalesce(utm_source, '') <> ''
+          and contact_id in ({_quiet_customers(SPLIT - timedelta(days=7), reloaded)})
+          and contact_id not in (select unnest(?::varchar[]))
+        group by contact_id
+        having count(*) = 1 and max(landing_day) < ?
+        order by contact_id
+        limit 1
+        """,
+        [sorted(taken), SPLIT - timedelta(days=14)],
+    )[0]
+    _drop_contact_rows(landing, day, contact_id)
+    return contact_id, day
 
 
 def _move_a_first_touch(landing: Path, late: LateUpdates, taken: str) -> str:
@@ -250,26 +338,39 @@ def chain(tmp_path_factory) -> dict:
     settings = generated_settings(tmp_path_factory, "chain", START, END, SCALE, SEED)
     landing, warehouse = Path(settings.landing_dir), settings.warehouse_path
     work = tmp_path_factory.mktemp("chain_dbt")
+    touched, touched_day = _add_a_later_first_touch(landing)
     ingest(settings, START, SPLIT)
     _dbt(warehouse, ["seed"], work)
     _dbt(warehouse, ["run", "--select", "+fct_orders"], work)
     first_watermark = _query(
         warehouse, "select max(inputs_loaded_at) from intermediate.int_orders_converted"
     )[0][0]
+    first_touch = _query(
+        warehouse, "select distinct channel, campaign from marts.fct_orders where customer_id = ?", [touched]
+    )
 
     late = write_late_updates(landing, END)
-    vanished, vanished_contact, vanished_day, promoted = _withdraw_a_first_order(landing, late)
+    vanished, vanished_contact, vanished_day, promoted = _withdraw_a_first_order(landing, late, touched)
     moved = _move_a_first_touch(landing, late, taken=vanished_contact)
     restated, new_owner = _restate_first_orders(
-        landing, late, {vanished_contact, moved, late.new_contact_id, late.restaged_contact_id}
+        landing, late, {vanished_contact, moved, late.new_contact_id, late.restaged_contact_id, touched}
     )
-    taken = {vanished_contact, moved, late.new_contact_id, late.restaged_contact_id, new_owner}
+    taken = {vanished_contact, moved, late.new_contact_id, late.restaged_contact_id, new_owner, touched}
     taken |= {order for pair in restated.values() for order in pair}
-    rebatched, rebatched_day, older_status = _withdraw_a_newer_version(landing, taken)
+    rebatched, rebatched_day, older_status = _withdraw_a_newer_version(landing, taken, touched)
+    taken |= {
+        r[0] for r in _landing_query(landing, "select contact_id from orders where order_id = ?", [rebatched])
+    }
+    # a customer none of whose orders anything else reloads or re-rates (the fx day, in any timezone)
+    reloaded = {vanished_day, rebatched_day, *(late.fx_day + timedelta(days=d) for d in range(-2, 3))}
+    gone, gone_day = _withdraw_a_contact(landing, taken, reloaded)
+    _drop_contact_rows(landing, touched_day, touched)  # its newer first touch withdrawn
     ingest(settings, SPLIT + timedelta(days=1), late.day)
     ingest(settings, late.fx_day, late.fx_day, sources=("fx",))  # the corrected file replaces the batch
     for day in sorted({vanished_day, rebatched_day}):
         ingest(settings, day, day, sources=("orders",))
+    for day in sorted({gone_day, touched_day}):
+        ingest(settings, day, day, sources=("crm",))
     # the chain's inputs first; then the chain, one model at a time, each counted before it runs
     _dbt(warehouse, ["run", "--select", "+fct_orders", "--exclude", *CHAIN], work)
     _dbt(warehouse, ["compile", "--select", *CHAIN], work)
@@ -281,9 +382,19 @@ def chain(tmp_path_factory) -> dict:
         "warehouse": warehouse,
         "work": work,
         "updates": ChainUpdates(
-            late, moved, vanished, vanished_day, promoted, restated, new_owner, (rebatched, older_status)
+            late,
+            moved,
+            vanished,
+            vanished_day,
+            promoted,
+            restated,
+            new_owner,
+            (rebatched, older_status),
+            gone,
+            touched,
         ),
         "first_watermark": first_watermark,
+        "first_touch": first_touch,
         "rebuilt": rebuilt,
         "incremental": {model: chain_table(warehouse, model) for model in CHAIN},
     }
@@ -363,6 +474,19 @@ def test_the_rebuilt_orders_are_the_ones_the_updates_change(chain):
     for model in ("int_orders_attributed", "fct_orders"):
         assert downstream <= rebuilt[model], model
         assert updates.vanished_order_id not in {r[0] for r in chain["incremental"][model]}, model
+    # the orders of a contact gone, or back to an older version, from a re-delivered CRM file: no
+    # load of their own, nor of their contact, after the watermark (DECISIONLOG 78)
+    contacts_orders = _query(
+        warehouse,
+        """
+        select order_id, inputs_loaded_at from intermediate.int_orders_converted
+        where contact_id in (?, ?)
+        """,
+        [updates.gone_contact_id, updates.withdrawn_touch_contact_id],
+    )
+    assert contacts_orders and all(loaded <= chain["first_watermark"] for _, loaded in contacts_orders)
+    for model in ("int_orders_attributed", "fct_orders"):
+        assert {order for order, _ in contacts_orders} <= rebuilt[model], model
 
 
 def test_the_incremental_chain_carries_the_updates(chain):
@@ -399,6 +523,27 @@ def test_the_incremental_chain_carries_the_updates(chain):
         chain["warehouse"], "select status from marts.fct_orders where order_id = ?", [order_id]
     )
     assert statuses == [(older_status,)]
+    # the contact gone from the CRM: its orders are a customer's the CRM does not know, unattributed
+    gone = _query(
+        chain["warehouse"],
+        "select distinct is_known_contact, channel, campaign from marts.fct_orders where customer_id = ?",
+        [updates.gone_contact_id],
+    )
+    assert gone == [(False, "unattributed", "(none)")]
+    # the withdrawn newer first touch: the first load attributed the orders to it; now the older
+    # version is the contact's latest again, and so is its first touch
+    assert chain["first_touch"] == [("google_ads", "withdrawn touch")]
+    touched = _query(
+        chain["warehouse"],
+        """
+        select distinct orders.channel, orders.campaign, contacts.channel, contacts.campaign
+        from marts.fct_orders as orders
+        inner join intermediate.int_contacts_attributed as contacts on orders.customer_id = contacts.contact_id
+        where orders.customer_id = ?
+        """,
+        [updates.withdrawn_touch_contact_id],
+    )
+    assert len(touched) == 1 and touched[0][:2] == touched[0][2:] != ("google_ads", "withdrawn touch")
 
 
 def test_an_order_added_after_a_customers_history_rebuilds_only_itself(chain):
@@ -426,8 +571,17 @@ def test_an_order_added_after_a_customers_history_rebuilds_only_itself(chain):
             and orders.contact_id not in (
                 select contact_id from intermediate.int_contacts_attributed where source_loaded_at > ?
             )
+            -- nor an order withdrawn from a re-delivered file (it vanished, or its newest version)
+            and orders.contact_id not in (
+                select contact_id from intermediate.int_orders_converted
+                where order_id in (select unnest(?::varchar[]))
+            )
         """,
-        [watermark, watermark],
+        [
+            watermark,
+            watermark,
+            [chain["updates"].promoted_by_vanishing_id, chain["updates"].rebatched[0]],
+        ],
     )
     updates: ChainUpdates = chain["updates"]
     restated = {order for pair in updates.restated.values() for order in pair}

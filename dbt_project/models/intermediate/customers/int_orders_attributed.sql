@@ -1,3 +1,7 @@
+{#- a table built before the contact lineage (no contact_batch_id) is read as no previous build
+    (macros/stored_table.sql) -#}
+{%- set incremental = growthops.stored_table_has(['contact_batch_id']) -%}
+
 with
 
 orders as not materialized (
@@ -12,7 +16,7 @@ contacts as not materialized (
 
 ),
 
-{% if is_incremental() %}
+{% if incremental %}
     -- incremental: a customer's orders from the earliest position (created_at) a change can reach:
     -- the order number, first-order flag and inputs_loaded_at of an order depend only on the
     -- customer's orders created at or before it (DECISIONLOG 58). Guest orders when their own
@@ -47,7 +51,9 @@ contacts as not materialized (
     -- where each change sits in its customer's order history: an order loaded after the window
     -- (its new and its previous customer and time: a restated order can move), an order whose
     -- batch left upstream (its previous place, and its current one: an older version is the
-    -- latest now, DECISIONLOG 76; or it vanished), a re-exported contact (from the beginning)
+    -- latest now, DECISIONLOG 76; or it vanished), a re-exported contact (from the beginning), a
+    -- contact whose version's batch left the CRM contacts (gone, or an older version is the latest
+    -- again, with its older load time: from the beginning, DECISIONLOG 78)
     change_positions as (
 
         select
@@ -92,6 +98,14 @@ contacts as not materialized (
         cross join rebuild_window
         where contacts.source_loaded_at > rebuild_window.rebuild_loaded_after
 
+        union all
+
+        select
+            contact_moved.customer_id,
+            cast('1900-01-01' as timestamp) as created_at
+
+        from ({{ growthops.contact_batch_left(ref('int_contacts_attributed'), 'source_batch_id') }}) as contact_moved
+
     ),
 
     changed_customers as (
@@ -112,7 +126,8 @@ changed_orders as not materialized (
 
     {{ growthops.select_changed_orders(
         'inputs_loaded_at', 'contact_id', 'select changed_customers.customer_id from changed_customers',
-        'select rebatched_orders.order_id from rebatched_orders' if is_incremental() else none
+        'select rebatched_orders.order_id from rebatched_orders' if incremental else none,
+        incremental,
     ) }}
 
 ),
@@ -130,7 +145,8 @@ attributed as not materialized (
         contacts.contact_id is not null as is_known_contact,
         coalesce(contacts.channel, 'unattributed') as channel,
         case when contacts.contact_id is null then '(none)' else contacts.campaign end as campaign,
-        contacts.source_loaded_at as contact_loaded_at
+        contacts.source_loaded_at as contact_loaded_at,
+        contacts.source_batch_id as contact_batch_id
 
     from changed_orders
     left join contacts
@@ -172,7 +188,7 @@ sequenced as (
     from attributed
     left join customer_positions
         on attributed.order_id = customer_positions.order_id
-    {%- if is_incremental() %}
+    {%- if incremental %}
         left join changed_customers
             on attributed.customer_id = changed_customers.customer_id
         -- a customer's orders before its earliest change keep their rows
@@ -211,6 +227,7 @@ final as (
         sequenced.source_file,
         sequenced.source_line,
         sequenced.source_loaded_at,
+        sequenced.contact_batch_id,
         -- newest load among everything this row is computed from (incremental watermark of fct_orders)
         greatest(
             sequenced.source_loaded_at,

@@ -1,11 +1,9 @@
 {%- set new_days = var('new_days') | int -%}
 {%- set active_days = var('active_days') | int -%}
 {%- set reactivation_days = var('reactivation_days') | int -%}
-{#- a table built before the fingerprints (no orders_fingerprint) is read as no previous build: the
-    run then stops on the schema change (on_schema_change fail) and asks for a full refresh -#}
-{%- set incremental = is_incremental() and 'orders_fingerprint' in (
-    adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
-) -%}
+{#- a table built before the fingerprints (no orders_fingerprint) is read as no previous build
+    (macros/stored_table.sql) -#}
+{%- set incremental = growthops.stored_table_has(['orders_fingerprint']) -%}
 
 with
 

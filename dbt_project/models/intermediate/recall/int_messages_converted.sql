@@ -1,9 +1,6 @@
 {#- a table built before this model was incremental (without the reporting currency and timezone
-    columns) is read as no previous build: the run then stops on the schema change
-    (on_schema_change fail) and asks for a full refresh -#}
-{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
-    if is_incremental() else [] -%}
-{%- set incremental = 'reporting_currency' in stored_columns and 'reporting_timezone' in stored_columns -%}
+    columns) is read as no previous build (macros/stored_table.sql) -#}
+{%- set incremental = growthops.stored_table_has(['reporting_currency', 'reporting_timezone']) -%}
 
 with
 

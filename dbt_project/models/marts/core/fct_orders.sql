@@ -1,3 +1,7 @@
+{#- a table built before the contact lineage (no contact_batch_id) is read as no previous build
+    (macros/stored_table.sql) -#}
+{%- set incremental = growthops.stored_table_has(['contact_batch_id']) -%}
+
 with
 
 orders as (
@@ -6,10 +10,11 @@ orders as (
 
 ),
 
-{% if is_incremental() %}
+{% if incremental %}
     -- incremental: rebuild every order whose latest version, contact, fx rate or earlier sibling
     -- order (first-order flag) was loaded after the newest load already in the table, minus a
-    -- lookback, and the orders of customers with a vanished or restated (moved) order; everything
+    -- lookback, and the orders of customers with a vanished or restated (moved) order or a
+    -- withdrawn contact version (DECISIONLOG 76, 78); everything
     -- when the table was built with another reporting currency or timezone
     rebuild_window as (
 
@@ -22,7 +27,8 @@ changed_orders as (
 
     {{ growthops.select_changed_orders(
         'inputs_loaded_at', 'customer_id', growthops.moved_order_customers(ref('int_orders_attributed')),
-        growthops.rebatched_rows(ref('int_orders_attributed')) if is_incremental() else none
+        growthops.rebatched_rows(ref('int_orders_attributed')) if incremental else none,
+        incremental,
     ) }}
 
 ),
@@ -58,6 +64,7 @@ final as (
         changed_orders.source_batch_day,
         cast(changed_orders.source_file as varchar) as source_file,
         changed_orders.source_line,
+        cast(changed_orders.contact_batch_id as varchar) as contact_batch_id,
         changed_orders.inputs_loaded_at
 
     from changed_orders
