@@ -71,11 +71,13 @@ def _landing_query(landing: Path, sql: str, params: list | None = None) -> list[
         con.close()
 
 
-def _drop_order_rows(landing: Path, day: date, order_id: str) -> None:
-    """Re-write the orders file of ``day`` without the rows of ``order_id`` (a re-delivery)."""
-    path = landing / "orders" / day.isoformat() / "orders.csv"
+def _drop_rows(landing: Path, source: str, day: date, key: str) -> None:
+    """Re-write the ``source`` file (orders or crm) of ``day`` without the rows of ``key`` (its first
+    column: order_id, contact_id): a re-delivery."""
+    name = {"orders": "orders.csv", "crm": "contacts.csv"}[source]
+    path = landing / source / day.isoformat() / name
     with path.open(newline="", encoding="utf-8") as fh:
-        rows = [row for row in csv.reader(fh) if row[0] != order_id]
+        rows = [row for row in csv.reader(fh) if row[0] != key]
     with path.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
 
@@ -112,7 +114,7 @@ def _withdraw_a_first_order(landing: Path, late: LateUpdates, spared: str) -> tu
         """,
         [late.refunded_first_order_id, late.new_contact_id, spared, SPLIT - timedelta(days=14), spared],
     )[0]
-    _drop_order_rows(landing, day, order_id)
+    _drop_rows(landing, "orders", day, order_id)
     return order_id, contact_id, day, promoted
 
 
@@ -143,7 +145,7 @@ def _withdraw_a_newer_version(landing: Path, taken: set[str], spared: str) -> tu
         """,
         [SPLIT - timedelta(days=14), sorted(taken), spared],
     )[0]
-    _drop_order_rows(landing, day, order_id)
+    _drop_rows(landing, "orders", day, order_id)
     return order_id, day, older_status
 
 
@@ -160,49 +162,57 @@ def _quiet_customers(before: date, reloaded: set[date] = frozenset()) -> str:
     """
 
 
-def _add_a_later_first_touch(landing: Path) -> tuple[str, date]:
-    """Before the first load: append to an early CRM file a newer version of a customer's contact
-    with another first touch (utm google / cpc), so that the first load attributes its orders to
-    google_ads. Return the contact and the file's day."""
+def _add_google_touch(
+    landing: Path, condition: str, params: list, *, day: date | None, stamp: str, campaign: str, order: str
+) -> tuple[str, date]:
+    """Append a new version of a customer's contact with utm google / cpc to the CRM file of
+    ``day`` (None: a week after the contact's newest file), updated at ``stamp`` on that day: the
+    first contact by ``order`` whose newest version has another first touch and meets
+    ``condition``. Return the contact and the file's day."""
     row = _landing_query(
         landing,
         f"""
-        select * exclude (filename, landing_day, rn) from (
+        select * exclude (filename, rn) from (
             select *, row_number() over (
                 partition by contact_id order by cast(updated_at as timestamptz) desc, landing_day desc
             ) as rn
             from crm
         )
-        where rn = 1 and coalesce(utm_source, '') not in ('google', '') and landing_day < ?
-          and contact_id in ({_quiet_customers(SPLIT - timedelta(days=21))})
-        order by contact_id desc  -- the late updates take the lowest ids
+        where rn = 1 and coalesce(utm_source, '') not in ('google', '') and {condition}
+        order by {order}
         limit 1
         """,
-        [SPLIT - timedelta(days=28)],
+        params,
     )[0]
-    version = dict(zip(CRM.names, row, strict=True))
-    ((day,),) = _landing_query(
-        landing, "select max(landing_day) from crm where contact_id = ?", [version["contact_id"]]
-    )
-    day += timedelta(days=7)
+    version = dict(zip([*CRM.names, "landing_day"], row, strict=True))
+    day = day or version.pop("landing_day") + timedelta(days=7)
     version.update(
-        updated_at=f"{day.isoformat()}T09:00:00+00:00",
+        updated_at=f"{day.isoformat()}T{stamp}+00:00",
         utm_source="google",
         utm_medium="cpc",
-        utm_campaign="withdrawn touch",
+        utm_campaign=campaign,
     )
-    with (landing / "crm" / day.isoformat() / "contacts.csv").open("a", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, lineterminator="\n").writerow([version[name] for name in CRM.names])
+    path = landing / "crm" / day.isoformat() / "contacts.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        ending = "\r\n" if fh.readline().endswith("\r\n") else "\n"
+    with path.open("a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator=ending).writerow([version[name] for name in CRM.names])
     return version["contact_id"], day
 
 
-def _drop_contact_rows(landing: Path, day: date, contact_id: str) -> None:
-    """Re-write the CRM file of ``day`` without the rows of ``contact_id`` (a re-delivery)."""
-    path = landing / "crm" / day.isoformat() / "contacts.csv"
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = [row for row in csv.reader(fh) if row[0] != contact_id]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
+def _add_a_later_first_touch(landing: Path) -> tuple[str, date]:
+    """Before the first load: append to an early CRM file a newer version of a customer's contact
+    with another first touch (utm google / cpc), so that the first load attributes its orders to
+    google_ads. Return the contact and the file's day."""
+    return _add_google_touch(
+        landing,
+        f"landing_day < ? and contact_id in ({_quiet_customers(SPLIT - timedelta(days=21))})",
+        [SPLIT - timedelta(days=28)],
+        day=None,
+        stamp="09:00:00",
+        campaign="withdrawn touch",
+        order="contact_id desc",  # the late updates take the lowest ids
+    )
 
 
 def _withdraw_a_contact(landing: Path, taken: set[str], reloaded: set[date]) -> tuple[str, date]:
@@ -224,41 +234,23 @@ def _withdraw_a_contact(landing: Path, taken: set[str], reloaded: set[date]) -> 
         """,
         [sorted(taken), SPLIT - timedelta(days=14)],
     )[0]
-    _drop_contact_rows(landing, day, contact_id)
+    _drop_rows(landing, "crm", day, contact_id)
     return contact_id, day
 
 
 def _move_a_first_touch(landing: Path, late: LateUpdates, taken: str) -> str:
     """Append to the late CRM file a new version of a customer's contact with utm google / cpc."""
-    row = _landing_query(
+    valid = ", ".join(f"'{s}'" for s in VALID_ORDER_STATUSES)
+    contact_id, _ = _add_google_touch(
         landing,
-        f"""
-        select * exclude (filename, landing_day, rn) from (
-            select *, row_number() over (
-                partition by contact_id order by cast(updated_at as timestamptz) desc, landing_day desc
-            ) as rn
-            from crm
-        )
-        where rn = 1 and coalesce(utm_source, '') not in ('google', '') and contact_id not in (?, ?, ?)
-          and contact_id in (select contact_id from orders where status in
-                             ({", ".join(f"'{s}'" for s in VALID_ORDER_STATUSES)}))
-        order by contact_id
-        limit 1
-        """,
+        f"contact_id not in (?, ?, ?) and contact_id in (select contact_id from orders where status in ({valid}))",
         [late.new_contact_id, late.restaged_contact_id, taken],
-    )[0]
-    version = dict(zip(CRM.names, row, strict=True))
-    version.update(
-        updated_at=f"{late.day.isoformat()}T13:00:00+00:00",
-        utm_source="google",
-        utm_medium="cpc",
-        utm_campaign=late.new_contact_campaign,
+        day=late.day,
+        stamp="13:00:00",
+        campaign=late.new_contact_campaign,
+        order="contact_id",
     )
-    with (landing / "crm" / late.day.isoformat() / "contacts.csv").open(
-        "a", newline="", encoding="utf-8"
-    ) as fh:
-        csv.writer(fh).writerow([version[name] for name in CRM.names])
-    return version["contact_id"]
+    return contact_id
 
 
 def _restate_first_orders(landing: Path, late: LateUpdates, taken: set[str]) -> tuple[dict, str]:
@@ -364,7 +356,7 @@ def chain(tmp_path_factory) -> dict:
     # a customer none of whose orders anything else reloads or re-rates (the fx day, in any timezone)
     reloaded = {vanished_day, rebatched_day, *(late.fx_day + timedelta(days=d) for d in range(-2, 3))}
     gone, gone_day = _withdraw_a_contact(landing, taken, reloaded)
-    _drop_contact_rows(landing, touched_day, touched)  # its newer first touch withdrawn
+    _drop_rows(landing, "crm", touched_day, touched)  # its newer first touch withdrawn
     ingest(settings, SPLIT + timedelta(days=1), late.day)
     ingest(settings, late.fx_day, late.fx_day, sources=("fx",))  # the corrected file replaces the batch
     for day in sorted({vanished_day, rebatched_day}):
