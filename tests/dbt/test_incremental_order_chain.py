@@ -51,6 +51,7 @@ class ChainUpdates:
     gone_contact_id: str  # its only version's CRM file re-delivered without it
     # its newer version (utm google / cpc, in the first load) withdrawn by a re-delivered CRM file
     withdrawn_touch_contact_id: str
+    withdrawn_rate_day: date  # its fx file re-delivered without the EUR rate
 
 
 def _landing_query(landing: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -71,13 +72,13 @@ def _landing_query(landing: Path, sql: str, params: list | None = None) -> list[
         con.close()
 
 
-def _drop_rows(landing: Path, source: str, day: date, key: str) -> None:
-    """Re-write the ``source`` file (orders or crm) of ``day`` without the rows of ``key`` (its first
-    column: order_id, contact_id): a re-delivery."""
-    name = {"orders": "orders.csv", "crm": "contacts.csv"}[source]
+def _drop_rows(landing: Path, source: str, day: date, key: str, column: int = 0) -> None:
+    """Re-write the ``source`` file (orders, crm or fx) of ``day`` without the rows whose ``column``
+    is ``key`` (order_id, contact_id; the currency of a rate): a re-delivery."""
+    name = {"orders": "orders.csv", "crm": "contacts.csv", "fx": "rates.csv"}[source]
     path = landing / source / day.isoformat() / name
     with path.open(newline="", encoding="utf-8") as fh:
-        rows = [row for row in csv.reader(fh) if row[0] != key]
+        rows = [row for row in csv.reader(fh) if row[column] != key]
     with path.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
 
@@ -213,6 +214,29 @@ def _add_a_later_first_touch(landing: Path) -> tuple[str, date]:
         campaign="withdrawn touch",
         order="contact_id desc",  # the late updates take the lowest ids
     )
+
+
+def _withdraw_a_rate(landing: Path, reloaded: set[date]) -> date:
+    """Re-write the fx file of an early day without the EUR rate (the reporting currency's: every
+    other currency's rate of the day is loaded again, but USD has none, so only the withdrawn rate's
+    own day dates the USD orders' conversion): the day takes the day before's EUR rate, loaded
+    earlier. The day with the most USD orders, a few days away from the ``reloaded`` ones."""
+    near = sorted({day + timedelta(days=d) for day in reloaded for d in range(-2, 3)})
+    ((day,),) = _landing_query(
+        landing,
+        """
+        select cast(created_at as timestamptz)::date as day
+        from orders
+        where currency = 'USD' and cast(created_at as timestamptz)::date between ? and ?
+          and cast(created_at as timestamptz)::date not in (select unnest(?::date[]))
+        group by 1
+        order by count(*) desc, 1
+        limit 1
+        """,
+        [START + timedelta(days=7), SPLIT - timedelta(days=14), near],
+    )
+    _drop_rows(landing, "fx", day, "EUR", column=1)
+    return day
 
 
 def _withdraw_a_contact(landing: Path, taken: set[str], reloaded: set[date]) -> tuple[str, date]:
@@ -355,10 +379,13 @@ def chain(tmp_path_factory) -> dict:
     }
     # a customer none of whose orders anything else reloads or re-rates (the fx day, in any timezone)
     reloaded = {vanished_day, rebatched_day, *(late.fx_day + timedelta(days=d) for d in range(-2, 3))}
+    rate_day = _withdraw_a_rate(landing, reloaded)
+    reloaded |= {rate_day + timedelta(days=d) for d in range(-1, 2)}
     gone, gone_day = _withdraw_a_contact(landing, taken, reloaded)
     _drop_rows(landing, "crm", touched_day, touched)  # its newer first touch withdrawn
     ingest(settings, SPLIT + timedelta(days=1), late.day)
     ingest(settings, late.fx_day, late.fx_day, sources=("fx",))  # the corrected file replaces the batch
+    ingest(settings, rate_day, rate_day, sources=("fx",))
     for day in sorted({vanished_day, rebatched_day}):
         ingest(settings, day, day, sources=("orders",))
     for day in sorted({gone_day, touched_day}):
@@ -384,6 +411,7 @@ def chain(tmp_path_factory) -> dict:
             (rebatched, older_status),
             gone,
             touched,
+            rate_day,
         ),
         "first_watermark": first_watermark,
         "first_touch": first_touch,
@@ -479,6 +507,14 @@ def test_the_rebuilt_orders_are_the_ones_the_updates_change(chain):
     assert contacts_orders and all(loaded <= chain["first_watermark"] for _, loaded in contacts_orders)
     for model in ("int_orders_attributed", "fct_orders"):
         assert {order for order, _ in contacts_orders} <= rebuilt[model], model
+    # the orders converted with a rate a re-delivered fx file withdrew (DECISIONLOG 79)
+    withdrawn_rate_orders = _query(
+        warehouse,
+        "select order_id from intermediate.int_orders_converted where currency = 'USD' and order_date = ?",
+        [updates.withdrawn_rate_day],
+    )
+    assert withdrawn_rate_orders
+    assert {order for (order,) in withdrawn_rate_orders} <= rebuilt["int_orders_converted"]
 
 
 def test_the_incremental_chain_carries_the_updates(chain):
@@ -536,6 +572,25 @@ def test_the_incremental_chain_carries_the_updates(chain):
         [updates.withdrawn_touch_contact_id],
     )
     assert len(touched) == 1 and touched[0][:2] == touched[0][2:] != ("google_ads", "withdrawn touch")
+    # the day whose EUR rate was withdrawn: its USD orders are converted with the day before's rate
+    rates = _query(
+        chain["warehouse"],
+        """
+        select distinct rates.rate_date, orders.fx_rate = rates.to_reporting_rate
+        from intermediate.int_orders_converted as orders
+        inner join intermediate.int_fx_rates_filled_daily as rates
+            on orders.currency = rates.currency and orders.order_date = rates.rate_day
+        where orders.currency = 'USD' and orders.order_date = ?
+        """,
+        [updates.withdrawn_rate_day],
+    )
+    assert rates == [(None, True)]  # USD's own rate is 1: no rate date
+    (eur_rate_date,) = _query(
+        chain["warehouse"],
+        "select rate_date from intermediate.int_fx_rates_filled_daily where currency = 'EUR' and rate_day = ?",
+        [updates.withdrawn_rate_day],
+    )[0]
+    assert eur_rate_date == updates.withdrawn_rate_day - timedelta(days=1)
 
 
 def test_an_order_added_after_a_customers_history_rebuilds_only_itself(chain):

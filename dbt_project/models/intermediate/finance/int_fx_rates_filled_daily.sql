@@ -84,6 +84,19 @@ grid as (
 
 ),
 
+-- the newest load of any rate dated on the day: a day's fx file loaded again (re-delivered) may
+-- have withdrawn a currency's rate, whose day then takes an older rate with its older load time
+days_loaded as (
+
+    select
+        rates.rate_date,
+        max(rates.source_loaded_at) as day_loaded_at
+
+    from rates
+    group by rates.rate_date
+
+),
+
 observed as (
 
     select
@@ -92,6 +105,7 @@ observed as (
         rates.rate_date,
         rates.usd_rate,
         rates.source_loaded_at,
+        days_loaded.day_loaded_at,
         -- the n-th rate of the currency seen so far: days sharing it use the same (latest) rate
         count(rates.usd_rate) over (
             partition by grid.currency
@@ -104,6 +118,8 @@ observed as (
         on
             grid.currency = rates.currency
             and grid.rate_day = rates.rate_date
+    left join days_loaded
+        on grid.rate_day = days_loaded.rate_date
 
 ),
 
@@ -120,9 +136,15 @@ as_of as (
         cast(max(observed.usd_rate) over (
             partition by observed.currency, observed.rate_sequence
         ) as decimal(18, 8)) as usd_rate,
-        max(observed.source_loaded_at) over (
-            partition by observed.currency, observed.rate_sequence
-        ) as source_loaded_at
+        -- the newest load of the rate and of every day it covers (DECISIONLOG 79): the days a
+        -- withdrawn rate covered are converted again with the older rate that now covers them;
+        -- none before a currency's first rate
+        case
+            when observed.rate_sequence > 0
+                then max(greatest(observed.source_loaded_at, observed.day_loaded_at)) over (
+                    partition by observed.currency, observed.rate_sequence
+                )
+        end as source_loaded_at
 
     from observed
 
