@@ -10,7 +10,10 @@ file re-delivered without one first order (the order vanishes; the customer's ne
 becomes the first), another without one order's newest version (its older version, with its
 older load time, is the latest again: DECISIONLOG 76), and two first orders restated: one to a time after its customer's second
 order, one to another customer (either way the customer's second order becomes the first, with
-no new load time of its own). The chain then runs one model at a time; before each model runs, its
+no new load time of its own). Re-delivered files also withdraw, with no new load time of what they
+change: a contact (its orders are unattributed now), a contact's newer first touch that the first
+load had (an older version is the latest again: DECISIONLOG 78), and a day's EUR rate (the day takes
+the day before's: DECISIONLOG 79). The chain then runs one model at a time; before each model runs, its
 compiled incremental select is run on the warehouse: the orders that run rebuilds.
 """
 
