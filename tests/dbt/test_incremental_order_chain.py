@@ -654,3 +654,25 @@ def test_a_reporting_currency_change_rebuilds_every_order(chain, tmp_path):
         assert len(_rebuild_set(chain["warehouse"], tmp_path, model)) == len(chain["incremental"][model]), (
             model
         )
+
+
+def test_the_attribution_guard_passes_the_chain_and_names_a_stale_order(chain):
+    """`assert_order_attribution_matches_contacts` holds after the chain's incremental runs (the
+    withdrawn contacts included), and names an order left with its contact's earlier attribution:
+    the staleness no revenue total shows (DECISIONLOG 78)."""
+    guard = ["test", "--select", "assert_order_attribution_matches_contacts"]
+    warehouse, work = chain["warehouse"], chain["work"]
+    assert run_dbt(warehouse, guard, work_dir=work, vars=ORACLE_VARS).statuses == {
+        "assert_order_attribution_matches_contacts": "pass"
+    }
+    (stale,) = _query(
+        warehouse,
+        "select min(order_id) from marts.fct_orders where is_known_contact and channel <> 'email'",
+    )[0]
+    with put_back(warehouse):
+        con = duckdb.connect(str(warehouse))
+        con.execute("update marts.fct_orders set channel = 'email' where order_id = ?", [stale])
+        con.close()
+        run = run_dbt(warehouse, guard, work_dir=work, vars=ORACLE_VARS)
+    assert run.failed() == {"assert_order_attribution_matches_contacts": "fail"}
+    assert "Got 1 result" in run.messages["assert_order_attribution_matches_contacts"]
