@@ -35,12 +35,19 @@ attributions as (
     left join contacts
         on orders.customer_id = contacts.contact_id
 
+),
+
+stale_orders as (
+
+    select attributions.*
+
+    from attributions
+    where
+        attributions.is_known_contact != attributions.contact_is_known
+        or attributions.channel != attributions.contact_channel
+        or attributions.campaign != attributions.contact_campaign
+        or attributions.contact_batch_id is distinct from attributions.contact_source_batch_id
+
 )
 
-select *
-from attributions
-where
-    attributions.is_known_contact != attributions.contact_is_known
-    or attributions.channel != attributions.contact_channel
-    or attributions.campaign != attributions.contact_campaign
-    or attributions.contact_batch_id is distinct from attributions.contact_source_batch_id
+select * from stale_orders
