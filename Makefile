@@ -105,14 +105,14 @@ lint: install manifest ## ruff (Airflow AIR rules, complexity) and sqlfluff (dbt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@mkdir -p $(GROWTHOPS_DATA_DIR)/warehouse  # the dbt templater opens the build warehouse file
-	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff lint models snapshots tests analyses
+	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff lint models snapshots tests
 
 .PHONY: format
 format: install ## apply ruff formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 	@mkdir -p $(GROWTHOPS_DATA_DIR)/warehouse
-	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff fix models snapshots tests analyses
+	cd dbt_project && $(CURDIR)/$(BIN)/sqlfluff fix models snapshots tests
 
 .PHONY: airflow
 airflow: airflow-init manifest ## start Airflow locally (UI on http://localhost:8080): 4 task slots, no daily catch-up
