@@ -10,12 +10,14 @@ screen.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from growthops.build import definitions
 from growthops.config import REPO_ROOT, Settings
 from growthops.logs import get_logger
 
@@ -209,6 +211,25 @@ def _parsed_manifest(settings: Settings) -> object | None:
     return _MANIFESTS[key]
 
 
+def project_vars(settings: Settings) -> dict[str, object]:
+    """The vars dbt sees: the project's defaults (``dbt_project.yml``), then the growthops config's."""
+    import yaml
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return {**(project.get("vars") or {}), **dbt_vars(settings)}
+
+
+def _definition_plan(settings: Settings, command: list[str], manifest: object) -> definitions.Plan | None:
+    """For a command that builds models: the incremental models to rebuild in full because their
+    definition changed (DECISIONLOG 80), logged; None for other commands or without a manifest."""
+    if command[:1] not in (["build"], ["run"]) or manifest is None:
+        return None
+    rebuild = definitions.plan(settings, manifest, project_vars(settings))
+    if rebuild.changed and "--full-refresh" not in command:
+        log.info("dbt: rebuilding in full, %s", rebuild.summary())
+    return rebuild
+
+
 def invoke(settings: Settings, command: list[str], *, raise_on_failure: bool = True) -> DbtResult:
     """Run ``dbt <command>`` in-process; log one line per node; raise DbtFailure on failure."""
     from dbt.cli.main import dbtRunner
@@ -224,7 +245,10 @@ def invoke(settings: Settings, command: list[str], *, raise_on_failure: bool = T
         *command[1:],
     ]
     log.info("dbt %s", " ".join(command))
-    res = dbtRunner(manifest=_parsed_manifest(settings), callbacks=[forward_dbt_event]).invoke(args)
+    manifest = _parsed_manifest(settings)
+    rebuild = _definition_plan(settings, command, manifest)
+    with definitions.rebuilding(rebuild) if rebuild else contextlib.nullcontext():
+        res = dbtRunner(manifest=manifest, callbacks=[forward_dbt_event]).invoke(args)
     result = DbtResult(command=command, success=bool(res.success))
     if res.exception is not None:
         result.exception = f"{type(res.exception).__name__}: {res.exception}"
@@ -244,6 +268,9 @@ def invoke(settings: Settings, command: list[str], *, raise_on_failure: bool = T
         )
     for line in result.lines():
         log.info("%s", line)
+    if rebuild:
+        built = {o.name for o in result.outcomes if o.resource_type == "model" and o.status == "success"}
+        definitions.record(settings, rebuild, built)
     if raise_on_failure and not result.success:
         raise DbtFailure(result)
     return result
