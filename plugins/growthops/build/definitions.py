@@ -14,8 +14,9 @@ of the models it built successfully.
 A definition is a set of parts, each a hash: the model's config, the checksum of the model and of
 every model, seed and snapshot upstream of it, each macro of the project (dbt records only part
 of the macros a model calls), and the vars (the project's defaults and the growthops config's).
-Sources are data, not definition. Without a record (the first build of this release on a
-warehouse), every incremental model is rebuilt in full once.
+Sources are data, not definition. A seed's checksum is its content's hash up to 1 MiB; dbt
+checksums a larger seed by its path, so an edit of one is not seen. Without a record (the first
+build of this release on a warehouse), every incremental model is rebuilt in full once.
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from growthops.config import Settings
-from growthops.logs import get_logger
-
-log = get_logger(__name__)
 
 ENV_VAR = "GROWTHOPS_REBUILD_IN_FULL"  # comma-separated model names; read by macros/rebuild_in_full.sql
 NOT_RECORDED = "(not recorded)"
@@ -86,11 +84,11 @@ def definitions(
     }
     shared["vars"] = _digest(dict(variables))
     out: dict[str, dict[str, str]] = {}
-    for uid, (kind, materialized, checksum, _parents) in facts.items():
+    for uid, (kind, materialized, checksum, parents) in facts.items():
         if kind != "model" or materialized != "incremental" or not uid.startswith(f"model.{project}."):
             continue
         parts = {uid: checksum, "config": _digest(_config(nodes[uid])), **shared}
-        todo = list(facts[uid][3])
+        todo = list(parents)
         while todo:
             parent = todo.pop()
             if parent in parts or parent not in facts or facts[parent][0] not in _UPSTREAM_TYPES:
