@@ -84,9 +84,9 @@ def test_an_edited_channel_mapping_reattributes_the_stored_orders(edited_world, 
     # the four incremental models below the seed, and only they, were rebuilt in full
     rebuilt = [r.getMessage() for r in caplog.records if "rebuilding in full" in r.getMessage()]
     assert rebuilt == [
-        "dbt: rebuilding in full, their definition changed since the build of their rows: "
-        "fct_orders (channel_mapping); int_customer_segments_dated (channel_mapping); "
-        "int_messages_converted (channel_mapping); int_orders_attributed (channel_mapping)"
+        "dbt: rebuilding in full fct_orders (channel_mapping); int_customer_segments_dated (channel_mapping); "
+        "int_messages_converted (channel_mapping); int_orders_attributed (channel_mapping): "
+        "their definition changed since the build of their rows"
     ]
     # and the record now holds the edited definitions: the next build is incremental throughout
     manifest = dbt._parsed_manifest(edited_world)

@@ -47,6 +47,7 @@ def test_fresh_sources_and_a_published_version_exit_0(data, capsys):
         assert table[source][1:7] == ["2025-01-03", "2025-01-03", "ok", "0", "0", "0"]
     assert f"marts: BI reads run {BASE_RUN} published" in out
     assert "1 batch(es) loaded since then are waiting for the next transform" in out
+    assert "rebuilds in full" not in out  # the tables hold the definitions of the pre-built manifest
     assert out.rstrip().endswith("all good")
 
     code, out = _status(capsys, "--as-of", "2025-01-04T08:00", "--json")
@@ -122,3 +123,21 @@ def test_a_failed_build_after_the_publication_exits_1(data, capsys):
     )
     assert all(row[3] == "ok" for row in _table(out).values())
     assert f"marts: BI reads run {BASE_RUN}" in out
+
+
+def test_status_names_the_models_the_next_build_rebuilds_in_full(data, capsys):
+    """fct_orders was built with another channel_mapping than the project's (its record says so):
+    status names it and what changed before the build runs (DECISIONLOG 80). Not a problem: exit 0."""
+    from growthops.build import definitions
+
+    recorded = definitions.read_record(data)
+    assert "fct_orders" in recorded  # the pipeline's build recorded what it built
+    recorded["fct_orders"]["seed.growthops.channel_mapping"] = "an older mapping"
+    definitions.record_path(data).write_text(json.dumps(recorded), encoding="utf-8")
+
+    code, out = _status(capsys, "--as-of", "2025-01-04T08:00")
+    assert code == 0, out
+    line = "fct_orders (channel_mapping): their definition changed since the build of their rows"
+    assert f"  the next build rebuilds in full {line}" in out.splitlines()
+    code, out = _status(capsys, "--as-of", "2025-01-04T08:00", "--json")
+    assert json.loads(out)["marts"]["rebuilt_in_full_next"] == line

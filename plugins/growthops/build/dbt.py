@@ -219,6 +219,17 @@ def project_vars(settings: Settings) -> dict[str, object]:
     return {**(project.get("vars") or {}), **dbt_vars(settings)}
 
 
+def pending_full_rebuilds(settings: Settings, manifest_path: Path = MANIFEST_PATH) -> str | None:
+    """What the next build rebuilds in full because a definition changed (DECISIONLOG 80), from the
+    pre-built manifest (``growthops status``); None when nothing would be, or without a manifest."""
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    plan = definitions.plan(settings, manifest, project_vars(settings))
+    return plan.summary() if plan.changed else None
+
+
 def _definition_plan(settings: Settings, command: list[str], manifest: object) -> definitions.Plan | None:
     """For a command that builds models: the incremental models to rebuild in full because their
     definition changed (DECISIONLOG 80), logged; None for other commands or without a manifest."""
@@ -226,7 +237,7 @@ def _definition_plan(settings: Settings, command: list[str], manifest: object) -
         return None
     rebuild = definitions.plan(settings, manifest, project_vars(settings))
     if rebuild.changed and "--full-refresh" not in command:
-        log.info("dbt: rebuilding in full, %s", rebuild.summary())
+        log.info("dbt: rebuilding in full %s", rebuild.summary())
     return rebuild
 
 

@@ -129,7 +129,7 @@ class Plan:
             return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
 
         models = "; ".join(f"{model} ({why(parts)})" for model, parts in sorted(self.changed.items()))
-        return f"their definition changed since the build of their rows: {models}"
+        return f"{models}: their definition changed since the build of their rows"
 
 
 def read_record(settings: Settings) -> dict[str, dict[str, str]]:

@@ -75,6 +75,8 @@ class MartsStatus:
     serving_problem: str | None = None  # the serving file cannot be read (damaged, held read-write)
     rolled_back_from: str | None = None  # BI reads a rolled-back version: the newest publication's run
     build_lost: str | None = None  # the build DB is missing or empty while a version is published
+    # incremental models the next build rebuilds in full, their definition changed (DECISIONLOG 80)
+    rebuilt_in_full_next: str | None = None
 
     @property
     def needs_attention(self) -> bool:
@@ -200,6 +202,7 @@ def _failures(
 
 
 def collect_status(settings: Settings, *, now: datetime | None = None, reject_days: int = 7) -> Status:
+    from growthops.build.dbt import pending_full_rebuilds
     from growthops.commands.ingest import today
     from growthops.serve.versions import served_state
 
@@ -225,6 +228,7 @@ def collect_status(settings: Settings, *, now: datetime | None = None, reject_da
         marts.batches_waiting = sum(1 for t in load_times if t.replace(tzinfo=UTC) > published_at)
         marts.rolled_back_from = _rolled_back_from(settings, served.version_file)
         marts.build_lost = _build_loss(settings, served, note)
+        marts.rebuilt_in_full_next = pending_full_rebuilds(settings)
     summaries: dict[str, str] = {}
     marts.failed_builds = _failures(settings, statuses, loads_by_day, published_at, summaries)
     shown = set(marts.failed_builds).union(*(st.failures for st in statuses.values()))
