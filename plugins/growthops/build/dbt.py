@@ -258,7 +258,7 @@ def invoke(settings: Settings, command: list[str], *, raise_on_failure: bool = T
     log.info("dbt %s", " ".join(command))
     manifest = _parsed_manifest(settings)
     rebuild = _definition_plan(settings, command, manifest)
-    with definitions.rebuilding(rebuild) if rebuild else contextlib.nullcontext():
+    with definitions.rebuilding(rebuild) if rebuild is not None else contextlib.nullcontext():
         res = dbtRunner(manifest=manifest, callbacks=[forward_dbt_event]).invoke(args)
     result = DbtResult(command=command, success=bool(res.success))
     if res.exception is not None:
@@ -279,7 +279,7 @@ def invoke(settings: Settings, command: list[str], *, raise_on_failure: bool = T
         )
     for line in result.lines():
         log.info("%s", line)
-    if rebuild:
+    if rebuild is not None:
         built = {o.name for o in result.outcomes if o.resource_type == "model" and o.status == "success"}
         definitions.record(settings, rebuild, built)
     if raise_on_failure and not result.success:
