@@ -77,6 +77,29 @@ def _models(manifest: dict) -> dict[str, dict]:
     return {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
 
 
+def test_the_channel_vocabulary_is_declared_once(manifest):
+    """Every channel test of the models and seeds reads var `channels` (dbt_project.yml); the costs
+    export's contract holds the same list (its suite equals the contract: tests/ingest/test_gate.py).
+    A message's channel (email, sms, push, in_app) is another vocabulary."""
+    import yaml
+
+    from growthops.build.dbt import DBT_PROJECT_DIR
+    from growthops.contracts import CHANNELS
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert tuple(project["vars"]["channels"]) == CHANNELS
+    channel_tests = [
+        n["test_metadata"]["kwargs"]["values"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "test"
+        and (n.get("test_metadata") or {}).get("name") == "accepted_values"
+        and "channel" in n["test_metadata"]["kwargs"]["column_name"]
+        and n["attached_node"] != "model.growthops.stg_messages__sends"
+    ]
+    assert len(channel_tests) == 10
+    assert all("var('channels')" in values for values in channel_tests), channel_tests
+
+
 def test_every_model_description_starts_with_its_grain(manifest):
     models = _models(manifest)
     assert set(models) >= MARTS
