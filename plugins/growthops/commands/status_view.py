@@ -78,10 +78,10 @@ def _marts_lines(status: Status) -> list[str]:
             out.append(
                 f"  {m.batches_waiting} batch(es) loaded since then are waiting for the next transform"
             )
-        if m.rebuilt_in_full_next:
-            out.append(f"  the next build rebuilds in full {m.rebuilt_in_full_next}")
     else:
         out.append("marts: NOTHING PUBLISHED yet")
+    if m.rebuilt_in_full_next:  # known once something is published (collect_status)
+        out.append(f"  the next build rebuilds in full {m.rebuilt_in_full_next}")
     if m.build_lost:
         out.append(f"  BUILD DATABASE LOST: {m.build_lost}")
         out.append(
