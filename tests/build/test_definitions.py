@@ -33,10 +33,6 @@ def manifest() -> dict:
     return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
 
 
-def _changed(before: dict, after: dict) -> dict[str, list[str]]:
-    return {m: parts for m in after if (parts := definitions.changed_parts(after[m], before.get(m)))}
-
-
 def test_every_incremental_model_has_a_definition_of_its_upstream_models_seeds_and_macros(manifest):
     defs = definitions.definitions(manifest, VARS)
     assert set(defs) == INCREMENTAL
@@ -63,7 +59,7 @@ def test_an_edited_channel_mapping_changes_the_attributed_models_only(manifest):
     before = definitions.definitions(manifest, VARS)
     edited = copy.deepcopy(manifest)
     edited["nodes"]["seed.growthops.channel_mapping"]["checksum"]["checksum"] = "0" * 64
-    changed = _changed(before, definitions.definitions(edited, VARS))
+    changed = definitions.changed_models(definitions.definitions(edited, VARS), before)
     assert set(changed) == ATTRIBUTED
     assert all(parts == ["seed.growthops.channel_mapping"] for parts in changed.values())
 
@@ -72,7 +68,7 @@ def test_a_models_own_sql_or_config_changes_it_and_the_models_below_it(manifest)
     before = definitions.definitions(manifest, VARS)
     edited = copy.deepcopy(manifest)
     edited["nodes"]["model.growthops.int_orders_converted"]["checksum"]["checksum"] = "0" * 64
-    assert set(_changed(before, definitions.definitions(edited, VARS))) == {
+    assert set(definitions.changed_models(definitions.definitions(edited, VARS), before)) == {
         "int_orders_converted",
         "int_orders_attributed",
         "fct_orders",
@@ -80,21 +76,25 @@ def test_a_models_own_sql_or_config_changes_it_and_the_models_below_it(manifest)
     }
     edited = copy.deepcopy(manifest)
     edited["nodes"]["model.growthops.fct_orders"]["config"]["unique_key"] = "customer_id"
-    assert _changed(before, definitions.definitions(edited, VARS)) == {"fct_orders": ["config"]}
+    assert definitions.changed_models(definitions.definitions(edited, VARS), before) == {
+        "fct_orders": ["config"]
+    }
 
 
 def test_a_macro_or_a_var_changes_every_incremental_model(manifest):
     before = definitions.definitions(manifest, VARS)
     edited = copy.deepcopy(manifest)
     edited["macros"]["macro.growthops.money_divide"]["macro_sql"] += " "
-    changed = _changed(before, definitions.definitions(edited, VARS))
+    changed = definitions.changed_models(definitions.definitions(edited, VARS), before)
     assert set(changed) == INCREMENTAL
     assert changed["stg_orders__orders"] == ["macro.growthops.money_divide"]
     # dbt's own macros change with dbt, not with the project
     edited = copy.deepcopy(manifest)
     edited["macros"]["macro.dbt.is_incremental"]["macro_sql"] += " "
-    assert _changed(before, definitions.definitions(edited, VARS)) == {}
-    changed = _changed(before, definitions.definitions(manifest, {**VARS, "reactivation_days": 90}))
+    assert definitions.changed_models(definitions.definitions(edited, VARS), before) == {}
+    changed = definitions.changed_models(
+        definitions.definitions(manifest, {**VARS, "reactivation_days": 90}), before
+    )
     assert set(changed) == INCREMENTAL
     assert changed["fct_orders"] == ["vars"]
 

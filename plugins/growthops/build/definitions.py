@@ -106,6 +106,15 @@ def changed_parts(current: Mapping[str, str], recorded: Mapping[str, str] | None
     return sorted(k for k in current.keys() | recorded.keys() if current.get(k) != recorded.get(k))
 
 
+def changed_models(
+    current: Mapping[str, Mapping[str, str]], recorded: Mapping[str, Mapping[str, str]]
+) -> dict[str, list[str]]:
+    """``{model: the parts that differ}`` for the models of ``current`` whose definition is not the
+    recorded one."""
+    changed = {name: changed_parts(parts, recorded.get(name)) for name, parts in current.items()}
+    return {name: parts for name, parts in changed.items() if parts}
+
+
 @dataclass
 class Plan:
     """What a build rebuilds in full, and why; :meth:`env` is what the project's macro reads."""
@@ -144,12 +153,7 @@ def plan(settings: Settings, manifest: Any, variables: Mapping[str, object]) -> 
     """The incremental models whose definition differs from the recorded one."""
     current = definitions(manifest, variables)
     recorded = read_record(settings)
-    changed = {name: changed_parts(parts, recorded.get(name)) for name, parts in current.items()}
-    return Plan(
-        current=current,
-        changed={name: parts for name, parts in changed.items() if parts},
-        has_record=bool(recorded),
-    )
+    return Plan(current=current, changed=changed_models(current, recorded), has_record=bool(recorded))
 
 
 def record(settings: Settings, built: Plan, models: Iterable[str]) -> None:
