@@ -97,7 +97,7 @@ test-slow: install manifest ## soak and scale suites
 	$(BIN)/pytest -m slow
 
 .PHONY: bench
-bench: install manifest ## benchmarks: generator, hand-written floor, backfill, one day through Airflow, transform alone (writes bench-results/)
+bench: install manifest ## benchmarks: generator, hand-written floor, backfill, one day through Airflow, their fixed cost, transform alone (writes bench-results/)
 	$(BIN)/python -m growthops.commands.bench --scale $(BENCH_SCALE)
 
 .PHONY: lint

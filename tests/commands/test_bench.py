@@ -107,6 +107,37 @@ def test_summary_shows_each_backfill_stage_with_the_peak_memory_at_its_end():
     )
 
 
+def test_summary_separates_the_fixed_cost_from_what_the_data_costs():
+    from growthops.commands.bench import summary_markdown
+
+    pipeline = {
+        "stage": "pipeline", "wall_seconds": 120.0, "peak_rss_mb": 1200.0,
+        "backfill_seconds": 50.0, "backfill_stage_seconds": {"ingest": 20.0, "dbt": 30.0},
+        "backfill_stage_share": {"ingest": "40%", "dbt": "60%"},
+        "raw_gate_gx_seconds_within_ingest": 4.0,
+        "daily_airflow_seconds": 44.0, "daily_runs": {"growthops_transform": 26.0},
+    }  # fmt: skip
+    fixed = {
+        "stage": "fixed", "wall_seconds": 90.0, "peak_rss_mb": 600.0,
+        "fixed_scale": 0.001, "fixed_orders": 10412,
+        "backfill_seconds": 34.0, "backfill_stage_seconds": {"ingest": 8.0, "dbt": 26.0},
+        "daily_airflow_seconds": 42.0, "daily_runs": {"growthops_ingest_fx": 9.8, "growthops_transform": 20.7},
+        "daily_transform_task_seconds": {"dbt.build": 12.8, "dbt node tasks (43)": 4.5},
+    }  # fmt: skip
+    floor = {"stage": "floor", "wall_seconds": 3.0, "peak_rss_mb": 600.0, "floor_seconds": 2.5}
+    text = summary_markdown({"pipeline": pipeline, "floor": floor, "fixed": fixed})
+    assert (
+        "- fixed cost, the same runs on a world of 10,412 orders (scale 0.001): backfill 34.0 s, one day "
+        "through Airflow 42.0 s (growthops_ingest_fx 9.8, growthops_transform 20.7); its transform DAG by "
+        "task (s): dbt.build 12.8, dbt node tasks (43) 4.5\n" in text
+    )
+    assert "- one day through Airflow above the fixed cost: 2.0 s of 44.0 s (5%)\n" in text
+    assert "- backfill above the fixed cost: 16.0 s = 6.4x the floor\n" in text
+    alone = summary_markdown({"fixed": fixed})  # the stage run alone: no comparison
+    assert "fixed cost, the same runs" in alone and "above the fixed cost" not in alone
+    assert "| fixed | 90.0 | 600 |" in alone
+
+
 def test_backfill_summary_names_the_peak_memory_after_each_stage():
     from growthops.commands.backfill import BackfillResult
 

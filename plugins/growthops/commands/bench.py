@@ -204,6 +204,29 @@ def bench_pipeline(ctx: BenchContext) -> dict:
     }
 
 
+FIXED_SCALE = 0.001  # ~10K orders over the bench's dates: what the runs cost whatever the data
+
+
+def bench_fixed(ctx: BenchContext) -> dict:
+    """The pipeline's fixed cost: :func:`bench_pipeline` (backfill, then one day through Airflow) on
+    a world generated at :data:`FIXED_SCALE` over the same dates, in ``<workdir>/fixed``.
+
+    Airflow's start-up and per-task work, the imports of Great Expectations and dbt, dbt's parse
+    and its per-node work (hundreds of nodes, each compiled, run and recorded) cost the same at 10K
+    orders as at 10M; what a run costs above this is what its data costs.
+    """
+    small = BenchContext(ctx.workdir / "fixed", FIXED_SCALE, ctx.start, ctx.end, ctx.seed)
+    generated = bench_generate(small)
+    pipe = bench_pipeline(small)
+    keep = ("backfill_seconds", "backfill_stage_seconds", "daily_airflow_seconds", "daily_runs")
+    return {
+        "fixed_scale": FIXED_SCALE,
+        "fixed_orders": generated["orders"],
+        **{k: pipe[k] for k in keep},
+        "daily_transform_task_seconds": pipe.get("daily_transform_task_seconds") or {},
+    }
+
+
 def bench_floor(ctx: BenchContext) -> dict:
     from growthops.commands.bench_floor import bench_floor as floor
 
@@ -220,6 +243,7 @@ STAGES: dict[str, Callable[[BenchContext], dict]] = {
     "generate": bench_generate,
     "floor": bench_floor,
     "pipeline": bench_pipeline,
+    "fixed": bench_fixed,
     "transform": bench_transform,
 }
 
@@ -263,6 +287,7 @@ def summary_markdown(results: dict[str, dict]) -> str:
         lines.append(f"- floor (hand-written DuckDB SQL): {floor['floor_seconds']:.1f} s")
     if pipe and floor and floor["floor_seconds"]:
         lines.append(f"- **pipeline/floor: {pipe['backfill_seconds'] / floor['floor_seconds']:.1f}x**")
+    lines += _fixed_lines(results.get("fixed"), pipe, floor)
     transform = results.get("transform") or {}
     for key, value in transform.items():
         if key.endswith("_seconds") and key != "wall_seconds":
@@ -270,6 +295,33 @@ def summary_markdown(results: dict[str, dict]) -> str:
             ok = "" if transform.get(f"{name}_ok", True) else " (FAILED, see its log)"
             lines.append(f"- transform DAG, {name.replace('_', ' ')}: {value:.1f} s{ok}")
     return "\n".join(lines) + "\n"
+
+
+def _fixed_lines(fixed: dict | None, pipe: dict | None, floor: dict | None) -> list[str]:
+    """The fixed cost (stage ``fixed``) and, beside the full-size run, what is left above it."""
+    if not fixed:
+        return []
+    tasks = ", ".join(f"{k} {v:.1f}" for k, v in fixed["daily_transform_task_seconds"].items())
+    lines = [
+        f"- fixed cost, the same runs on a world of {fixed['fixed_orders']:,} orders (scale {fixed['fixed_scale']:g}): "
+        f"backfill {fixed['backfill_seconds']:.1f} s, one day through Airflow {fixed['daily_airflow_seconds']:.1f} s "
+        f"({', '.join(f'{k} {v:.1f}' for k, v in fixed['daily_runs'].items())})"
+        + (f"; its transform DAG by task (s): {tasks}" if tasks else "")
+    ]  # fmt: skip
+    if pipe:
+        daily = pipe["daily_airflow_seconds"]
+        above = daily - fixed["daily_airflow_seconds"]
+        lines.append(
+            f"- one day through Airflow above the fixed cost: {above:.1f} s of {daily:.1f} s "
+            f"({max(above, 0.0) / daily:.0%})"
+        )
+        if floor and floor["floor_seconds"]:
+            backfill_above = pipe["backfill_seconds"] - fixed["backfill_seconds"]
+            lines.append(
+                f"- backfill above the fixed cost: {backfill_above:.1f} s = "
+                f"{backfill_above / floor['floor_seconds']:.1f}x the floor"
+            )
+    return lines
 
 
 def run_stage(name: str, ctx: BenchContext) -> dict:
