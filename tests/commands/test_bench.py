@@ -133,6 +133,11 @@ def test_summary_separates_the_fixed_cost_from_what_the_data_costs():
     )
     assert "- one day through Airflow above the fixed cost: 2.0 s of 44.0 s (5%)\n" in text
     assert "- backfill above the fixed cost: 16.0 s = 6.4x the floor\n" in text
+    transform = {"stage": "transform", "wall_seconds": 40.0, "peak_rss_mb": 90.0, "transform_dag_seconds": 33.3,
+                 "transform_dag_ok": True, "transform_dag_peak_rss_mb": 4456.2}  # fmt: skip
+    with_transform = summary_markdown({"transform": transform})
+    assert "- transform DAG, transform dag: 33.3 s\n" in with_transform
+    assert "- transform DAG alone, peak RSS of its process: 4,456 MB\n" in with_transform
     alone = summary_markdown({"fixed": fixed})  # the stage run alone: no comparison
     assert "fixed cost, the same runs" in alone and "above the fixed cost" not in alone
     assert "| fixed | 90.0 | 600 |" in alone

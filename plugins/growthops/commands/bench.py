@@ -294,6 +294,10 @@ def summary_markdown(results: dict[str, dict]) -> str:
             name = key.removesuffix("_seconds")
             ok = "" if transform.get(f"{name}_ok", True) else " (FAILED, see its log)"
             lines.append(f"- transform DAG, {name.replace('_', ' ')}: {value:.1f} s{ok}")
+    if transform.get("transform_dag_peak_rss_mb"):
+        lines.append(
+            f"- transform DAG alone, peak RSS of its process: {transform['transform_dag_peak_rss_mb']:,.0f} MB"
+        )
     return "\n".join(lines) + "\n"
 
 
