@@ -111,7 +111,7 @@ def marts_of_both(settings_pg, schema: str = "marts"):
     con.execute("create schema pg")
     with tempfile.TemporaryDirectory() as tmp, pg_warehouse.connection(settings_pg, autocommit=True) as pg:
         with pg.cursor() as cur:
-            tables = pg_warehouse._tables(cur, schema)
+            tables = pg_warehouse.schema_tables(cur, schema)
         for table in tables:
             pg_gate.copy_table_to_duckdb(pg, con, schema, table, f"pg.{table}", Path(tmp))
     return con
@@ -463,7 +463,7 @@ def test_publish_swaps_schemas_in_one_transaction(rounds, postgres_server, monke
         "select count(*), sum(net_revenue) from marts_build.fct_orders", database=database
     )
     calls = []
-    real_tables = pg_warehouse._tables
+    real_tables = pg_warehouse.schema_tables
 
     def failing_after_the_swap(cur, schema):
         calls.append(schema)
@@ -473,7 +473,7 @@ def test_publish_swaps_schemas_in_one_transaction(rounds, postgres_server, monke
 
     from growthops.serve import postgres as pg_serve
 
-    monkeypatch.setattr(pg_serve, "_tables", failing_after_the_swap)  # the publish code's own name
+    monkeypatch.setattr(pg_serve, "schema_tables", failing_after_the_swap)  # the publish code's own name
     with pytest.raises(StageFailure, match="injected failure"):
         publish_marts(settings, "never_published")
     assert calls == ["marts_build", "marts"]

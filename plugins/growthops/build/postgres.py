@@ -84,7 +84,7 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -182,7 +182,7 @@ def transient_errors() -> tuple[type[BaseException], ...]:
     return (psycopg2.OperationalError, psycopg2.errors.LockNotAvailable)
 
 
-def _table_columns(cur, schema: str, table: str) -> list[tuple[str, str, int | None, int | None]]:
+def table_columns(cur, schema: str, table: str) -> list[tuple[str, str, int | None, int | None]]:
     cur.execute(
         """
         select column_name, data_type, numeric_precision, numeric_scale
@@ -195,7 +195,7 @@ def _table_columns(cur, schema: str, table: str) -> list[tuple[str, str, int | N
     return cur.fetchall()
 
 
-def _tables(cur, schema: str) -> list[str]:
+def schema_tables(cur, schema: str) -> list[str]:
     cur.execute(
         "select table_name from information_schema.tables "
         "where table_schema = %s and table_type = 'BASE TABLE' order by table_name",
@@ -204,6 +204,6 @@ def _tables(cur, schema: str) -> list[str]:
     return [r[0] for r in cur.fetchall()]
 
 
-def _schema_exists(cur, schema: str) -> bool:
+def schema_exists(cur, schema: str) -> bool:
     cur.execute("select count(*) from pg_namespace where nspname = %s", (schema,))
     return cur.fetchone()[0] == 1

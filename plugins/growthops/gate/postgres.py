@@ -12,13 +12,13 @@ from growthops.build.postgres import (
     MARTS_SCHEMA,
     RAW_SCHEMA,
     PgWarehouseError,
-    _literal,
-    _table_columns,
-    _tables,
     connection,
     describe,
     duckdb_type,
     quote,
+    schema_tables,
+    sql_literal,
+    table_columns,
 )
 from growthops.config import Settings
 
@@ -27,7 +27,7 @@ def copy_table_to_duckdb(pg, duck, schema: str, table: str, target: str, workdir
     """Copy PostgreSQL ``schema.table`` into a new DuckDB table ``target``, exactly (types from
     ``information_schema``: numeric(p,s) -> DECIMAL(p,s), float8 -> DOUBLE, ...); rows copied."""
     with pg.cursor() as cur:
-        columns = _table_columns(cur, schema, table)
+        columns = table_columns(cur, schema, table)
         if not columns:
             raise PgWarehouseError(f"{schema}.{table} does not exist in PostgreSQL")
         path = workdir / f"{schema}.{table}.csv"
@@ -45,13 +45,13 @@ def copy_table_to_duckdb(pg, duck, schema: str, table: str, target: str, workdir
     spec = (
         "{"
         + ", ".join(
-            f"{_literal(name)}: {_literal(duckdb_type(dtype, precision, scale))}"
+            f"{sql_literal(name)}: {sql_literal(duckdb_type(dtype, precision, scale))}"
             for name, dtype, precision, scale in columns
         )
         + "}"
     )
     duck.execute(
-        f"create table {target} as select * from read_csv({_literal(str(path))}, header = true, "
+        f"create table {target} as select * from read_csv({sql_literal(str(path))}, header = true, "
         f"columns = {spec}, quote = '\"', escape = '\"', allow_quoted_nulls = false, auto_detect = false)"
     )
     path.unlink()
@@ -69,7 +69,7 @@ def gate_connection(settings: Settings, schema: str = BUILD_SCHEMA):
     duck = duckdb.connect()
     try:
         duck.execute("set enable_progress_bar = false")
-        duck.execute(f"attach {_literal(str(settings.warehouse_path))} as growthops_build (read_only)")
+        duck.execute(f"attach {sql_literal(str(settings.warehouse_path))} as growthops_build (read_only)")
         duck.execute(f"create schema {RAW_SCHEMA}")
         for (table,) in duck.execute(
             "select table_name from duckdb_tables() where database_name = 'growthops_build' "
@@ -86,7 +86,7 @@ def gate_connection(settings: Settings, schema: str = BUILD_SCHEMA):
             connection(settings, autocommit=True) as pg,
         ):
             with pg.cursor() as cur:
-                tables = _tables(cur, schema)
+                tables = schema_tables(cur, schema)
             if not tables:
                 raise PgWarehouseError(
                     f"schema {schema} of {describe(settings)} has no tables: run dbt first"

@@ -20,13 +20,13 @@ from growthops.build.postgres import (
     PUBLISH_LOG,
     PUBLISH_LOG_DDL,
     PgWarehouseError,
-    _literal,
-    _schema_exists,
-    _table_columns,
-    _tables,
     connection,
     describe,
     quote,
+    schema_exists,
+    schema_tables,
+    sql_literal,
+    table_columns,
 )
 from growthops.config import Settings
 from growthops.logs import get_logger
@@ -46,7 +46,7 @@ def _source_batches_since(cur, since: datetime | None) -> tuple[list[str], dict[
     watermarks: dict[str, Any] = {}
     for raw_table in sorted(BATCHED_TABLES):
         schema, table = raw_table.split(".")
-        if not _table_columns(cur, schema, table):
+        if not table_columns(cur, schema, table):
             continue
         cur.execute(f"select count(distinct _batch_id), max(_batch_day), max(_loaded_at) from {raw_table}")
         n, max_day, max_loaded = cur.fetchone()
@@ -66,7 +66,7 @@ def _source_batches_since(cur, since: datetime | None) -> tuple[list[str], dict[
 def read_publish_log(settings: Settings) -> list[dict[str, Any]]:
     """Rows of ``meta.publish_log``, oldest first (empty when nothing was published)."""
     with connection(settings, autocommit=True) as pg, pg.cursor() as cur:
-        if not _table_columns(cur, META_SCHEMA, "publish_log"):
+        if not table_columns(cur, META_SCHEMA, "publish_log"):
             return []
         cur.execute(
             f"select run_id, published_at, source_batches, row_counts, source_watermarks "
@@ -86,9 +86,9 @@ def publish(settings: Settings, run_id: str, source_batches: list[str] | None = 
     started = time.monotonic()
     with connection(settings) as pg:
         with pg.cursor() as cur:
-            cur.execute(f"set local lock_timeout = {_literal(LOCK_TIMEOUT)}")
+            cur.execute(f"set local lock_timeout = {sql_literal(LOCK_TIMEOUT)}")
             cur.execute("select pg_advisory_xact_lock(%s)", (PUBLISH_LOCK,))
-            tables = _tables(cur, BUILD_SCHEMA) if _schema_exists(cur, BUILD_SCHEMA) else []
+            tables = schema_tables(cur, BUILD_SCHEMA) if schema_exists(cur, BUILD_SCHEMA) else []
             if not tables:
                 raise PgWarehouseError(
                     f"schema {BUILD_SCHEMA} of {describe(settings)} has no tables: nothing to publish"
@@ -108,7 +108,7 @@ def publish(settings: Settings, run_id: str, source_batches: list[str] | None = 
             if previous and published_at <= previous[1]:  # clock stepped back: keep the order
                 published_at = previous[1] + timedelta(microseconds=1)
 
-            had_marts = _schema_exists(cur, MARTS_SCHEMA)
+            had_marts = schema_exists(cur, MARTS_SCHEMA)
             if had_marts:
                 cur.execute(f"alter schema {MARTS_SCHEMA} rename to {PREVIOUS_SCHEMA}")
             cur.execute(f"alter schema {BUILD_SCHEMA} rename to {MARTS_SCHEMA}")
@@ -122,7 +122,7 @@ def publish(settings: Settings, run_id: str, source_batches: list[str] | None = 
             )
             # verify inside the transaction: BI would read exactly the audited tables and rows
             published = {}
-            for table in _tables(cur, MARTS_SCHEMA):
+            for table in schema_tables(cur, MARTS_SCHEMA):
                 cur.execute(f"select count(*) from {MARTS_SCHEMA}.{quote(table)}")
                 published[table] = cur.fetchone()[0]
             if published != counts:
