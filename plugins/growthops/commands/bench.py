@@ -204,7 +204,7 @@ def bench_pipeline(ctx: BenchContext) -> dict:
     }
 
 
-FIXED_SCALE = 0.001  # ~10K orders over the bench's dates: what the runs cost whatever the data
+FIXED_SCALE = 0.001  # ~9K orders over the bench's dates: what the runs cost whatever the data
 
 
 def bench_fixed(ctx: BenchContext) -> dict:
@@ -212,7 +212,7 @@ def bench_fixed(ctx: BenchContext) -> dict:
     a world generated at :data:`FIXED_SCALE` over the same dates, in ``<workdir>/fixed``.
 
     Airflow's start-up and per-task work, the imports of Great Expectations and dbt, dbt's parse
-    and its per-node work (hundreds of nodes, each compiled, run and recorded) cost the same at 10K
+    and its per-node work (hundreds of nodes, each compiled, run and recorded) cost the same at 9K
     orders as at 10M; what a run costs above this is what its data costs.
     """
     small = BenchContext(ctx.workdir / "fixed", FIXED_SCALE, ctx.start, ctx.end, ctx.seed)
