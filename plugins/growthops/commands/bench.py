@@ -218,13 +218,14 @@ def bench_fixed(ctx: BenchContext) -> dict:
     small = BenchContext(ctx.workdir / "fixed", FIXED_SCALE, ctx.start, ctx.end, ctx.seed)
     generated = bench_generate(small)
     pipe = bench_pipeline(small)
-    keep = ("backfill_seconds", "backfill_stage_seconds", "daily_airflow_seconds", "daily_runs")
-    return {
-        "fixed_scale": FIXED_SCALE,
-        "fixed_orders": generated["orders"],
-        **{k: pipe[k] for k in keep},
-        "daily_transform_task_seconds": pipe.get("daily_transform_task_seconds") or {},
-    }
+    keep = (
+        "backfill_seconds",
+        "backfill_stage_seconds",
+        "daily_airflow_seconds",
+        "daily_runs",
+        "daily_transform_task_seconds",
+    )
+    return {"fixed_scale": FIXED_SCALE, "fixed_orders": generated["orders"], **{k: pipe[k] for k in keep}}
 
 
 def bench_floor(ctx: BenchContext) -> dict:
