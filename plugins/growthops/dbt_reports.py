@@ -12,6 +12,7 @@ from typing import Any
 
 from growthops.config import SOURCES, Settings, load_settings
 from growthops.reports import KINDS, MAX_SAMPLE_ROWS, Check, FailureReport, write_report
+from growthops.sql import quote
 
 _LINEAGE = (("_source_file", "_source_line"), ("source_file", "source_line"))
 _NULL_TESTS = {"not_null", "fx_rate_is_available"}
@@ -68,7 +69,7 @@ def _trace_to_files(
     column = test.get("column_name") or kwargs.get("column_name")
     file_col, line_col = lineage
     if kind in _NULL_TESTS and column in columns:
-        shown, where = [column], f"m.{_q(column)} is null"
+        shown, where = [column], f"m.{quote(column)} is null"
     else:
         if kind in _KEY_ALIASES and column in columns and _KEY_ALIASES[kind] in failing[0]:
             pairs = [(column, _KEY_ALIASES[kind])]
@@ -77,12 +78,12 @@ def _trace_to_files(
         if not pairs:
             return []
         shown = [c for c, _ in pairs]
-        cond = " and ".join(f"t.{_q(f)} is not distinct from m.{_q(c)}" for c, f in pairs)
+        cond = " and ".join(f"t.{quote(f)} is not distinct from m.{quote(c)}" for c, f in pairs)
         where = f"exists (select 1 from ({compiled}) as t where {cond})"
-    cols = ", ".join(f"m.{_q(c)}" for c in dict.fromkeys([file_col, line_col, *shown]))
+    cols = ", ".join(f"m.{quote(c)}" for c in dict.fromkeys([file_col, line_col, *shown]))
     rows = _rows(
         con,
-        f"select {cols} from {relation} as m where {where} order by m.{_q(file_col)}, m.{_q(line_col)} limit ?",
+        f"select {cols} from {relation} as m where {where} order by m.{quote(file_col)}, m.{quote(line_col)} limit ?",
         [MAX_SAMPLE_ROWS],
     )
     return [{"file": r.pop(file_col), "line": r.pop(line_col), "test": test.get("name"), **r} for r in rows]
@@ -108,10 +109,6 @@ def _dbt_error(message: str) -> str:
         line for line in lines if not re.match(r"^(Runtime|Database|Compilation|Parsing) Error in ", line)
     ]
     return (useful or lines or [""])[0][:300]
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def open_build(settings: Settings) -> Any:

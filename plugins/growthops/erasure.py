@@ -34,7 +34,8 @@ import duckdb
 
 from growthops.config import Settings
 from growthops.logs import get_logger
-from growthops.pii import dirty_rows, pii_tables, quote, scrub_by_contact
+from growthops.pii import dirty_rows, pii_tables, scrub_by_contact
+from growthops.sql import quote
 
 log = get_logger(__name__)
 

@@ -11,12 +11,10 @@ from collections.abc import Iterable
 
 import duckdb
 
+from growthops.sql import quote
+
 PII_COLUMNS = ("email", "email_sha256")
 ERASED_MARK = "[erased]"  # what replaces an erased email in a rejected raw record
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def pii_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str, list[str]]]:

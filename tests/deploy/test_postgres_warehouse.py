@@ -471,9 +471,7 @@ def test_publish_swaps_schemas_in_one_transaction(rounds, postgres_server, monke
             raise pg_warehouse.PgWarehouseError("injected failure after the swap")
         return real_tables(cur, schema)
 
-    from growthops.serve import postgres as pg_serve
-
-    monkeypatch.setattr(pg_serve, "schema_tables", failing_after_the_swap)  # the publish code's own name
+    monkeypatch.setattr(pg_warehouse, "schema_tables", failing_after_the_swap)
     with pytest.raises(StageFailure, match="injected failure"):
         publish_marts(settings, "never_published")
     assert calls == ["marts_build", "marts"]

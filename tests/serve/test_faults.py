@@ -43,7 +43,7 @@ def test_a_full_disk_while_publishing_is_a_report_and_a_status_line(settings, bu
     def full(*_args):
         raise fault
 
-    monkeypatch.setattr(pub, "_write_version", full)
+    monkeypatch.setattr(pub, "write_version", full)
     with pytest.raises(StageFailure) as failure:
         publish_marts(settings, "two")
     md = Path(failure.value.report_path).read_text(encoding="utf-8")

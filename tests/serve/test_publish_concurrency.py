@@ -136,17 +136,17 @@ def test_failure_anywhere_before_replace_keeps_serving_byte_identical(settings, 
     build("bad", rows=7)
 
     if where in ("before_checkpoint", "during_copy"):
-        original = pub._write_version
+        original = pub.write_version
         prefix = "checkpoint" if where == "before_checkpoint" else "create table"
 
         def failing_write(con, *args):
             return original(_FailAt(con, prefix, _boom), *args)
 
-        monkeypatch.setattr(pub, "_write_version", failing_write)
+        monkeypatch.setattr(pub, "write_version", failing_write)
     elif where == "verify":
-        monkeypatch.setattr(pub, "_verify_version", lambda *a: _boom())
+        monkeypatch.setattr(pub, "verify_version", lambda *a: _boom())
     else:
-        monkeypatch.setattr(pub, "_fsync_file", lambda p: _boom() if p.name.endswith(".tmp") else None)
+        monkeypatch.setattr(pub, "fsync_file", lambda p: _boom() if p.name.endswith(".tmp") else None)
 
     with pytest.raises(OSError, match="injected"):
         pub.publish(settings, "bad")
@@ -187,13 +187,13 @@ KILLED_PUBLISHER = textwrap.dedent(
             return getattr(self._con, name)
 
     if where == "before_checkpoint":
-        original = pub._write_version
-        pub._write_version = lambda con, *a: original(HangAt(con, "checkpoint"), *a)
+        original = pub.write_version
+        pub.write_version = lambda con, *a: original(HangAt(con, "checkpoint"), *a)
     elif where == "before_verify":
-        pub._verify_version = lambda *a: hang()
+        pub.verify_version = lambda *a: hang()
     elif where == "link_before_replace":
-        original_fsync = pub._fsync_file
-        pub._fsync_file = lambda p: hang() if p.name.endswith(".tmp") else original_fsync(p)
+        original_fsync = pub.fsync_file
+        pub.fsync_file = lambda p: hang() if p.name.endswith(".tmp") else original_fsync(p)
     pub.publish(load_settings(), "killed")
     """
 )

@@ -157,14 +157,14 @@ def test_a_crash_while_replacing_changed_marts_leaves_serving_and_versions_untou
     pub.publish(settings, "good")
     _edit_build(settings, "update marts.fct_orders set amount = 0")
     before = _published_bytes(settings)
-    original = pub._write_version
+    original = pub.write_version
 
     def failing(con, catalog, building, relations, lineage, own_row, plan):
         assert plan.carried  # the delta path
         relations = [*relations, ("no_such_mart", None)]  # its copy fails after the clone
         return original(con, catalog, building, relations, lineage, own_row, plan)
 
-    monkeypatch.setattr(pub, "_write_version", failing)
+    monkeypatch.setattr(pub, "write_version", failing)
     with pytest.raises(pub.PublishError, match="Nothing was published"):
         pub.publish(settings, "bad")
     assert _published_bytes(settings) == before

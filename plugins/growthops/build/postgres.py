@@ -80,14 +80,6 @@ class PgWarehouseError(RuntimeError):
 # --------------------------------------------------------------------------------------- helpers
 
 
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def pg_type(duckdb_type: str) -> str:
     """The PostgreSQL type of a DuckDB column type of the raw tables (exact, no widening)."""
     t = duckdb_type.strip().upper()

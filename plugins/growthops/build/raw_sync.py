@@ -20,12 +20,11 @@ from growthops.build.postgres import (
     connection,
     describe,
     pg_type,
-    quote,
-    sql_literal,
     table_columns,
 )
 from growthops.config import Settings
 from growthops.logs import get_logger
+from growthops.sql import literal, quote
 
 log = get_logger(__name__)
 
@@ -123,7 +122,7 @@ def _copy_to_pg(duck, cur, select_sql: str, table: str, columns: list[str], work
     """Write ``select_sql`` (DuckDB) as CSV, then ``COPY raw.<table> FROM STDIN``; rows copied."""
     path = workdir / f"{table}.csv"
     # NULL = empty unquoted field, empty string = "" (DuckDB quotes it), as PostgreSQL's CSV reads
-    duck.execute(f"copy ({select_sql}) to {sql_literal(str(path))} (format csv, header true, quote '\"')")
+    duck.execute(f"copy ({select_sql}) to {literal(str(path))} (format csv, header true, quote '\"')")
     column_list = ", ".join(quote(c) for c in columns)
     with path.open("rb") as fh:
         cur.copy_expert(
@@ -224,7 +223,7 @@ def sync_raw(settings: Settings, duck=None) -> SyncResult:
             connection(settings) as pg,
         ):
             with pg.cursor() as cur:
-                cur.execute(f"set local lock_timeout = {sql_literal(LOCK_TIMEOUT)}")
+                cur.execute(f"set local lock_timeout = {literal(LOCK_TIMEOUT)}")
                 cur.execute("select pg_advisory_xact_lock(%s)", (SYNC_LOCK,))
                 cur.execute(f"create schema if not exists {RAW_SCHEMA}")
                 cur.execute(SYNC_TABLE_DDL)

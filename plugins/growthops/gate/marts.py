@@ -51,9 +51,5 @@ def fetch_samples(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     ]
 
 
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"

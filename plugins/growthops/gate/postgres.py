@@ -15,12 +15,11 @@ from growthops.build.postgres import (
     connection,
     describe,
     duckdb_type,
-    quote,
     schema_tables,
-    sql_literal,
     table_columns,
 )
 from growthops.config import Settings
+from growthops.sql import literal, quote
 
 
 def copy_table_to_duckdb(pg, duck, schema: str, table: str, target: str, workdir: Path) -> int:
@@ -45,13 +44,13 @@ def copy_table_to_duckdb(pg, duck, schema: str, table: str, target: str, workdir
     spec = (
         "{"
         + ", ".join(
-            f"{sql_literal(name)}: {sql_literal(duckdb_type(dtype, precision, scale))}"
+            f"{literal(name)}: {literal(duckdb_type(dtype, precision, scale))}"
             for name, dtype, precision, scale in columns
         )
         + "}"
     )
     duck.execute(
-        f"create table {target} as select * from read_csv({sql_literal(str(path))}, header = true, "
+        f"create table {target} as select * from read_csv({literal(str(path))}, header = true, "
         f"columns = {spec}, quote = '\"', escape = '\"', allow_quoted_nulls = false, auto_detect = false)"
     )
     path.unlink()
@@ -69,7 +68,7 @@ def gate_connection(settings: Settings, schema: str = BUILD_SCHEMA):
     duck = duckdb.connect()
     try:
         duck.execute("set enable_progress_bar = false")
-        duck.execute(f"attach {sql_literal(str(settings.warehouse_path))} as growthops_build (read_only)")
+        duck.execute(f"attach {literal(str(settings.warehouse_path))} as growthops_build (read_only)")
         duck.execute(f"create schema {RAW_SCHEMA}")
         for (table,) in duck.execute(
             "select table_name from duckdb_tables() where database_name = 'growthops_build' "

@@ -10,7 +10,7 @@ import duckdb
 
 from growthops.config import Settings
 from growthops.contracts import VALID_ORDER_STATUSES
-from growthops.gate.marts import literal
+from growthops.sql import literal
 
 # Net revenue is counted for valid and refunded orders (SPEC §3).
 REVENUE_STATUSES = (*VALID_ORDER_STATUSES, "refunded")

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 import duckdb
 
 from growthops.config import Settings
-from growthops.gate.marts import COLUMNS, MARTS_SCHEMA, SAMPLE_ROWS, fetch_samples, quote
+from growthops.gate.marts import COLUMNS, MARTS_SCHEMA, SAMPLE_ROWS, fetch_samples
 from growthops.gate.raw_latest import RAW_TEMP_TABLES, REVENUE_STATUSES_SQL, prepare_raw
 from growthops.gate.result import CheckResult
 from growthops.gate.scope import FULL, TOUCHED_DAYS, GateScope, mart_orders_view
 from growthops.gate.served import served_order_days_sql
 from growthops.gate.totals import ORDER_COUNT, ORDER_DAYS_SQL, check_order_count, orders_per_day_sql
+from growthops.sql import quote
 
 # Money is decimal(18,4) in the marts: each converted amount may be rounded once to 4 places
 # (half a unit, 0.00005) and each rate to 10; allow one unit (0.0001) per raw row summed, plus a

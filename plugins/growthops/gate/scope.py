@@ -26,9 +26,10 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 
 from growthops.config import Settings
-from growthops.gate.marts import COLUMNS, MARTS_SCHEMA, literal, quote
+from growthops.gate.marts import COLUMNS, MARTS_SCHEMA
 from growthops.gate.raw_latest import local_date_sql
 from growthops.logs import get_logger
+from growthops.sql import literal, quote
 
 log = get_logger(__name__)
 

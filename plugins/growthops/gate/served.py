@@ -30,9 +30,10 @@ from typing import Any
 import duckdb
 
 from growthops.config import Settings
-from growthops.gate.marts import COLUMNS, MARTS_SCHEMA, literal, quote
+from growthops.gate.marts import COLUMNS, MARTS_SCHEMA
 from growthops.gate.raw_latest import REVENUE_STATUSES_SQL
 from growthops.logs import get_logger
+from growthops.sql import literal, quote
 
 log = get_logger(__name__)
 

@@ -19,9 +19,10 @@ from typing import Any
 import duckdb
 
 from growthops.config import REPO_ROOT
-from growthops.gate.marts import MARTS_SCHEMA, SAMPLE_ROWS, quote
+from growthops.gate.marts import MARTS_SCHEMA, SAMPLE_ROWS
 from growthops.gate.result import CheckResult, jsonable
 from growthops.gx_frames import drop_datasource, frame_from_arrow, gx_context, release_frames
+from growthops.sql import quote
 
 SUITE_PATH = REPO_ROOT / "expectations" / "marts.json"
 

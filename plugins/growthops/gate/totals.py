@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import duckdb
 
-from growthops.gate.marts import COLUMNS, MARTS_SCHEMA, quote
+from growthops.gate.marts import COLUMNS, MARTS_SCHEMA
 from growthops.gate.raw_latest import REVENUE_STATUSES_SQL
 from growthops.gate.result import CheckResult
+from growthops.sql import quote
 
 # (day, amount, rows, unconverted) of the latest raw orders, every day
 ORDER_DAYS_SQL = (

@@ -12,7 +12,8 @@ import duckdb
 
 from growthops.config import Settings
 from growthops.contracts import CONTRACTS
-from growthops.serve.versions import MARTS_SCHEMA, PublishError, _quote
+from growthops.serve.versions import MARTS_SCHEMA, PublishError
+from growthops.sql import quote
 from growthops.warehouse import is_lock_error
 
 
@@ -45,7 +46,7 @@ def _source_batches_since(
         if contract.raw_table not in existing:
             continue
         schema, table = contract.raw_table.split(".")
-        rel = f"{_quote(catalog)}.{_quote(schema)}.{_quote(table)}"
+        rel = f"{quote(catalog)}.{quote(schema)}.{quote(table)}"
         n, max_day, max_loaded = con.execute(
             f"select count(distinct _batch_id), max(_batch_day), max(_loaded_at) from {rel}"
         ).fetchone()

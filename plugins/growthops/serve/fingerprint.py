@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from growthops.serve.versions import LOG_SCHEMA, MARTS_SCHEMA, _literal, _quote
+from growthops.serve.versions import LOG_SCHEMA, MARTS_SCHEMA
+from growthops.sql import literal, quote
 
 FINGERPRINT_TABLE = f"{LOG_SCHEMA}.mart_fingerprints"
 FINGERPRINT_DDL = f"""
@@ -58,7 +59,7 @@ from rels left join cols on cols.table_name = rels.name
 
 def row_hash_sql(columns: Collection[str]) -> str:
     """DuckDB's 64-bit hash of the whole row, ``columns`` in table order (what a fingerprint sums)."""
-    return f"hash({', '.join(_quote(c) for c in columns)})"
+    return f"hash({', '.join(quote(c) for c in columns)})"
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def mart_fingerprints(
     for name, shape, columns in sorted(shapes):
         if only is not None and name not in only:
             continue
-        rel = f"{_quote(catalog)}.{MARTS_SCHEMA}.{_quote(name)}"
+        rel = f"{quote(catalog)}.{MARTS_SCHEMA}.{quote(name)}"
         rows, total = con.execute(
             f"select count(*), coalesce(sum({row_hash_sql(columns)}), 0) from {rel}"
         ).fetchone()
@@ -95,7 +96,7 @@ def stored_fingerprints(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[st
     if not exists:
         return {}
     rows = con.execute(
-        f"select table_name, row_count, content_hash, shape_md5 from {_quote(catalog)}.{FINGERPRINT_TABLE}"
+        f"select table_name, row_count, content_hash, shape_md5 from {quote(catalog)}.{FINGERPRINT_TABLE}"
     ).fetchall()
     return {name: Fingerprint(int(n), content, shape) for name, n, content, shape in rows}
 
@@ -105,7 +106,7 @@ def write_fingerprints(
 ) -> None:
     """Create ``meta.mart_fingerprints`` in the attached version file ``alias``."""
     con.execute(FINGERPRINT_DDL.format(db=alias))
-    con.execute(f"comment on table {alias}.{FINGERPRINT_TABLE} is {_literal(FINGERPRINT_COMMENT)}")
+    con.execute(f"comment on table {alias}.{FINGERPRINT_TABLE} is {literal(FINGERPRINT_COMMENT)}")
     con.executemany(
         f"insert into {alias}.{FINGERPRINT_TABLE} values (?, ?, ?, ?)",
         [[name, fp.row_count, fp.content_hash, fp.shape_md5] for name, fp in sorted(fingerprints.items())],

@@ -9,28 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from growthops.build.postgres import (
-    BATCHED_TABLES,
-    BUILD_SCHEMA,
-    LOCK_TIMEOUT,
-    MARTS_SCHEMA,
-    META_SCHEMA,
-    PREVIOUS_SCHEMA,
-    PUBLISH_LOCK,
-    PUBLISH_LOG,
-    PUBLISH_LOG_DDL,
-    PgWarehouseError,
-    connection,
-    describe,
-    quote,
-    schema_exists,
-    schema_tables,
-    sql_literal,
-    table_columns,
-)
+from growthops.build import postgres as pg
 from growthops.config import Settings
 from growthops.logs import get_logger
 from growthops.serve.versions import Publication
+from growthops.sql import literal, quote
 
 log = get_logger(__name__)
 
@@ -44,9 +27,9 @@ def _source_batches_since(cur, since: datetime | None) -> tuple[list[str], dict[
     """Raw batches loaded after ``since`` and, per raw table, what PostgreSQL's raw holds."""
     batches: set[str] = set()
     watermarks: dict[str, Any] = {}
-    for raw_table in sorted(BATCHED_TABLES):
+    for raw_table in sorted(pg.BATCHED_TABLES):
         schema, table = raw_table.split(".")
-        if not table_columns(cur, schema, table):
+        if not pg.table_columns(cur, schema, table):
             continue
         cur.execute(f"select count(distinct _batch_id), max(_batch_day), max(_loaded_at) from {raw_table}")
         n, max_day, max_loaded = cur.fetchone()
@@ -65,12 +48,12 @@ def _source_batches_since(cur, since: datetime | None) -> tuple[list[str], dict[
 
 def read_publish_log(settings: Settings) -> list[dict[str, Any]]:
     """Rows of ``meta.publish_log``, oldest first (empty when nothing was published)."""
-    with connection(settings, autocommit=True) as pg, pg.cursor() as cur:
-        if not table_columns(cur, META_SCHEMA, "publish_log"):
+    with pg.connection(settings, autocommit=True) as conn, conn.cursor() as cur:
+        if not pg.table_columns(cur, pg.META_SCHEMA, "publish_log"):
             return []
         cur.execute(
             f"select run_id, published_at, source_batches, row_counts, source_watermarks "
-            f"from {PUBLISH_LOG} order by published_at, run_id"
+            f"from {pg.PUBLISH_LOG} order by published_at, run_id"
         )
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
@@ -84,22 +67,24 @@ def publish(settings: Settings, run_id: str, source_batches: list[str] | None = 
     schema is missing or empty.
     """
     started = time.monotonic()
-    with connection(settings) as pg:
-        with pg.cursor() as cur:
-            cur.execute(f"set local lock_timeout = {sql_literal(LOCK_TIMEOUT)}")
-            cur.execute("select pg_advisory_xact_lock(%s)", (PUBLISH_LOCK,))
-            tables = schema_tables(cur, BUILD_SCHEMA) if schema_exists(cur, BUILD_SCHEMA) else []
+    with pg.connection(settings) as conn:
+        with conn.cursor() as cur:
+            cur.execute(f"set local lock_timeout = {literal(pg.LOCK_TIMEOUT)}")
+            cur.execute("select pg_advisory_xact_lock(%s)", (pg.PUBLISH_LOCK,))
+            tables = pg.schema_tables(cur, pg.BUILD_SCHEMA) if pg.schema_exists(cur, pg.BUILD_SCHEMA) else []
             if not tables:
-                raise PgWarehouseError(
-                    f"schema {BUILD_SCHEMA} of {describe(settings)} has no tables: nothing to publish"
+                raise pg.PgWarehouseError(
+                    f"schema {pg.BUILD_SCHEMA} of {pg.describe(settings)} has no tables: nothing to publish"
                 )
             counts = {}
             for table in tables:
-                cur.execute(f"select count(*) from {BUILD_SCHEMA}.{quote(table)}")
+                cur.execute(f"select count(*) from {pg.BUILD_SCHEMA}.{quote(table)}")
                 counts[table] = cur.fetchone()[0]
-            cur.execute(f"create schema if not exists {META_SCHEMA}")
-            cur.execute(PUBLISH_LOG_DDL)
-            cur.execute(f"select run_id, published_at from {PUBLISH_LOG} order by published_at desc limit 1")
+            cur.execute(f"create schema if not exists {pg.META_SCHEMA}")
+            cur.execute(pg.PUBLISH_LOG_DDL)
+            cur.execute(
+                f"select run_id, published_at from {pg.PUBLISH_LOG} order by published_at desc limit 1"
+            )
             previous = cur.fetchone()
             since = previous[1] if previous else None
             derived, watermarks = _source_batches_since(cur, since)
@@ -108,28 +93,28 @@ def publish(settings: Settings, run_id: str, source_batches: list[str] | None = 
             if previous and published_at <= previous[1]:  # clock stepped back: keep the order
                 published_at = previous[1] + timedelta(microseconds=1)
 
-            had_marts = schema_exists(cur, MARTS_SCHEMA)
+            had_marts = pg.schema_exists(cur, pg.MARTS_SCHEMA)
             if had_marts:
-                cur.execute(f"alter schema {MARTS_SCHEMA} rename to {PREVIOUS_SCHEMA}")
-            cur.execute(f"alter schema {BUILD_SCHEMA} rename to {MARTS_SCHEMA}")
+                cur.execute(f"alter schema {pg.MARTS_SCHEMA} rename to {pg.PREVIOUS_SCHEMA}")
+            cur.execute(f"alter schema {pg.BUILD_SCHEMA} rename to {pg.MARTS_SCHEMA}")
             if had_marts:
-                cur.execute(f"alter schema {PREVIOUS_SCHEMA} rename to {BUILD_SCHEMA}")
+                cur.execute(f"alter schema {pg.PREVIOUS_SCHEMA} rename to {pg.BUILD_SCHEMA}")
             else:
-                cur.execute(f"create schema {BUILD_SCHEMA}")
+                cur.execute(f"create schema {pg.BUILD_SCHEMA}")
             cur.execute(
-                f"insert into {PUBLISH_LOG} values (%s, %s, %s, %s, %s)",
+                f"insert into {pg.PUBLISH_LOG} values (%s, %s, %s, %s, %s)",
                 (run_id, published_at, batches, json.dumps(counts, sort_keys=True), json.dumps(watermarks)),
             )
             # verify inside the transaction: BI would read exactly the audited tables and rows
             published = {}
-            for table in schema_tables(cur, MARTS_SCHEMA):
-                cur.execute(f"select count(*) from {MARTS_SCHEMA}.{quote(table)}")
+            for table in pg.schema_tables(cur, pg.MARTS_SCHEMA):
+                cur.execute(f"select count(*) from {pg.MARTS_SCHEMA}.{quote(table)}")
                 published[table] = cur.fetchone()[0]
             if published != counts:
-                raise PgWarehouseError(f"after the swap marts holds {published}, the build had {counts}")
-        pg.commit()
+                raise pg.PgWarehouseError(f"after the swap marts holds {published}, the build had {counts}")
+        conn.commit()
     seconds = time.monotonic() - started
-    where = f"{describe(settings)} schema {MARTS_SCHEMA}"
+    where = f"{pg.describe(settings)} schema {pg.MARTS_SCHEMA}"
     log.info("published run %s to %s (%s) in %.2fs", run_id, where, counts, seconds)
     return PgPublishResult(
         run_id=run_id,

@@ -77,9 +77,9 @@ from growthops.serve.version_file import (  # noqa: F401  (PUBLISH_LOG_*: re-exp
     PUBLISH_LOG_DDL,
     ContentMismatch,
     VersionPlan,
-    _verify_version,
-    _write_version,
     plan_version,
+    verify_version,
+    write_version,
 )
 from growthops.serve.versions import (  # noqa: F401  (re-exported: the serve stage's public API)
     BUILDING_SUFFIX,
@@ -94,25 +94,23 @@ from growthops.serve.versions import (  # noqa: F401  (re-exported: the serve st
     RollbackError,
     RollbackResult,
     ServedVersion,
-    _append_history,
-    _fsync_dir,
-    _fsync_file,
-    _literal,
-    _quote,
-    _read_log,
-    _wal,
+    append_history,
     clone_file,
     current_version,
+    fsync_dir,
+    fsync_file,
     intact,
     list_versions,
     prune_versions,
     publish_lock,
     read_history,
+    read_log,
     read_publish_log,
     safe_run_id,
     served_file,
     served_state,
     version_name,
+    wal_path,
 )
 from growthops.warehouse import WarehouseLocked, connect, is_lock_error
 
@@ -139,12 +137,12 @@ def _point_serving_at(settings: Settings, version: Path) -> None:
     try:
         clone_file(version, tmp)
         tmp.chmod(0o444)
-        _fsync_file(tmp)
+        fsync_file(tmp)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     tmp.replace(serving)
-    _fsync_dir(serving.parent)
+    fsync_dir(serving.parent)
 
 
 def _serves(settings: Settings, version_name: str) -> bool:
@@ -169,7 +167,7 @@ def _cleanup_leftovers(settings: Settings) -> None:
             else:
                 log.warning("removing leftover of an unfinished publication: %s", path.name)
                 path.unlink(missing_ok=True)
-    _fsync_dir(settings.versions_dir)
+    fsync_dir(settings.versions_dir)
 
 
 # --------------------------------------------------------------------------------------- publish
@@ -220,8 +218,8 @@ def _write_and_serve(
     building = final.with_name(final.name + BUILDING_SUFFIX)
 
     def write_and_verify(plan: VersionPlan) -> VersionPlan:
-        written = _write_version(con, catalog, building, relations, lineage, own_row, plan)
-        _verify_version(building, plan.fingerprints, own_row["run_id"], written.kept)
+        written = write_version(con, catalog, building, relations, lineage, own_row, plan)
+        verify_version(building, plan.fingerprints, own_row["run_id"], written.kept)
         return written
 
     try:
@@ -237,19 +235,19 @@ def _write_and_serve(
             building.unlink()
             plan = write_and_verify(plan.full())
         if scrub_file(building, list(erased_contacts(settings))):
-            _verify_version(building, plan.fingerprints, own_row["run_id"])
-        _fsync_file(building)
+            verify_version(building, plan.fingerprints, own_row["run_id"])
+        fsync_file(building)
         building.chmod(0o444)  # versions are never written again
         _point_serving_at(settings, building)  # the publication: one rename
     except BaseException as exc:
         building.unlink(missing_ok=True)
-        _wal(building).unlink(missing_ok=True)
+        wal_path(building).unlink(missing_ok=True)
         converted = _as_publish_error(exc, settings)
         if converted is exc:
             raise
         raise converted from exc
     building.rename(final)
-    _fsync_dir(settings.versions_dir)
+    fsync_dir(settings.versions_dir)
     return final, plan
 
 
@@ -257,7 +255,7 @@ def _journal_publication(
     settings: Settings, own_row: dict[str, Any], previous: dict[str, Any] | None, plan: VersionPlan
 ) -> None:
     """The publication's line in ``versions/HISTORY.jsonl``, with the marts copied and carried."""
-    _append_history(
+    append_history(
         settings,
         {
             "event": "publish",

@@ -23,8 +23,8 @@ from growthops.serve.versions import (
     RollbackError,
     RollbackResult,
     ServedVersion,
-    _append_history,
     _own_run_id,
+    append_history,
     intact,
     list_versions,
     publish_lock,
@@ -105,7 +105,7 @@ def rollback(settings: Settings, to_run_id: str | None = None) -> RollbackResult
             raise RollbackError(f"{target.name} has no publish log")
         pub._point_serving_at(settings, target)
         at = datetime.now(UTC).replace(tzinfo=None)
-        _append_history(
+        append_history(
             settings,
             {
                 "event": "rollback",

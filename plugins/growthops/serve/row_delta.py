@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import duckdb
 
 from growthops.serve.fingerprint import row_hash_sql
-from growthops.serve.versions import MARTS_SCHEMA, _quote
+from growthops.serve.versions import MARTS_SCHEMA
+from growthops.sql import quote
 
 MIN_ROWS = 100_000  # a smaller mart copies in well under a second: it is always copied whole
 MAX_SHARE = 0.2  # changed (plus dead) rows above this share of the mart: copy it whole instead
@@ -49,8 +50,8 @@ def apply_row_delta(
 ) -> RowDelta:
     """Turn mart ``name`` of the attached version file ``alias`` (a copy of the previous version,
     same shape as the build's) into the build's mart in ``catalog`` by its changed rows only."""
-    src = f"{_quote(catalog)}.{MARTS_SCHEMA}.{_quote(name)}"
-    dst = f"{alias}.{MARTS_SCHEMA}.{_quote(name)}"
+    src = f"{quote(catalog)}.{MARTS_SCHEMA}.{quote(name)}"
+    dst = f"{alias}.{MARTS_SCHEMA}.{quote(name)}"
     columns = [
         c
         for (c,) in con.execute(

@@ -9,11 +9,11 @@ changed, new and removed marts are replaced in it. A large changed mart with the
 *patchable*: in the file copy only its changed rows are written (:mod:`growthops.serve.row_delta`;
 it is copied whole when too many rows changed).
 
-:func:`_write_version` then copies the marts neither carried nor patched from the build DB (with
+:func:`write_version` then copies the marts neither carried nor patched from the build DB (with
 table and column comments) into the file ATTACHed from the build connection, (re)writes schema ``meta``:
 ``meta.publish_log`` (the lineage carried forward plus the version's own row), the data-quality
 summary (``meta.load_ledger``, ``meta.rejects_summary``) and ``meta.mart_fingerprints``, and
-checkpoints it. :func:`_verify_version` opens the finished file read-only and checks it holds
+checkpoints it. :func:`verify_version` opens the finished file read-only and checks it holds
 exactly what the build DB had: the same tables with the same row counts, and the same content
 fingerprint in every mart carried over or patched. Either way the file holds the same tables, rows, columns and
 comments as a full publication would.
@@ -43,12 +43,11 @@ from growthops.serve.versions import (
     LOG_TABLE,
     MARTS_SCHEMA,
     PublishError,
-    _literal,
-    _quote,
-    _read_log,
-    _wal,
     clone_file,
+    read_log,
+    wal_path,
 )
+from growthops.sql import literal, quote
 
 log = get_logger(__name__)
 
@@ -133,7 +132,7 @@ PUBLISH_LOG_COMMENTS = {
 }
 
 
-def _write_version(
+def write_version(
     con: duckdb.DuckDBPyConnection,
     catalog: str,
     building: Path,
@@ -148,7 +147,7 @@ def _write_version(
     if plan.base is not None:
         clone_file(plan.base, building)
         building.chmod(0o644)
-    con.execute(f"attach {_literal(str(building))} as {alias} (read_write)")
+    con.execute(f"attach {literal(str(building))} as {alias} (read_write)")
     try:
         if plan.base is None:
             con.execute(f"create schema {alias}.{MARTS_SCHEMA}")
@@ -158,8 +157,8 @@ def _write_version(
         for name, comment in relations:
             if name in plan.carried:
                 continue
-            src = f"{_quote(catalog)}.{MARTS_SCHEMA}.{_quote(name)}"
-            dst = f"{alias}.{MARTS_SCHEMA}.{_quote(name)}"
+            src = f"{quote(catalog)}.{MARTS_SCHEMA}.{quote(name)}"
+            dst = f"{alias}.{MARTS_SCHEMA}.{quote(name)}"
             if name in plan.patchable:
                 delta = row_delta.apply_row_delta(
                     con, catalog, alias, name, plan.fingerprints[name].row_count
@@ -178,19 +177,19 @@ def _write_version(
                 con.execute(f"drop table if exists {dst}")
             con.execute(f"create table {dst} as select * from {src}")
             if comment:
-                con.execute(f"comment on table {dst} is {_literal(comment)}")
+                con.execute(f"comment on table {dst} is {literal(comment)}")
             for column, col_comment in con.execute(
                 "select column_name, comment from duckdb_columns() "
                 "where database_name = ? and schema_name = ? and table_name = ? and comment is not null",
                 [catalog, MARTS_SCHEMA, name],
             ).fetchall():
-                con.execute(f"comment on column {dst}.{_quote(column)} is {_literal(col_comment)}")
+                con.execute(f"comment on column {dst}.{quote(column)} is {literal(col_comment)}")
         con.execute(PUBLISH_LOG_DDL.format(db=alias))
         for column, text in PUBLISH_LOG_COMMENTS.items():
             target = (
                 f"table {alias}.{LOG_TABLE}" if column is None else f"column {alias}.{LOG_TABLE}.{column}"
             )
-            con.execute(f"comment on {target} is {_literal(text)}")
+            con.execute(f"comment on {target} is {literal(text)}")
         con.executemany(
             f"insert into {alias}.{LOG_TABLE} values (?, ?, ?, ?, ?, ?)",
             [
@@ -220,7 +219,7 @@ def _drop_all_but(con: duckdb.DuckDBPyConnection, alias: str, kept: frozenset[st
         [alias, MARTS_SCHEMA],
     ).fetchall():
         if name not in kept:
-            con.execute(f"drop table {alias}.{MARTS_SCHEMA}.{_quote(name)}")
+            con.execute(f"drop table {alias}.{MARTS_SCHEMA}.{quote(name)}")
     con.execute(f"drop schema if exists {alias}.{LOG_SCHEMA} cascade")
 
 
@@ -258,18 +257,18 @@ def _write_quality_summary(con: duckdb.DuckDBPyConnection, catalog: str, alias: 
         if source_table not in present:
             continue
         dst = f"{alias}.{LOG_SCHEMA}.{name}"
-        con.execute(f"create table {dst} as {select.format(src=_quote(catalog))}")
-        con.execute(f"comment on table {dst} is {_literal(comment)}")
+        con.execute(f"create table {dst} as {select.format(src=quote(catalog))}")
+        con.execute(f"comment on table {dst} is {literal(comment)}")
 
 
-def _verify_version(
+def verify_version(
     path: Path, expected: dict[str, Fingerprint], run_id: str, carried: Collection[str] = ()
 ) -> None:
     """Open the finished file read-only and check it holds exactly what the build DB had: the same
     tables, each with the build's row count; the marts ``carried`` over from the previous version
     or patched by a row delta (not written from the build whole by this publication) also with the
     build's content fingerprint."""
-    if _wal(path).exists():
+    if wal_path(path).exists():
         raise PublishError(f"{path.name}: a WAL remains after CHECKPOINT/DETACH; not publishing")
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -280,7 +279,7 @@ def _verify_version(
                 f"{path.name}: tables {sorted(found)} differ from the build marts {sorted(expected)}"
             )
         for name, want in expected.items():
-            got = con.execute(f"select count(*) from {MARTS_SCHEMA}.{_quote(name)}").fetchone()[0]
+            got = con.execute(f"select count(*) from {MARTS_SCHEMA}.{quote(name)}").fetchone()[0]
             if got != want.row_count:
                 raise ContentMismatch(
                     f"{path.name}: {MARTS_SCHEMA}.{name} has {got} rows, build has {want.row_count}"
@@ -291,7 +290,7 @@ def _verify_version(
                     f"{path.name}: {MARTS_SCHEMA}.{name}, kept from the previous version, differs "
                     "from the build (content, columns or comments)"
                 )
-        rows = _read_log(con, catalog)
+        rows = read_log(con, catalog)
         if not rows or rows[-1]["run_id"] != run_id:
             raise PublishError(f"{path.name}: publish log does not end with run {run_id}")
     finally:

@@ -30,6 +30,7 @@ import duckdb
 
 from growthops.config import Settings
 from growthops.logs import get_logger
+from growthops.sql import quote
 from growthops.warehouse import file_lock
 
 log = get_logger(__name__)
@@ -129,15 +130,7 @@ def list_versions(settings: Settings) -> list[Path]:
     return sorted(found, key=lambda p: VERSION_RE.match(p.name)["stamp"])
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _fsync_file(path: Path) -> None:
+def fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -145,9 +138,9 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):  # some filesystems cannot fsync a directory
-        _fsync_file(path)
+        fsync_file(path)
 
 
 FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
@@ -166,7 +159,7 @@ def clone_file(src: Path, dst: Path) -> None:
     shutil.copyfile(src, dst)
 
 
-def _wal(path: Path) -> Path:
+def wal_path(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
 
 
@@ -177,7 +170,7 @@ def publish_lock(settings: Settings) -> Iterator[None]:
         yield
 
 
-def _append_history(settings: Settings, event: dict[str, Any]) -> None:
+def append_history(settings: Settings, event: dict[str, Any]) -> None:
     path = settings.versions_dir / HISTORY_FILE
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(event, default=str, sort_keys=True) + "\n")
@@ -198,7 +191,7 @@ def read_history(settings: Settings) -> list[dict[str, Any]]:
     return events
 
 
-def _read_log(con: duckdb.DuckDBPyConnection, catalog: str) -> list[dict[str, Any]]:
+def read_log(con: duckdb.DuckDBPyConnection, catalog: str) -> list[dict[str, Any]]:
     exists = con.execute(
         "select count(*) from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
         [catalog, LOG_SCHEMA, "publish_log"],
@@ -207,7 +200,7 @@ def _read_log(con: duckdb.DuckDBPyConnection, catalog: str) -> list[dict[str, An
         return []
     cur = con.execute(
         f"select run_id, published_at, source_batches, row_counts, source_watermarks, version_file "
-        f"from {_quote(catalog)}.{LOG_TABLE} order by published_at, run_id"
+        f"from {quote(catalog)}.{LOG_TABLE} order by published_at, run_id"
     )
     cols = [d[0] for d in cur.description]
     rows = []
@@ -224,7 +217,7 @@ def read_publish_log(path: Path) -> list[dict[str, Any]]:
     """The publish log of a serving/version file (opened read-only), oldest first."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return _read_log(con, con.execute("select current_database()").fetchone()[0])
+        return read_log(con, con.execute("select current_database()").fetchone()[0])
     finally:
         con.close()
 
@@ -293,10 +286,10 @@ def prune_versions(settings: Settings) -> list[Path]:
     for path in versions:
         if path.name not in keep:
             path.unlink(missing_ok=True)
-            _wal(path).unlink(missing_ok=True)
+            wal_path(path).unlink(missing_ok=True)
             pruned.append(path)
     if pruned:
-        _fsync_dir(settings.versions_dir)
+        fsync_dir(settings.versions_dir)
         log.info("pruned %d old serving versions", len(pruned))
     return pruned
 
