@@ -26,19 +26,6 @@ report_periods as (
 
 ),
 
--- months run from the first month loaded to the month of the as-of date (latest order date loaded)
-months as (
-
-    select
-        report_periods.period_start as activity_month,
-        report_periods.is_first_period as is_first_month,
-        report_periods.is_complete
-
-    from report_periods
-    where report_periods.period_grain = 'month'
-
-),
-
 -- customer-months with >= 1 valid order, with the customer's previous and next active month
 active_sequence as (
 
@@ -178,27 +165,29 @@ channels as (
 
 ),
 
--- every month x channel, 0 when nobody was active (a churn after the as-of month has no row)
+-- every month x channel, 0 when nobody was active (a churn after the as-of month has no row); the
+-- months run from the first month loaded to the month of the as-of date (latest order date loaded)
 filled as (
 
     select
-        months.activity_month,
+        report_periods.period_start as activity_month,
         channels.channel,
-        months.is_first_month,
-        months.is_complete,
+        report_periods.is_first_period as is_first_month,
+        report_periods.is_complete,
         {{ growthops.cast_columns('totals', customer_counts, 'bigint', coalesce_to=0) }},
         {{ growthops.cast_columns('totals', net_revenues, 'decimal(18, 4)', coalesce_to=0) }},
         lag(cast(coalesce(totals.active_customers, 0) as bigint)) over (
             partition by channels.channel
-            order by months.activity_month
+            order by report_periods.period_start
         ) as previous_active_customers
 
-    from months
+    from report_periods
     cross join channels
     left join totals
         on
-            months.activity_month = totals.activity_month
+            report_periods.period_start = totals.activity_month
             and channels.channel = totals.channel
+    where report_periods.period_grain = 'month'
 
 ),
 

@@ -12,18 +12,6 @@ report_periods as (
 
 ),
 
--- ISO weeks keyed by their Monday, from the first week loaded to the week of the as-of date
-weeks as (
-
-    select
-        report_periods.period_start as week_start,
-        report_periods.is_complete
-
-    from report_periods
-    where report_periods.period_grain = 'week'
-
-),
-
 -- customer-weeks with >= 1 valid order, in the customer's first-touch channel (every order of a
 -- customer carries it); new = the week holds the customer's first valid order
 active_weeks as (
@@ -82,23 +70,26 @@ channels as (
 
 ),
 
+-- every ISO week (keyed by its Monday) from the first week loaded to the week of the as-of date,
+-- x channel
 final as (
 
     select
-        weeks.week_start,
+        report_periods.period_start as week_start,
         channels.channel,
-        weeks.is_complete,
+        report_periods.is_complete,
         cast(coalesce(totals.active_customers, 0) as bigint) as active_customers,
         cast(coalesce(totals.new_customers, 0) as bigint) as new_customers,
         cast(coalesce(totals.active_customers, 0) - coalesce(totals.new_customers, 0) as bigint)
             as returning_customers
 
-    from weeks
+    from report_periods
     cross join channels
     left join totals
         on
-            weeks.week_start = totals.week_start
+            report_periods.period_start = totals.week_start
             and channels.channel = totals.channel
+    where report_periods.period_grain = 'week'
 
 )
 
