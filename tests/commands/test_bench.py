@@ -62,7 +62,7 @@ def test_history_is_re_dated_to_the_morning_after_each_export_day(settings):
 
 
 def test_summary_shows_each_backfill_stage_with_the_peak_memory_at_its_end():
-    from growthops.commands.bench import summary_markdown
+    from growthops.commands.bench_summary import summary_markdown
 
     pipeline = {
         "stage": "pipeline",
@@ -108,7 +108,7 @@ def test_summary_shows_each_backfill_stage_with_the_peak_memory_at_its_end():
 
 
 def test_summary_separates_the_fixed_cost_from_what_the_data_costs():
-    from growthops.commands.bench import summary_markdown
+    from growthops.commands.bench_summary import summary_markdown
 
     pipeline = {
         "stage": "pipeline", "wall_seconds": 120.0, "peak_rss_mb": 1200.0,
