@@ -49,7 +49,3 @@ def fetch_samples(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         {c: round(v, 6) if isinstance(v, float) else jsonable(v) for c, v in zip(cols, row, strict=True)}
         for row in cur.fetchall()
     ]
-
-
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
