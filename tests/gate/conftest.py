@@ -23,8 +23,12 @@ orders (latest version by updated_at), net = gross - discount - refund for valid
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import duckdb
 import pytest
+from gate_checks import TINY_SUITE
 
 from growthops.config import load_settings
 from growthops.warehouse import create_raw_tables
@@ -125,3 +129,11 @@ def con(tmp_path):
 def raw_sql() -> str:
     """The INSERTs of the hand-made raw tables (for tests that build their own DB)."""
     return RAW_SQL
+
+
+@pytest.fixture
+def tiny_suite(tmp_path) -> Path:
+    """The one-expectation suite as a file (reconciliation tests need no full GX run)."""
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(TINY_SUITE))
+    return path
