@@ -70,8 +70,8 @@ channels as (
 
 ),
 
--- every ISO week (keyed by its Monday) from the first week loaded to the week of the as-of date,
--- x channel
+-- every ISO week x channel; the weeks (keyed by their Monday) run from the first week loaded to the
+-- week of the as-of date
 final as (
 
     select
