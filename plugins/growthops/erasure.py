@@ -35,7 +35,7 @@ import duckdb
 from growthops.config import Settings
 from growthops.logs import get_logger
 from growthops.pii import dirty_rows, pii_tables, scrub_by_contact
-from growthops.sql import quote
+from growthops.sql import literal, quote
 
 log = get_logger(__name__)
 
@@ -57,10 +57,6 @@ create table if not exists {AUDIT_TABLE} (
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 # ------------------------------------------------------------------------------ the journal
@@ -222,11 +218,11 @@ def scrub_file_by_contact(path: Path, ids: Iterable[str]) -> Counter[str]:
     con = duckdb.connect(":memory:")
     try:
         con.execute("set enable_progress_bar = false")
-        con.execute(f"attach {_lit(str(path))} as src (read_only)")
+        con.execute(f"attach {literal(str(path))} as src (read_only)")
         by_contact = dirty_rows(con, "src", ids)
         if not by_contact:
             return by_contact
-        con.execute(f"attach {_lit(str(tmp))} as dst")
+        con.execute(f"attach {literal(str(tmp))} as dst")
         _copy_scrubbed(con, ids)
         con.execute("checkpoint dst")
         con.execute("detach dst")
@@ -269,10 +265,10 @@ def _copy_scrubbed(con: duckdb.DuckDBPyConnection, ids: list[str]) -> None:
         sql = f"create table {dst} as select {select} from src.{quote(schema)}.{quote(table)}"
         con.execute(sql, {"ids": ids} if cleared else None)
         if comment:
-            con.execute(f"comment on table {dst} is {_lit(comment)}")
+            con.execute(f"comment on table {dst} is {literal(comment)}")
         for column, col_comment in columns:
             if col_comment:
-                con.execute(f"comment on column {dst}.{quote(column)} is {_lit(col_comment)}")
+                con.execute(f"comment on column {dst}.{quote(column)} is {literal(col_comment)}")
 
 
 def _fsync(path: Path) -> None:

@@ -21,7 +21,7 @@ from growthops.gate.result import GateResult
 from growthops.gate.suite import expectation_columns, load_suite
 
 
-def test_hand_made_marts_pass_everycheck_named(settings, con):
+def test_hand_made_marts_pass_every_check(settings, con):
     result = run_mart_gate(settings, con)
     assert result.status == "passed", result.message()
     assert result.passed

@@ -23,6 +23,7 @@ from growthops.contracts import CRM, FX, ORDERS, PlatformMapping, SourceContract
 from growthops.generator import params as P
 from growthops.generator.simulate import World
 from growthops.generator.writer_ops import write_costs, write_messages
+from growthops.sql import literal
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S"
 BATCH_ROWS = 1_000_000  # rows formatted per DuckDB query (bounds memory at scale 1.0)
@@ -71,10 +72,6 @@ FX_FIELDS = {
 def _offset_text(minutes: int) -> str:
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _csv_field(value: str) -> str:
@@ -224,8 +221,8 @@ class Writer:
             )
             spend = "money_thousands(spend)" if platform.thousands_separator else "money(spend)"
             expr = {
-                "date": f"strftime(date, {_sql_str(mapping.date_format)})",
-                "platform": _sql_str(platform.name),
+                "date": f"strftime(date, {literal(mapping.date_format)})",
+                "platform": literal(platform.name),
                 "campaign_id": "csvq(campaign_id)",
                 "campaign_name": "csvq(campaign_name)",
                 "impressions": "impressions::VARCHAR",

@@ -22,8 +22,8 @@ from growthops.gx_frames import frame_from_arrow
 from growthops.ingest import gate, ledger, quarantine, reader, rules, verdict
 from growthops.ingest.commit import commit, fail_all
 from growthops.ingest.outcome import Batch, FileOutcome
-from growthops.ingest.sql import ident
 from growthops.logs import get_logger
+from growthops.sql import quote
 
 log = get_logger(__name__)
 
@@ -147,7 +147,7 @@ def _quarantine(settings: Settings, batch: Batch, quarantines: list[tuple[int, Q
 def _row_frame(con: duckdb.DuckDBPyConnection, source: str) -> Any:
     """The DataFrame the row suite sees: typed rows of structurally sound records."""
     contract = CONTRACTS[source]
-    cols = [ident(c) for c in contract.names]
+    cols = [quote(c) for c in contract.names]
     extra = ", discount_amount + refund_amount as _discount_plus_refund" if source == "orders" else ""
     return frame_from_arrow(
         con.execute(

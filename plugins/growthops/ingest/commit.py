@@ -20,7 +20,7 @@ from growthops.errors import TransientError
 from growthops.ingest import ledger
 from growthops.ingest.outcome import Batch, FileOutcome, now
 from growthops.ingest.reader import Staged
-from growthops.ingest.sql import ident
+from growthops.sql import quote
 
 
 def _ledger_insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
@@ -157,8 +157,8 @@ def _replace_and_insert(
     contract = CONTRACTS[source]
     table = contract.raw_table
     loaded_at = now()
-    data_cols = [ident(c) for c in contract.names]
-    lineage = [ident(c.name) for c in LINEAGE_COLUMNS]
+    data_cols = [quote(c) for c in contract.names]
+    lineage = [quote(c.name) for c in LINEAGE_COLUMNS]
     con.execute(
         """
         create or replace temp table _ing_load as

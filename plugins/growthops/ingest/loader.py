@@ -43,8 +43,8 @@ from growthops.ingest.landing import (
     unexpected_files,
 )
 from growthops.ingest.outcome import Batch, BatchResult, FileOutcome, now
-from growthops.ingest.sql import ident, sql_str
 from growthops.logs import get_logger
+from growthops.sql import literal, quote
 from growthops.warehouse import connect
 
 log = get_logger(__name__)
@@ -102,7 +102,7 @@ def ingest_files(
         finally:
             if con is not None:  # a caller's connection: leave it as it was (time zone, no staging tables)
                 _drop_staging(c)
-                c.execute(f"set TimeZone = {sql_str(timezone)}")
+                c.execute(f"set TimeZone = {literal(timezone)}")
 
 
 def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
@@ -112,7 +112,7 @@ def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
         where table_schema = 'main' and table_catalog = 'temp' and starts_with(table_name, '_ing_')
         """
     ).fetchall():
-        con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists temp.main.{ident(name)}")
+        con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists temp.main.{quote(name)}")
 
 
 def _ingest(

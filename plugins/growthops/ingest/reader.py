@@ -34,7 +34,6 @@ from growthops.contracts import CONTRACTS, PlatformMapping
 from growthops.errors import QualityCheck
 from growthops.ingest.header import HeaderPlan, plan_header
 from growthops.ingest.landing import LandingFile
-from growthops.ingest.sql import ident, sql_str
 from growthops.ingest.text_sql import (
     FIELD_RE,
     RECORD_RE,
@@ -43,8 +42,9 @@ from growthops.ingest.text_sql import (
     jsonl_group_sql,
     parquet_file_sql,
 )
+from growthops.sql import quote
 
-__all__ = ["FileFacts", "Staged", "ident", "sql_str", "stage"]  # ident, sql_str: also for .rules
+__all__ = ["FileFacts", "Staged", "stage"]
 
 
 @dataclass
@@ -344,7 +344,7 @@ class _Staging:
             [
                 "file_id",
                 "line",
-                *(ident(c) for c in contract.names),
+                *(quote(c) for c in contract.names),
                 "_extra",
                 "raw_record",
                 "struct_rule",

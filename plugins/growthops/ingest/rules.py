@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import duckdb
 
 from growthops.contracts import CONTRACTS, Column, SourceContract
-from growthops.ingest.reader import ident, sql_str
+from growthops.sql import literal, quote
 
 INT_THOUSANDS_RE = r"[+-]?[0-9]{1,3}(,[0-9]{3})+"
 MONEY_RE = r"[+-]?[$€£¥]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?"
@@ -53,14 +53,14 @@ class Rule:
 
 
 def _typed_expr(c: Column, contract: SourceContract, date_formats: list[str]) -> str:
-    txt = f"t.{ident(c.name)}"
+    txt = f"t.{quote(c.name)}"
     ctype = c.type.upper()
     if ctype == "DATE":
         formats = date_formats or ["%Y-%m-%d"]
         if len(formats) == 1:
-            return f"cast(try_strptime({txt}, {sql_str(formats[0])}) as date)"
+            return f"cast(try_strptime({txt}, {literal(formats[0])}) as date)"
         whens = " ".join(
-            f"when {sql_str(fmt)} then cast(try_strptime({txt}, {sql_str(fmt)}) as date)" for fmt in formats
+            f"when {literal(fmt)} then cast(try_strptime({txt}, {literal(fmt)}) as date)" for fmt in formats
         )
         return f"case f.date_format {whens} end"
     if ctype == "TIMESTAMP":  # offset respected, naive read in the session (= declared) timezone; UTC out
@@ -99,8 +99,8 @@ def window_offset_sql(source: str, timezone: str) -> str:
     ctype = next(c.type for c in CONTRACTS[source].columns if c.name == column).upper()
     if ctype == "TIMESTAMP" and timezone.upper() not in ("UTC", "ETC/UTC"):
         # UTC timestamp -> its date in the session (= declared) timezone
-        return f"date_diff('day', day, cast(timezone('UTC', {ident(column)}) as date))"
-    return f"date_diff('day', day, cast({ident(column)} as date))"
+        return f"date_diff('day', day, cast(timezone('UTC', {quote(column)}) as date))"
+    return f"date_diff('day', day, cast({quote(column)} as date))"
 
 
 # DST (README "DST policy"): a timestamp text without an offset, read in the declared timezone
@@ -110,7 +110,7 @@ DST_POLICIES = {"nonexistent": ("shift", "reject"), "ambiguous": ("later", "reje
 
 def _dst_conditions(column: str) -> tuple[str, str]:
     """(non-existent, ambiguous) SQL conditions for a typed timestamp column and its text."""
-    txt, ts = ident(f"__txt_{column}"), ident(column)
+    txt, ts = quote(f"__txt_{column}"), quote(column)
     local = f"try_cast(trim({txt}) as timestamp)"
     naive = f"({txt} is not null and {ts} is not null and not regexp_matches(trim({txt}), '{OFFSET_RE}'))"
 
@@ -142,7 +142,7 @@ def dst_rules(source: str, timezone: str, policy: tuple[str, str]) -> list[Rule]
     rules = []
     for column in CONTRACTS[source].timestamp_columns:
         nonexistent, ambiguous = _dst_conditions(column)
-        txt = ident(f"__txt_{column}")
+        txt = quote(f"__txt_{column}")
         if policy[0] == "reject":
             rules.append(Rule("nonexistent_local_time", column, nonexistent, f"{txt} || ' ({timezone})'"))
         if policy[1] == "reject":
@@ -158,7 +158,7 @@ def value_rules(source: str) -> list[Rule]:
         "outside_export_window",
         column,
         f"_window_offset not between {lo} and {hi}",
-        f"cast({ident(column)} as varchar) || ' (export day ' || day || ')'",
+        f"cast({quote(column)} as varchar) || ' (export day ' || day || ')'",
     )
     return [*_contract_rules(contract), *_business_rules(source, contract), window]
 
@@ -168,23 +168,23 @@ def _contract_rules(contract: SourceContract) -> list[Rule]:
     rules: list[Rule] = []
     for c in contract.columns:
         if _is_typed(c):
-            txt = ident(f"__txt_{c.name}")
-            rules.append(Rule("unparseable", c.name, f"{txt} is not null and {ident(c.name)} is null", txt))
+            txt = quote(f"__txt_{c.name}")
+            rules.append(Rule("unparseable", c.name, f"{txt} is not null and {quote(c.name)} is null", txt))
     rules += [
-        Rule("missing_value", c.name, f"{ident(c.name)} is null", "''")
+        Rule("missing_value", c.name, f"{quote(c.name)} is null", "''")
         for c in contract.columns
         if c.not_null
     ]
     for col, values in contract.enums.items():
-        vals = ", ".join(sql_str(v) for v in values)
+        vals = ", ".join(literal(v) for v in values)
         rules.append(
-            Rule("not_in_enumeration", col, f"not list_contains([{vals}], {ident(col)})", ident(col))
+            Rule("not_in_enumeration", col, f"not list_contains([{vals}], {quote(col)})", quote(col))
         )
     return rules
 
 
 def _as_text(col: str) -> str:
-    return f"cast({ident(col)} as varchar)"
+    return f"cast({quote(col)} as varchar)"
 
 
 def _business_rules(source: str, contract: SourceContract) -> list[Rule]:
@@ -193,7 +193,7 @@ def _business_rules(source: str, contract: SourceContract) -> list[Rule]:
     if source == "channel":
         rules.append(Rule("platform_mismatch", "platform", "__txt_platform <> export_key", "__txt_platform"))
         rules += [
-            Rule("negative_count", col, f"{ident(col)} < 0", _as_text(col))
+            Rule("negative_count", col, f"{quote(col)} < 0", _as_text(col))
             for col in ("impressions", "clicks")
         ]
         rules.append(Rule("negative_amount", "spend", "spend < 0", _as_text("spend")))
@@ -207,7 +207,7 @@ def _business_rules(source: str, contract: SourceContract) -> list[Rule]:
         )
     if source in ("orders", "messages", "costs"):
         rules += [
-            Rule("negative_amount", col, f"{ident(col)} < 0", _as_text(col)) for col in contract.money_columns
+            Rule("negative_amount", col, f"{quote(col)} < 0", _as_text(col)) for col in contract.money_columns
         ]
     if source == "orders":
         rules.append(
@@ -250,9 +250,9 @@ def build_typed(
     DST counts; ``_ing_checked`` (view): plus duplicate keys -> ``sql_rule``, ``reject_column``,
     ``reject_value``. ``dst_policy``: (non-existent, ambiguous) local times: shift/later or reject."""
     contract = CONTRACTS[source]
-    con.execute(f"set TimeZone = {sql_str(timezone)}")
-    typed = [f"{_typed_expr(c, contract, date_formats)} as {ident(c.name)}" for c in contract.columns]
-    texts = [f"t.{ident(c.name)} as {ident('__txt_' + c.name)}" for c in contract.columns if _is_typed(c)]
+    con.execute(f"set TimeZone = {literal(timezone)}")
+    typed = [f"{_typed_expr(c, contract, date_formats)} as {quote(c.name)}" for c in contract.columns]
+    texts = [f"t.{quote(c.name)} as {quote('__txt_' + c.name)}" for c in contract.columns if _is_typed(c)]
     if source == "channel":
         texts.append("t.platform as __txt_platform")
     rules = value_rules(source)
@@ -260,11 +260,11 @@ def build_typed(
     # one CASE finds the first broken rule (its 1-based index); names, columns and values are looked
     # up by index, so no condition is evaluated twice
     idx_case = " ".join(f"when {r.condition} then {i}" for i, r in enumerate(rules, start=1))
-    names = "[" + ", ".join(sql_str(r.name) for r in rules) + "]"
-    columns = "[" + ", ".join(sql_str(r.column) if r.column else "null" for r in rules) + "]"
+    names = "[" + ", ".join(literal(r.name) for r in rules) + "]"
+    columns = "[" + ", ".join(literal(r.column) if r.column else "null" for r in rules) + "]"
     val_case = " ".join(f"when {i} then cast({r.value} as varchar)" for i, r in enumerate(rules, start=1))
-    pk = ", ".join(ident(c) for c in contract.primary_key)
-    pk_not_null = " and ".join(f"{ident(c)} is not null" for c in contract.primary_key)
+    pk = ", ".join(quote(c) for c in contract.primary_key)
+    pk_not_null = " and ".join(f"{quote(c)} is not null" for c in contract.primary_key)
     con.execute(
         f"""
         create or replace temp table _ing_typed as
@@ -302,15 +302,15 @@ def build_typed(
         group by all having count(*) > 1
         """
     )
-    pk_match = " and ".join(f"d.{ident(c)} = t.{ident(c)}" for c in contract.primary_key)
-    pk_text = ", ".join(f"cast(t.{ident(c)} as varchar)" for c in contract.primary_key)
+    pk_match = " and ".join(f"d.{quote(c)} = t.{quote(c)}" for c in contract.primary_key)
+    pk_text = ", ".join(f"cast(t.{quote(c)} as varchar)" for c in contract.primary_key)
     con.execute(
         f"""
         create or replace temp view _ing_checked as
         select t.* exclude (rule0, col0, val0),
                coalesce(t.rule0, case when d.batch_id is not null then 'duplicate_key' end) as sql_rule,
                case when t.rule0 is not null then t.col0
-                    when d.batch_id is not null then {sql_str(", ".join(contract.primary_key))} end as reject_column,
+                    when d.batch_id is not null then {literal(", ".join(contract.primary_key))} end as reject_column,
                case when t.rule0 is not null then t.val0
                     when d.batch_id is not null then concat_ws(', ', {pk_text}) end as reject_value
         from _ing_typed t join _ing_files f on f.file_id = t.file_id

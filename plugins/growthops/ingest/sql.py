@@ -1,14 +1,7 @@
-"""SQL text helpers of the ingest stage: quoting literals, identifiers and JSON paths."""
+"""SQL text of the ingest stage: a JSON key as a DuckDB JSON path (quoting of identifiers and
+literals is :mod:`growthops.sql`)."""
 
 from __future__ import annotations
-
-
-def sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def json_path(key: str) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from growthops.contracts import SourceContract
 from growthops.ingest.header import HeaderPlan, norm
-from growthops.ingest.sql import ident, json_path, sql_str
+from growthops.ingest.sql import json_path
+from growthops.sql import literal, quote
 
 # One RFC 4180 field: a quoted field (quotes doubled inside) or an unquoted run without quotes.
 FIELD_RE = r'("(?:[^"]|"")*"|[^,"]*)'
@@ -19,7 +20,7 @@ RECORD_RE = rf"(?:,{FIELD_RE})+"
 
 def empty_text_sql(contract: SourceContract) -> str:
     """A typed, empty relation with the columns of ``_ing_text`` (the view when no file has rows)."""
-    cols = ", ".join(f"null::varchar as {ident(c)}" for c in contract.names)
+    cols = ", ".join(f"null::varchar as {quote(c)}" for c in contract.names)
     return (
         f"select null::int as file_id, null::bigint as line, {cols}, null::json as _extra, "
         "null::varchar as raw_record, null::varchar as struct_rule, null::varchar as struct_detail where false"
@@ -29,7 +30,7 @@ def empty_text_sql(contract: SourceContract) -> str:
 def _json_object_sql(pairs: list[tuple[str, str]]) -> str:
     if not pairs:
         return "null::json"
-    return "json_object(" + ", ".join(f"{sql_str(k)}, {v}" for k, v in pairs) + ")"
+    return "json_object(" + ", ".join(f"{literal(k)}, {v}" for k, v in pairs) + ")"
 
 
 def csv_group_sql(contract: SourceContract, plan: HeaderPlan, grp: int) -> str:
@@ -41,11 +42,11 @@ def csv_group_sql(contract: SourceContract, plan: HeaderPlan, grp: int) -> str:
     extra = _json_object_sql([(name, f"r.fields[{pos}]") for name, pos in plan.extras.items()])
     ncols = len(plan.found)
     header = [norm(h) for h in plan.found]
-    header_list = "[" + ", ".join(sql_str(h) for h in header) + "]::varchar[]"
-    first = sql_str(header[0] if header else "")
+    header_list = "[" + ", ".join(literal(h) for h in header) + "]::varchar[]"
+    first = literal(header[0] if header else "")
     return f"""
         (with r as (
-            select r.*, {", ".join(f"{c} as {ident('__c' + str(i))}" for i, c in enumerate(cols))},
+            select r.*, {", ".join(f"{c} as {quote('__c' + str(i))}" for i, c in enumerate(cols))},
                    case when r.unterminated then 'unterminated_quote'
                         when r.bad_quoting then 'malformed_quoting'
                         when len(r.fields) <> {ncols} and r.line = k.last_line and not b.ends_nl
@@ -62,7 +63,7 @@ def csv_group_sql(contract: SourceContract, plan: HeaderPlan, grp: int) -> str:
             join _ing_csv_bounds k using (file_id)
             where f.grp = {grp} and r.line > k.header_line
         )
-        select r.file_id, r.line, {", ".join(ident("__c" + str(i)) for i in range(len(cols)))},
+        select r.file_id, r.line, {", ".join(quote("__c" + str(i)) for i in range(len(cols)))},
                {extra}, r.rec, r.struct_rule,
                case r.struct_rule
                     when 'unterminated_quote' then 'a quoted field is never closed'
@@ -82,9 +83,9 @@ def jsonl_group_sql(contract: SourceContract, plan: HeaderPlan, grp: int) -> str
     paths = [json_path(k) for k in keys]
     cols = [f"nullif(trim(v[{index[c]}]), '')" if c in index else "null::varchar" for c in contract.names]
     extra = _json_object_sql(
-        [(str(k), f"json_extract(line, {sql_str(json_path(str(k)))})") for k in plan.extras]
+        [(str(k), f"json_extract(line, {literal(json_path(str(k)))})") for k in plan.extras]
     )
-    path_list = "[" + ", ".join(sql_str(p) for p in paths) + "]::varchar[]"
+    path_list = "[" + ", ".join(literal(p) for p in paths) + "]::varchar[]"
     return f"""
         (select file_id, line_no, {", ".join(cols)},
                case when ok then {extra} end, line,
@@ -106,14 +107,14 @@ def jsonl_group_sql(contract: SourceContract, plan: HeaderPlan, grp: int) -> str
 def parquet_file_sql(contract: SourceContract, plan: HeaderPlan, file_id: int, path: str) -> str:
     """Text rows of one Parquet file (line = 1-based row number)."""
     cols = [
-        f"nullif(trim(cast(t.{ident(str(plan.positions[c]))} as varchar)), '')"
+        f"nullif(trim(cast(t.{quote(str(plan.positions[c]))} as varchar)), '')"
         if c in plan.positions
         else "null::varchar"
         for c in contract.names
     ]
-    extra = _json_object_sql([(str(k), f"to_json(t.{ident(str(k))})") for k in plan.extras])
+    extra = _json_object_sql([(str(k), f"to_json(t.{quote(str(k))})") for k in plan.extras])
     return f"""
         (select {file_id}, t.file_row_number + 1, {", ".join(cols)}, {extra},
                to_json(t)::varchar, null::varchar, null::varchar
-        from read_parquet({sql_str(path)}, file_row_number = true) t)
+        from read_parquet({literal(path)}, file_row_number = true) t)
         """
